@@ -1,0 +1,46 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The core is pure: no I/O, no clock, no randomness. Enforce what a linter can see.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'net', 'http', 'crypto'],
+              message: 'src/core is pure: no I/O.',
+            },
+            {
+              group: ['**/store/**', '**/server/**', '**/engines/**', '**/cli/**'],
+              message: 'src/core imports nothing outside core.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'src/core takes time as an argument (injected clock).' },
+        { name: 'setTimeout', message: 'src/core has no timers.' },
+        { name: 'process', message: 'src/core has no process access.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'src/core is deterministic.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,81 @@
+/**
+ * The one interface every member-cluster engine implements (local, slurm, later kubernetes).
+ * The control plane speaks only this; each engine maps it onto the cluster's own scheduler.
+ */
+import type { EngineKind, JobSpec, NodeState } from '../core/domain.ts';
+
+export interface InventoryPool {
+  /** The engine's name for the pool (a Slurm partition, a local pool). */
+  name: string;
+  acceleratorModel: string;
+  nodes: Array<{ name: string; accelerators: number; state: NodeState }>;
+}
+
+export interface EngineInventory {
+  pools: InventoryPool[];
+}
+
+export interface EngineSubmitRequest {
+  /** suanli's job id. */
+  jobId: string;
+  /**
+   * Identifies this dispatch attempt. The engine stores it with the job (a Slurm comment, a file) so that
+   * `findByTag` can find a job whose submit answer the control plane never recorded.
+   */
+  tag: string;
+  spec: JobSpec;
+  /** Pool chosen by the scheduler (engine's name). */
+  pool: string;
+  /** Nodes chosen by the scheduler, `spec.nodes` of them. */
+  nodeNames: string[];
+}
+
+export type EngineJobState =
+  'queued' | 'running' | 'succeeded' | 'failed' | 'timeout' | 'cancelled' | 'preempted' | 'lost';
+
+export interface EngineJobStatus {
+  engineJobId: string;
+  tag: string;
+  state: EngineJobState;
+  /** The engine's own words for the state, e.g. Slurm's reason or "exit code 3". */
+  reason: string | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  exitCode: number | null;
+}
+
+/** The engine's own account of a finished run (Slurm: sacct / slurmdbd). */
+export interface EngineAccountingRecord {
+  engineJobId: string;
+  tag: string;
+  startedAt: Date;
+  endedAt: Date;
+  /** Whole seconds, as the engine counts them. */
+  elapsedSeconds: number;
+  /** Accelerators allocated, by model (AllocTRES gres/gpu:<model>). */
+  accelerators: Array<{ model: string; count: number }>;
+  exitCode: number | null;
+  state: EngineJobState;
+}
+
+/** A submit the engine will never accept as it stands (e.g. an image on an engine that cannot run images). */
+export class EngineRejection extends Error {
+  override readonly name = 'EngineRejection';
+}
+
+export interface Engine {
+  readonly kind: EngineKind;
+  inventory(): Promise<EngineInventory>;
+  /** Throws EngineRejection for a permanent refusal; any other error is transient and may be retried. */
+  submit(request: EngineSubmitRequest): Promise<{ engineJobId: string }>;
+  /** The job carrying this dispatch tag, if the engine has one. */
+  findByTag(tag: string): Promise<EngineJobStatus | null>;
+  /** Current states; ids the engine does not know come back with state `lost`. */
+  status(engineJobIds: string[]): Promise<EngineJobStatus[]>;
+  cancel(engineJobId: string): Promise<void>;
+  /** The accounting record of a finished job, or null while it has none yet. */
+  accounting(engineJobId: string): Promise<EngineAccountingRecord | null>;
+  /** The job's combined stdout and stderr (the tail of it when `tailBytes` is given). */
+  logs(engineJobId: string, options?: { tailBytes?: number }): Promise<string>;
+  close(): Promise<void>;
+}

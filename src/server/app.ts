@@ -1,0 +1,81 @@
+/** The HTTP API: Fastify with TypeBox schemas, which both validate requests and generate /openapi.json. */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { bearerToken, hashToken, principalFor } from './auth.ts';
+import type { AppContext } from './context.ts';
+import { ProblemError, errorHandler, sendProblem } from './problems.ts';
+import { federationRoutes } from './routes/federation.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { metaRoutes } from './routes/meta.ts';
+
+export async function buildApp(
+  context: AppContext,
+  options: { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: true, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new ProblemError(404, 'not-found', `no route ${request.method} ${request.url}`)),
+  );
+  // YAML job specs arrive as text; the job route parses them with the core's parser.
+  app.addContentTypeParser(
+    ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    context.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'suanli API',
+        version: context.version,
+        description:
+          'The provincial AI-compute coordination and scheduling platform: submit jobs, follow them, read usage. ' +
+          'Errors are RFC 9457 problem details (application/problem+json).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'jobs', description: 'Submit and follow jobs' },
+        { name: 'clusters', description: 'Member clusters and capacity' },
+        { name: 'usage', description: 'Metered accelerator time' },
+        { name: 'auth', description: 'Tokens and the caller' },
+        { name: 'meta', description: 'Health, readiness, metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(metaRoutes(context));
+
+  await app.register(
+    async (api) => {
+      api.decorateRequest('principal', null);
+      api.addHook('onRequest', async (request) => {
+        const user = await context.store.federation.userByTokenHash(hashToken(bearerToken(request)));
+        if (!user) throw new ProblemError(401, 'unauthenticated', 'unknown or revoked token');
+        request.principal = principalFor(user);
+      });
+      await api.register(jobRoutes(context));
+      await api.register(federationRoutes(context));
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,70 @@
+/** Server configuration: defaults, then an optional YAML file, then SUANLI_* environment variables; validated. */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+export const ServerConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    dataDir: Type.String({ default: '.data', description: 'PGlite data, engine work folders, demo tokens' }),
+    databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'Use a PostgreSQL server' })),
+    demo: Type.Boolean({ default: false }),
+    loop: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        leaseTtlMs: Type.Integer({ minimum: 100, default: 15000 }),
+        inventoryEveryMs: Type.Integer({ minimum: 100, default: 30000 }),
+        unhealthyAfter: Type.Integer({ minimum: 1, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+      default: 'info',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ServerConfig = Static<typeof ServerConfigSchema>;
+
+const ENV: Array<[string, (c: Record<string, unknown>, v: string) => void]> = [
+  ['SUANLI_HOST', (c, v) => (c.host = v)],
+  ['SUANLI_PORT', (c, v) => (c.port = Number(v))],
+  ['SUANLI_DATA', (c, v) => (c.dataDir = v)],
+  ['SUANLI_DATABASE_URL', (c, v) => (c.databaseUrl = v)],
+  ['SUANLI_LOG_LEVEL', (c, v) => (c.logLevel = v)],
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(options: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<ServerConfig>;
+}): ServerConfig {
+  let raw: Record<string, unknown> = {};
+  if (options.file) {
+    try {
+      raw = (parseYaml(readFileSync(options.file, 'utf8')) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      throw new ConfigError(`${options.file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const [name, apply] of ENV) {
+    const value = options.env?.[name];
+    if (value) apply(raw, value);
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) raw[key] = value;
+  const config = Value.Default(ServerConfigSchema, structuredClone(raw));
+  const errors = [...Value.Errors(ServerConfigSchema, config)];
+  if (errors.length) {
+    const where = options.file ? `${options.file}: ` : '';
+    const list = errors.map((e) => `${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`).join('; ');
+    throw new ConfigError(`${where}invalid configuration: ${list}`);
+  }
+  return config as ServerConfig;
+}

@@ -1,0 +1,12 @@
+/** What every route needs, passed explicitly rather than through globals. */
+import type { Store } from '../store/index.ts';
+import type { EngineRegistry } from './engines.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface AppContext {
+  store: Store;
+  engines: EngineRegistry;
+  metrics: Metrics;
+  clock: () => Date;
+  version: string;
+}

@@ -1,0 +1,252 @@
+/**
+ * The control loop: while this process holds the lease, each tick
+ *   1. refreshes member clusters' inventory and health,
+ *   2. carries out cancellation requests,
+ *   3. runs a scheduling cycle over an immutable snapshot (`decide`, the pure core) and admits its placements,
+ *   4. dispatches admitted jobs to their engines ("assume, then bind": the placement is stored before the submit),
+ *   5. follows dispatched jobs' states and turns finished runs' engine accounting into usage records.
+ * Several server processes may run this loop over one database; the lease lets one act at a time, and every state
+ * change is conditional on the state it expects, so even a stale holder cannot move a job twice.
+ */
+import { decide } from '../../core/scheduler/index.ts';
+import type { Engine } from '../../engines/engine.ts';
+import type { Store, StoredJob } from '../../store/index.ts';
+import type { ClusterRecord } from '../../store/federation.ts';
+import type { EngineRegistry } from '../engines.ts';
+import { buildSnapshot } from './snapshot.ts';
+import { dispatchJob, recoverInDoubt } from './dispatch.ts';
+import { followCluster } from './follow.ts';
+
+export const CONTROL_LEASE = 'control-loop';
+
+export interface LoopLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ControlLoopOptions {
+  store: Store;
+  engines: EngineRegistry;
+  /** Unique per process: who holds the lease. */
+  holder: string;
+  clock: () => Date;
+  log: LoopLogger;
+  intervalMs?: number;
+  leaseTtlMs?: number;
+  inventoryEveryMs?: number;
+  /** Consecutive failed polls after which a cluster is marked unhealthy. */
+  unhealthyAfter?: number;
+  /** Called after each tick that acted (tests and metrics hook in here). */
+  onTick?: (report: TickReport) => void;
+}
+
+export interface TickReport {
+  leader: boolean;
+  admitted: number;
+  dispatched: number;
+  finished: number;
+  durationMs: number;
+}
+
+export interface LoopContext {
+  store: Store;
+  engines: EngineRegistry;
+  holder: string;
+  now: Date;
+  log: LoopLogger;
+  leaseTtlMs: number;
+}
+
+export class ControlLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private lastInventory = 0;
+  private stopped = false;
+  private readonly failedPolls = new Map<string, number>();
+  private readonly cancelSent = new Map<string, number>();
+  readonly intervalMs: number;
+  readonly leaseTtlMs: number;
+
+  constructor(private readonly options: ControlLoopOptions) {
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.tick().catch((error: unknown) =>
+        this.options.log.error({ err: error }, 'control loop tick failed'),
+      );
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops ticking, waits for a tick in flight and gives the lease up so another process can take over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.options.store.leases.release(CONTROL_LEASE, this.options.holder).catch(() => undefined);
+  }
+
+  async tick(): Promise<TickReport> {
+    const started = Date.now();
+    const { store, holder } = this.options;
+    const report: TickReport = { leader: false, admitted: 0, dispatched: 0, finished: 0, durationMs: 0 };
+    const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
+    if (epoch === null) return { ...report, durationMs: Date.now() - started };
+    report.leader = true;
+    const context: LoopContext = {
+      store,
+      engines: this.options.engines,
+      holder,
+      now: this.options.clock(),
+      log: this.options.log,
+      leaseTtlMs: this.leaseTtlMs,
+    };
+    const clusters = await store.federation.listClusters();
+    const inventoryEvery = this.options.inventoryEveryMs ?? 30_000;
+    if (started - this.lastInventory >= inventoryEvery) {
+      await this.refreshInventory(context, clusters);
+      this.lastInventory = started;
+    }
+    const byId = new Map((await store.federation.listClusters()).map((c) => [c.id, c]));
+    await this.carryOutCancellations(context, byId);
+    report.admitted = await this.schedule(context);
+    await recoverInDoubt(context, byId);
+    for (const job of await store.jobs.inStates(['admitted'])) {
+      const cluster = job.clusterId ? byId.get(job.clusterId) : undefined;
+      if (job.dispatchStartedAt || !cluster) continue;
+      if (await dispatchJob(context, job, cluster)) report.dispatched++;
+    }
+    const following = await store.jobs.inStates(['dispatched', 'running']);
+    for (const cluster of byId.values()) {
+      const jobs = following.filter((j) => j.clusterId === cluster.id);
+      if (jobs.length === 0) continue;
+      const engine = this.engineOrNull(context, cluster);
+      if (!engine) continue;
+      try {
+        report.finished += await followCluster(context, cluster, engine, jobs);
+        this.pollSucceeded(context, cluster);
+      } catch (error) {
+        await this.pollFailed(context, cluster, error);
+      }
+    }
+    report.durationMs = Date.now() - started;
+    this.options.onTick?.(report);
+    return report;
+  }
+
+  private engineOrNull(context: LoopContext, cluster: ClusterRecord): Engine | null {
+    try {
+      return context.engines.for(cluster);
+    } catch (error) {
+      context.log.warn({ cluster: cluster.name, err: error }, 'no engine for cluster');
+      return null;
+    }
+  }
+
+  private async refreshInventory(context: LoopContext, clusters: ClusterRecord[]): Promise<void> {
+    for (const cluster of clusters) {
+      try {
+        const engine = context.engines.for(cluster);
+        const inventory = await engine.inventory();
+        await context.store.federation.recordInventory(
+          cluster.id,
+          inventory.pools.map((p) => ({ id: `${cluster.id}:${p.name}`, ...p })),
+          context.now,
+        );
+        this.pollSucceeded(context, cluster);
+      } catch (error) {
+        await this.pollFailed(context, cluster, error);
+      }
+    }
+  }
+
+  private pollSucceeded(context: LoopContext, cluster: ClusterRecord): void {
+    if ((this.failedPolls.get(cluster.id) ?? 0) === 0 && cluster.healthy) return;
+    this.failedPolls.set(cluster.id, 0);
+    void context.store.federation.setClusterHealth(cluster.id, true, null, 0);
+    if (!cluster.healthy) context.log.info({ cluster: cluster.name }, 'cluster is healthy again');
+  }
+
+  private async pollFailed(context: LoopContext, cluster: ClusterRecord, error: unknown): Promise<void> {
+    const failed = (this.failedPolls.get(cluster.id) ?? 0) + 1;
+    this.failedPolls.set(cluster.id, failed);
+    const message = error instanceof Error ? error.message : String(error);
+    const unhealthy = failed >= (this.options.unhealthyAfter ?? 3);
+    context.log.warn({ cluster: cluster.name, failed, err: message }, 'cluster poll failed');
+    await context.store.federation.setClusterHealth(
+      cluster.id,
+      !unhealthy && cluster.healthy,
+      unhealthy ? `${failed} polls failed; last: ${message}` : cluster.healthReason,
+      failed,
+    );
+  }
+
+  private async carryOutCancellations(context: LoopContext, clusters: Map<string, ClusterRecord>): Promise<void> {
+    const { store, now, holder } = context;
+    const wanted = (await store.jobs.inStates(['pending', 'admitted', 'dispatched', 'running', 'preempted'])).filter(
+      (j) => j.cancelRequested,
+    );
+    for (const job of wanted) {
+      const change = { reason: 'cancelled at the user’s request', actor: holder, now };
+      if (job.state === 'pending' || (job.state === 'admitted' && !job.dispatchStartedAt)) {
+        await store.jobs.transition(job.id, job.state, 'cancelled', { ...change, patch: { endedAt: now } });
+        continue;
+      }
+      if (job.state === 'preempted') {
+        await store.jobs.transition(job.id, 'preempted', 'pending', change);
+        continue;
+      }
+      const cluster = job.clusterId ? clusters.get(job.clusterId) : undefined;
+      const sentAt = this.cancelSent.get(job.id) ?? 0;
+      if (!cluster || !job.engineJobId || now.getTime() - sentAt < 30_000) continue;
+      try {
+        await context.engines.for(cluster).cancel(job.engineJobId);
+        this.cancelSent.set(job.id, now.getTime());
+      } catch (error) {
+        context.log.warn({ job: job.id, err: error }, 'cancel failed; will retry');
+      }
+    }
+  }
+
+  private async schedule(context: LoopContext): Promise<number> {
+    const { store, now, holder } = context;
+    const { snapshot } = await buildSnapshot(store, now);
+    if (snapshot.pending.length === 0) return 0;
+    const decisions = decide(snapshot, now);
+    const pending = new Map((await store.jobs.inStates(['pending'])).map((j): [string, StoredJob] => [j.id, j]));
+    let admitted = 0;
+    for (const placement of decisions.placements) {
+      const job = pending.get(placement.jobId);
+      if (!job) continue;
+      const attempt = job.attempt + 1;
+      const pool = snapshot.pools.find((p) => p.poolId === placement.poolId);
+      const moved = await store.jobs.transition(job.id, 'pending', 'admitted', {
+        reason: `placed on ${pool ? `${pool.clusterName}/${pool.poolName}` : placement.clusterId} (${placement.nodeNames.join(', ')})`,
+        actor: holder,
+        now,
+        patch: {
+          clusterId: placement.clusterId,
+          poolId: placement.poolId,
+          nodeNames: placement.nodeNames,
+          attempt,
+          dispatchTag: `suanli-${job.id}-${attempt}`,
+          dispatchStartedAt: null,
+          engineJobId: null,
+        },
+      });
+      if (moved) admitted++;
+    }
+    for (const { jobId, reason } of decisions.pending) {
+      if (pending.get(jobId)?.reason !== reason) await store.jobs.annotate(jobId, 'pending', { reason }, now);
+    }
+    return admitted;
+  }
+}

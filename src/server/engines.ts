@@ -1,0 +1,41 @@
+/** Creates and caches one Engine per member cluster from the cluster's stored configuration. */
+import { join } from 'node:path';
+import type { Engine } from '../engines/engine.ts';
+import { createLocalEngine } from '../engines/local/engine.ts';
+import type { LocalEngineConfig } from '../engines/local/engine.ts';
+import type { ClusterRecord } from '../store/federation.ts';
+
+export class EngineRegistry {
+  private readonly engines = new Map<string, Engine>();
+
+  constructor(private readonly dataDir: string) {}
+
+  /** The engine for a cluster; throws with a clear reason when the cluster's engine cannot be built here. */
+  for(cluster: ClusterRecord): Engine {
+    const cached = this.engines.get(cluster.id);
+    if (cached) return cached;
+    const engine = this.create(cluster);
+    this.engines.set(cluster.id, engine);
+    return engine;
+  }
+
+  private create(cluster: ClusterRecord): Engine {
+    switch (cluster.engine) {
+      case 'local': {
+        const config = cluster.config as unknown as Partial<LocalEngineConfig>;
+        return createLocalEngine({
+          ...config,
+          pools: config.pools ?? [],
+          workDir: config.workDir ?? join(this.dataDir, 'engines', cluster.id),
+        } as LocalEngineConfig);
+      }
+      default:
+        throw new Error(`cluster ${cluster.name}: the ${cluster.engine} engine is not part of this build yet`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.engines.values()].map((e) => e.close()));
+    this.engines.clear();
+  }
+}

@@ -1,0 +1,194 @@
+/** Job routes: submit (idempotent), list, get with history, cancel, logs. Every read goes through the caller's scope. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { JOB_STATES, type JobState } from '../../core/domain.ts';
+import { JobSpecWire, parseJobSpec, parseJobSpecText } from '../../core/job-spec.ts';
+import { isTerminal } from '../../core/job-lifecycle.ts';
+import { IdempotencyConflict } from '../../store/index.ts';
+import { can, requirePermission } from '../auth.ts';
+import type { AppContext } from '../context.ts';
+import { ProblemError, ProblemSchema, forbidden, notFound } from '../problems.ts';
+import { JobSchema, jobView } from '../views.ts';
+import { principalOf } from './principal.ts';
+
+const JobId = Type.Object({ id: Type.String({ description: 'Job id' }) });
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
+
+export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
+  const { store } = context;
+
+  async function names() {
+    const [clusters, pools] = await Promise.all([store.federation.listClusters(), store.federation.listPools()]);
+    return {
+      clusters: new Map(clusters.map((c) => [c.id, c.name])),
+      pools: new Map(pools.map((p) => [p.id, p.name])),
+    };
+  }
+
+  return async (app) => {
+    app.post(
+      '/jobs',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Submit a job',
+          description:
+            'The body is a job spec (apiVersion suanli.io/v1, kind Job) as JSON or YAML. With an Idempotency-Key, ' +
+            'a repeated submission returns the job first created under that key (200) instead of a new one.',
+          consumes: ['application/json', 'application/yaml'],
+          headers: Type.Object({
+            'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          }),
+          body: JobSpecWire,
+          response: { 200: JobSchema, 201: JobSchema, 409: ProblemSchema, ...problems },
+        },
+        // The core's parser validates the body (one set of rules for API, CLI and simulator); the schema above
+        // only documents it. Fastify's own validator would coerce types and answer in another format.
+        validatorCompiler: () => () => true,
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'jobs:submit');
+        const body: unknown = request.body;
+        const parsed = typeof body === 'string' ? parseJobSpecText(body) : parseJobSpec(body);
+        if (!parsed.ok) {
+          const detail = parsed.errors.map((e) => `${e.field || '(body)'}: ${e.message}`).join('; ');
+          throw new ProblemError(400, 'invalid-job-spec', detail, parsed.errors);
+        }
+        const tenantId = principal.user.tenantId!;
+        const project = await store.federation.findProject(tenantId, parsed.spec.project);
+        if (!project) {
+          const known = (await store.federation.listProjects(tenantId)).map((p) => p.name);
+          const message = `no project named ${JSON.stringify(parsed.spec.project)} (your projects: ${known.join(', ') || 'none'})`;
+          throw new ProblemError(400, 'invalid-job-spec', `metadata.project: ${message}`, [
+            { field: 'metadata.project', message },
+          ]);
+        }
+        const key = request.headers['idempotency-key'];
+        try {
+          const { job, created } = await store.jobs.create({
+            tenantId,
+            projectId: project.id,
+            submittedBy: principal.user.id,
+            spec: parsed.spec,
+            idempotencyKey: typeof key === 'string' ? key : null,
+            now: context.clock(),
+          });
+          reply.code(created ? 201 : 200).header('location', `/api/v1/jobs/${job.id}`);
+          return jobView(job, await names());
+        } catch (error) {
+          if (error instanceof IdempotencyConflict) throw new ProblemError(409, 'idempotency-conflict', error.message);
+          throw error;
+        }
+      },
+    );
+
+    app.get(
+      '/jobs',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'List jobs visible to the caller, newest first',
+          querystring: Type.Object({
+            state: Type.Optional(Type.String({ description: 'Comma-separated job states' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          }),
+          response: { 200: Type.Object({ items: Type.Array(JobSchema) }), ...problems },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'jobs:read');
+        const states =
+          request.query.state
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean) ?? [];
+        const unknown = states.filter((s) => !(JOB_STATES as readonly string[]).includes(s));
+        if (unknown.length) {
+          const message = `unknown state ${unknown.join(', ')} (known: ${JOB_STATES.join(', ')})`;
+          throw new ProblemError(400, 'invalid-request', `state: ${message}`, [{ field: 'state', message }]);
+        }
+        const jobs = await store.jobs.list(principal.scope, {
+          states: states as JobState[],
+          limit: request.query.limit ?? 100,
+        });
+        const n = await names();
+        return { items: jobs.map((j) => jobView(j, n)) };
+      },
+    );
+
+    app.get(
+      '/jobs/:id',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'A job with its event history',
+          params: JobId,
+          response: { 200: JobSchema, ...problems },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'jobs:read');
+        const job = await store.jobs.get(principal.scope, request.params.id);
+        if (!job) throw notFound(`job ${request.params.id}`);
+        return jobView(job, await names(), await store.jobs.events(job.id));
+      },
+    );
+
+    app.post(
+      '/jobs/:id/cancel',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Ask for a job to be cancelled; the control loop carries it out',
+          params: JobId,
+          response: { 202: JobSchema, 409: ProblemSchema, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const job = await store.jobs.get(principal.scope, request.params.id);
+        if (!job) throw notFound(`job ${request.params.id}`);
+        const own = job.submittedBy === principal.user.id;
+        if (!can(principal, 'jobs:cancel-any') && !(own && can(principal, 'jobs:cancel-own'))) {
+          throw forbidden(`role ${principal.user.role} may cancel only jobs it submitted`);
+        }
+        if (isTerminal(job.state)) {
+          throw new ProblemError(409, 'job-finished', `job ${job.id} has already ended (${job.state})`);
+        }
+        await store.jobs.requestCancel(principal.scope, job.id, context.clock());
+        const updated = (await store.jobs.get(principal.scope, job.id))!;
+        reply.code(202);
+        return jobView(updated, await names());
+      },
+    );
+
+    app.get(
+      '/jobs/:id/logs',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: "The job's output (stdout and stderr), as the cluster keeps it",
+          params: JobId,
+          querystring: Type.Object({ tailBytes: Type.Optional(Type.Integer({ minimum: 1 })) }),
+          produces: ['text/plain'],
+          response: { 200: Type.String(), ...problems },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'jobs:read');
+        const job = await store.jobs.get(principal.scope, request.params.id);
+        if (!job) throw notFound(`job ${request.params.id}`);
+        reply.type('text/plain; charset=utf-8');
+        if (!job.engineJobId || !job.clusterId) return '';
+        const cluster = await store.federation.getCluster(job.clusterId);
+        if (!cluster) return '';
+        const tail = request.query.tailBytes;
+        return context.engines.for(cluster).logs(job.engineJobId, tail ? { tailBytes: tail } : {});
+      },
+    );
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * Jobs and their event history. Every state change goes through `transition`, which updates the row only if it is
+ * still in an expected state and writes the event in the same transaction: two control loops racing on one job
+ * cannot both move it, and no change goes unrecorded.
+ */
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { assertTransition } from '../core/job-lifecycle.ts';
+import type { Job, JobEvent, JobSpec, JobState } from '../core/domain.ts';
+import type { Database, JobsTable } from './schema.ts';
+import { inScope, type Scope } from './scope.ts';
+import { uuidv7 } from './ids.ts';
+
+export interface StoredJob extends Job {
+  projectName: string;
+  dispatchStartedAt: Date | null;
+  updatedAt: Date;
+  idempotencyKey: string | null;
+}
+
+type JobRow = Selectable<JobsTable> & { project_name: string };
+
+function toJob(row: JobRow): StoredJob {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    projectId: row.project_id,
+    projectName: row.project_name,
+    submittedBy: row.submitted_by,
+    spec: row.spec as JobSpec,
+    state: row.state as JobState,
+    submittedAt: row.submitted_at,
+    reason: row.reason,
+    clusterId: row.cluster_id,
+    poolId: row.pool_id,
+    nodeNames: row.node_names,
+    dispatchTag: row.dispatch_tag,
+    engineJobId: row.engine_job_id,
+    attempt: row.attempt,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    exitCode: row.exit_code,
+    cancelRequested: row.cancel_requested_at !== null,
+    dispatchStartedAt: row.dispatch_started_at,
+    updatedAt: row.updated_at,
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+export interface NewJob {
+  tenantId: string;
+  projectId: string;
+  submittedBy: string;
+  spec: JobSpec;
+  idempotencyKey: string | null;
+  now: Date;
+}
+
+/** Column changes that may accompany a transition. */
+export interface JobPatch {
+  reason?: string | null;
+  clusterId?: string | null;
+  poolId?: string | null;
+  nodeNames?: string[];
+  dispatchTag?: string | null;
+  engineJobId?: string | null;
+  attempt?: number;
+  startedAt?: Date | null;
+  endedAt?: Date | null;
+  exitCode?: number | null;
+  dispatchStartedAt?: Date | null;
+}
+
+function patchColumns(patch: JobPatch) {
+  const set: Record<string, unknown> = {};
+  if (patch.reason !== undefined) set.reason = patch.reason;
+  if (patch.clusterId !== undefined) set.cluster_id = patch.clusterId;
+  if (patch.poolId !== undefined) set.pool_id = patch.poolId;
+  if (patch.nodeNames !== undefined) set.node_names = patch.nodeNames;
+  if (patch.dispatchTag !== undefined) set.dispatch_tag = patch.dispatchTag;
+  if (patch.engineJobId !== undefined) set.engine_job_id = patch.engineJobId;
+  if (patch.attempt !== undefined) set.attempt = patch.attempt;
+  if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
+  if (patch.exitCode !== undefined) set.exit_code = patch.exitCode;
+  if (patch.dispatchStartedAt !== undefined) set.dispatch_started_at = patch.dispatchStartedAt;
+  return set;
+}
+
+/** JSON with object keys sorted: jsonb does not keep key order, so compare specs in this form. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+export class IdempotencyConflict extends Error {
+  override readonly name = 'IdempotencyConflict';
+}
+
+export class JobRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private selectJobs(db: Kysely<Database> | Transaction<Database>) {
+    return db
+      .selectFrom('jobs')
+      .innerJoin('projects', 'projects.id', 'jobs.project_id')
+      .selectAll('jobs')
+      .select('projects.name as project_name');
+  }
+
+  /**
+   * Stores a new pending job and its first event, or returns the job already stored under the same idempotency
+   * key (created: false). The same key with a different spec is a conflict, not a silent replay.
+   */
+  async create(input: NewJob): Promise<{ job: StoredJob; created: boolean }> {
+    return this.db.transaction().execute(async (tx) => {
+      const id = uuidv7(input.now.getTime());
+      const inserted = await tx
+        .insertInto('jobs')
+        .values({
+          id,
+          tenant_id: input.tenantId,
+          project_id: input.projectId,
+          submitted_by: input.submittedBy,
+          name: input.spec.name,
+          priority_class: input.spec.priorityClass,
+          spec: JSON.stringify(input.spec),
+          state: 'pending',
+          reason: 'waiting for the next scheduling cycle',
+          submitted_at: input.now,
+          idempotency_key: input.idempotencyKey,
+          updated_at: input.now,
+        })
+        .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        const existing = await this.selectJobs(tx)
+          .where('jobs.tenant_id', '=', input.tenantId)
+          .where('jobs.idempotency_key', '=', input.idempotencyKey)
+          .executeTakeFirstOrThrow();
+        const job = toJob(existing);
+        if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
+          throw new IdempotencyConflict(
+            `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
+          );
+        }
+        return { job, created: false };
+      }
+      await tx
+        .insertInto('job_events')
+        .values({
+          job_id: id,
+          at: input.now,
+          from_state: null,
+          to_state: 'pending',
+          reason: 'submitted',
+          actor: input.submittedBy,
+        })
+        .execute();
+      const row = await this.selectJobs(tx).where('jobs.id', '=', id).executeTakeFirstOrThrow();
+      return { job: toJob(row), created: true };
+    });
+  }
+
+  async get(scope: Scope, id: string): Promise<StoredJob | null> {
+    const row = await this.selectJobs(this.db)
+      .where('jobs.id', '=', id)
+      .where(inScope('jobs', scope))
+      .executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async list(
+    scope: Scope,
+    options: { states?: JobState[]; limit?: number; submittedBy?: string } = {},
+  ): Promise<StoredJob[]> {
+    let query = this.selectJobs(this.db).where(inScope('jobs', scope));
+    if (options.states?.length) query = query.where('jobs.state', 'in', options.states);
+    if (options.submittedBy) query = query.where('jobs.submitted_by', '=', options.submittedBy);
+    const rows = await query
+      .orderBy('jobs.submitted_at', 'desc')
+      .orderBy('jobs.id', 'desc')
+      .limit(options.limit ?? 100)
+      .execute();
+    return rows.map((r) => toJob(r));
+  }
+
+  /** For the control loop: all jobs in these states, oldest first. */
+  async inStates(states: JobState[]): Promise<StoredJob[]> {
+    const rows = await this.selectJobs(this.db)
+      .where('jobs.state', 'in', states)
+      .orderBy('jobs.submitted_at')
+      .orderBy('jobs.id')
+      .execute();
+    return rows.map((r) => toJob(r));
+  }
+
+  async events(jobId: string): Promise<JobEvent[]> {
+    const rows = await this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+    return rows.map((r) => ({
+      jobId: r.job_id,
+      at: r.at,
+      from: r.from_state as JobState | null,
+      to: r.to_state as JobState,
+      reason: r.reason,
+      actor: r.actor,
+    }));
+  }
+
+  /**
+   * Moves a job from `from` to `to` if it is still in `from`, with its event, atomically.
+   * Returns the updated job, or null when the job had already moved on (someone else acted first).
+   */
+  async transition(
+    id: string,
+    from: JobState,
+    to: JobState,
+    change: { reason: string; actor: string; now: Date; patch?: JobPatch },
+  ): Promise<StoredJob | null> {
+    assertTransition(from, to);
+    return this.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('jobs')
+        .set({ state: to, updated_at: change.now, reason: change.reason, ...patchColumns(change.patch ?? {}) })
+        .where('id', '=', id)
+        .where('state', '=', from)
+        .returning('id')
+        .executeTakeFirst();
+      if (!updated) return null;
+      await tx
+        .insertInto('job_events')
+        .values({
+          job_id: id,
+          at: change.now,
+          from_state: from,
+          to_state: to,
+          reason: change.reason,
+          actor: change.actor,
+        })
+        .execute();
+      const row = await this.selectJobs(tx).where('jobs.id', '=', id).executeTakeFirstOrThrow();
+      return toJob(row);
+    });
+  }
+
+  /** Updates columns without a state change (a new pending reason, a start time seen late). */
+  async annotate(id: string, state: JobState, patch: JobPatch, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ ...patchColumns(patch), updated_at: now })
+      .where('id', '=', id)
+      .where('state', '=', state)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Claims an admitted job for its one engine submit. The claim succeeds only while the caller holds the control
+   * lease (checked in the same statement) and nobody claimed it before: so at most one process ever submits it.
+   */
+  async claimDispatch(id: string, leaseName: string, holder: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ dispatch_started_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'admitted')
+      .where('dispatch_started_at', 'is', null)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('leases')
+            .select('name')
+            .where('name', '=', leaseName)
+            .where('holder', '=', holder)
+            .where('expires_at', '>', sql<Date>`now()`),
+        ),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Marks cancellation wanted; the control loop carries it out. Returns false if the job is out of scope. */
+  async requestCancel(scope: Scope, id: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ cancel_requested_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where(inScope('jobs', scope))
+      .where('cancel_requested_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+}

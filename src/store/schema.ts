@@ -1,0 +1,169 @@
+/** Kysely table types for the schema in migrations/. int8 columns come back as strings (see drivers.ts). */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface ProvidersTable {
+  id: string;
+  name: string;
+  city: string;
+  regions: string[];
+  owner_organisation: string;
+  green_power_bp: number;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ClustersTable {
+  id: string;
+  provider_id: string;
+  name: string;
+  engine: string;
+  config: Json<Record<string, unknown>>;
+  healthy: Generated<boolean>;
+  failed_polls: Generated<number>;
+  health_reason: string | null;
+  inventory_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PoolNodeRow {
+  name: string;
+  accelerators: number;
+  state: string;
+}
+
+export interface PoolsTable {
+  id: string;
+  cluster_id: string;
+  name: string;
+  accelerator_model: string;
+  nodes: Json<PoolNodeRow[]>;
+}
+
+export interface PoolPricesTable {
+  id: Generated<Int8>;
+  pool_id: string;
+  fen_per_accelerator_hour: Int8;
+  valid_from: Timestamp;
+  valid_to: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  category: string;
+  regions: string[];
+  verified: boolean;
+  organisation: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ProjectsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: string;
+  tenant_id: string | null;
+  provider_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ApiTokensTable {
+  token_hash: string;
+  user_id: string;
+  label: Generated<string>;
+  created_at: Generated<Timestamp>;
+  revoked_at: Timestamp | null;
+}
+
+export interface JobsTable {
+  id: string;
+  tenant_id: string;
+  project_id: string;
+  submitted_by: string;
+  name: string;
+  priority_class: string;
+  spec: Json<unknown>;
+  state: string;
+  reason: string | null;
+  cluster_id: string | null;
+  pool_id: string | null;
+  node_names: Generated<string[]>;
+  dispatch_tag: string | null;
+  engine_job_id: string | null;
+  attempt: Generated<number>;
+  submitted_at: Timestamp;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  exit_code: number | null;
+  cancel_requested_at: Timestamp | null;
+  dispatch_started_at: Timestamp | null;
+  idempotency_key: string | null;
+  updated_at: Timestamp;
+}
+
+export interface JobEventsTable {
+  id: Generated<Int8>;
+  job_id: string;
+  at: Timestamp;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+  actor: string;
+}
+
+export interface UsageRecordsTable {
+  id: string;
+  job_id: string;
+  tenant_id: string;
+  project_id: string;
+  cluster_id: string;
+  pool_id: string | null;
+  engine_job_id: string;
+  accelerator_model: string;
+  accelerator_count: number;
+  started_at: Timestamp;
+  ended_at: Timestamp;
+  elapsed_seconds: Int8;
+  accelerator_seconds: Int8;
+  gflop: Int8;
+  recorded_at: Generated<Timestamp>;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  epoch: Int8;
+  expires_at: Timestamp;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: Generated<Timestamp>;
+}
+
+export interface Database {
+  providers: ProvidersTable;
+  clusters: ClustersTable;
+  pools: PoolsTable;
+  pool_prices: PoolPricesTable;
+  tenants: TenantsTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  usage_records: UsageRecordsTable;
+  leases: LeasesTable;
+  schema_migrations: SchemaMigrationsTable;
+}

@@ -1,0 +1,104 @@
+/** Usage records: accelerator time from the engine's own accounting, stored once per run and model. */
+import type { Kysely } from 'kysely';
+import type { UsageRecord } from '../core/domain.ts';
+import type { Database } from './schema.ts';
+import { inScope, type Scope } from './scope.ts';
+
+export type NewUsageRecord = Omit<UsageRecord, 'id'> & { id: string };
+
+export interface UsageTotal {
+  tenantId: string;
+  acceleratorModel: string;
+  jobs: number;
+  acceleratorSeconds: number;
+  gflop: bigint;
+}
+
+export class UsageRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Stores the record unless the same run (cluster, engine job id, model) was recorded before. */
+  async record(r: NewUsageRecord): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('usage_records')
+      .values({
+        id: r.id,
+        job_id: r.jobId,
+        tenant_id: r.tenantId,
+        project_id: r.projectId,
+        cluster_id: r.clusterId,
+        pool_id: r.poolId,
+        engine_job_id: r.engineJobId,
+        accelerator_model: r.acceleratorModel,
+        accelerator_count: r.acceleratorCount,
+        started_at: r.startedAt,
+        ended_at: r.endedAt,
+        elapsed_seconds: r.elapsedSeconds,
+        accelerator_seconds: r.acceleratorSeconds,
+        gflop: r.gflop.toString(),
+      })
+      .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id', 'accelerator_model']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  async list(
+    scope: Scope,
+    options: { jobId?: string; from?: Date; to?: Date; limit?: number } = {},
+  ): Promise<UsageRecord[]> {
+    let query = this.db.selectFrom('usage_records').selectAll().where(inScope('usage_records', scope));
+    if (options.jobId) query = query.where('job_id', '=', options.jobId);
+    if (options.from) query = query.where('ended_at', '>=', options.from);
+    if (options.to) query = query.where('ended_at', '<', options.to);
+    const rows = await query
+      .orderBy('ended_at', 'desc')
+      .orderBy('id')
+      .limit(options.limit ?? 500)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      jobId: r.job_id,
+      tenantId: r.tenant_id,
+      projectId: r.project_id,
+      clusterId: r.cluster_id,
+      poolId: r.pool_id ?? '',
+      engineJobId: r.engine_job_id,
+      acceleratorModel: r.accelerator_model,
+      acceleratorCount: r.accelerator_count,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      elapsedSeconds: Number(r.elapsed_seconds),
+      acceleratorSeconds: Number(r.accelerator_seconds),
+      gflop: BigInt(r.gflop),
+    }));
+  }
+
+  /** Sums per tenant and accelerator model, exact (sums run in PostgreSQL's numeric). */
+  async totals(scope: Scope, options: { from?: Date; to?: Date } = {}): Promise<UsageTotal[]> {
+    let query = this.db
+      .selectFrom('usage_records')
+      .select((eb) => [
+        'tenant_id',
+        'accelerator_model',
+        eb.fn.countAll<string>().as('jobs'),
+        eb.fn.sum<string>('accelerator_seconds').as('accelerator_seconds'),
+        eb.fn.sum<string>('gflop').as('gflop'),
+      ])
+      .where(inScope('usage_records', scope));
+    if (options.from) query = query.where('ended_at', '>=', options.from);
+    if (options.to) query = query.where('ended_at', '<', options.to);
+    const rows = await query
+      .groupBy(['tenant_id', 'accelerator_model'])
+      .orderBy('tenant_id')
+      .orderBy('accelerator_model')
+      .execute();
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      acceleratorModel: r.accelerator_model,
+      jobs: Number(r.jobs),
+      acceleratorSeconds: Number(r.accelerator_seconds),
+      gflop: BigInt(r.gflop),
+    }));
+  }
+}

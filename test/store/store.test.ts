@@ -1,0 +1,198 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { JobSpec } from '../../src/core/domain.ts';
+import { ALL, IdempotencyConflict, tenantScope, type Store } from '../../src/store/index.ts';
+import { listMigrations, migrate } from '../../src/store/migrate.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+
+const spec: JobSpec = {
+  apiVersion: 'suanli.io/v1',
+  kind: 'Job',
+  name: 'smoke',
+  project: 'vision',
+  accelerator: { model: 'H100-SXM' },
+  acceleratorsPerNode: 1,
+  nodes: 1,
+  timeLimitSeconds: 600,
+  command: ['echo', 'hi'],
+  env: {},
+  priorityClass: 'normal',
+  constraints: {},
+};
+
+async function seed(store: Store) {
+  const f = store.federation;
+  await f.upsertProvider({
+    id: 'hefei-aicc',
+    name: 'Hefei AICC',
+    city: 'Hefei',
+    regions: ['anhui'],
+    ownerOrganisation: 'Hefei Gov',
+    greenPowerBasisPoints: 3000,
+  });
+  await f.upsertCluster({ id: 'hefei-1', providerId: 'hefei-aicc', name: 'hefei-1', engine: 'local', config: {} });
+  for (const t of ['acme', 'rival']) {
+    await f.upsertTenant({ id: t, name: t, category: 'startup', regions: ['anhui'], verified: true, organisation: t });
+    await f.upsertProject({ id: `${t}-vision`, tenantId: t, name: 'vision' });
+    await f.upsertUser({ id: `${t}-admin`, name: `${t}-admin`, role: 'tenant-admin', tenantId: t, providerId: null });
+  }
+}
+
+describeEachDatabase('store', (database) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await database.open();
+    await seed(store);
+  });
+  afterEach(async () => store.close());
+
+  it('applies every migration once, and again is a no-op', async () => {
+    expect(await migrate(store.db)).toEqual([]);
+    const rows = await store.db.selectFrom('schema_migrations').select('version').execute();
+    expect(rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
+  });
+
+  it('creates a job with its submitted event, idempotently by key', async () => {
+    const now = new Date('2026-11-23T08:00:00Z');
+    const input = {
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: 'k1',
+      now,
+    };
+    const first = await store.jobs.create(input);
+    const again = await store.jobs.create({ ...input, now: new Date('2026-11-23T08:01:00Z') });
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(again.job.id).toBe(first.job.id);
+    expect(await store.jobs.list(ALL)).toHaveLength(1);
+    expect((await store.jobs.events(first.job.id)).map((e) => e.to)).toEqual(['pending']);
+    await expect(store.jobs.create({ ...input, spec: { ...spec, nodes: 2 } })).rejects.toBeInstanceOf(
+      IdempotencyConflict,
+    );
+    // The same key in another tenant is another job.
+    const other = await store.jobs.create({
+      ...input,
+      tenantId: 'rival',
+      projectId: 'rival-vision',
+      submittedBy: 'rival-admin',
+    });
+    expect(other.created).toBe(true);
+  });
+
+  it('scopes reads to the tenant', async () => {
+    const now = new Date();
+    const { job } = await store.jobs.create({
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: null,
+      now,
+    });
+    expect(await store.jobs.get(tenantScope('acme'), job.id)).not.toBeNull();
+    expect(await store.jobs.get(tenantScope('rival'), job.id)).toBeNull();
+    expect(await store.jobs.list(tenantScope('rival'))).toEqual([]);
+    expect(await store.jobs.requestCancel(tenantScope('rival'), job.id, now)).toBe(false);
+  });
+
+  it('moves a job only from the state it is in, recording each change', async () => {
+    const now = new Date();
+    const { job } = await store.jobs.create({
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: null,
+      now,
+    });
+    const change = { reason: 'placed', actor: 'test', now };
+    const admitted = await store.jobs.transition(job.id, 'pending', 'admitted', {
+      ...change,
+      patch: { clusterId: 'hefei-1' },
+    });
+    expect(admitted?.state).toBe('admitted');
+    expect(admitted?.clusterId).toBe('hefei-1');
+    expect(await store.jobs.transition(job.id, 'pending', 'admitted', change)).toBeNull();
+    await expect(store.jobs.transition(job.id, 'admitted', 'succeeded', change)).rejects.toThrow(/admitted.*succeeded/);
+    const events = await store.jobs.events(job.id);
+    expect(events.map((e) => [e.from, e.to])).toEqual([
+      [null, 'pending'],
+      ['pending', 'admitted'],
+    ]);
+  });
+
+  it('records a usage record once however often it is delivered, and sums exactly', async () => {
+    const { job } = await store.jobs.create({
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    const record = {
+      jobId: job.id,
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      clusterId: 'hefei-1',
+      poolId: 'hefei-1:h100',
+      engineJobId: 'local-1',
+      acceleratorModel: 'H100-SXM',
+      acceleratorCount: 2,
+      startedAt: new Date('2026-11-23T08:00:00Z'),
+      endedAt: new Date('2026-11-23T09:00:00Z'),
+      elapsedSeconds: 3600,
+      acceleratorSeconds: 7200,
+      // Larger than 2^53, to prove no float sneaks in on the way.
+      gflop: 9_007_199_254_740_993n,
+    };
+    await store.db
+      .insertInto('pools')
+      .values({ id: 'hefei-1:h100', cluster_id: 'hefei-1', name: 'h100', accelerator_model: 'H100-SXM', nodes: '[]' })
+      .execute();
+    expect(await store.usage.record({ id: 'u1', ...record })).toBe(true);
+    expect(await store.usage.record({ id: 'u2', ...record })).toBe(false);
+    const rows = await store.usage.list(tenantScope('acme'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.gflop).toBe(9_007_199_254_740_993n);
+    expect(await store.usage.list(tenantScope('rival'))).toEqual([]);
+    const totals = await store.usage.totals(ALL);
+    expect(totals).toEqual([
+      {
+        tenantId: 'acme',
+        acceleratorModel: 'H100-SXM',
+        jobs: 1,
+        acceleratorSeconds: 7200,
+        gflop: 9_007_199_254_740_993n,
+      },
+    ]);
+  });
+
+  it('gives the lease to one holder at a time and hands it over on expiry', async () => {
+    expect(await store.leases.acquire('control', 'a', 60_000)).toBe(1);
+    expect(await store.leases.acquire('control', 'b', 60_000)).toBeNull();
+    expect(await store.leases.acquire('control', 'a', 60_000)).toBe(1);
+    expect(await store.leases.acquire('short', 'a', 1)).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await store.leases.acquire('short', 'b', 60_000)).toBe(2);
+  });
+
+  it('resolves the price in force at a time', async () => {
+    await store.db
+      .insertInto('pools')
+      .values({ id: 'hefei-1:h100', cluster_id: 'hefei-1', name: 'h100', accelerator_model: 'H100-SXM', nodes: '[]' })
+      .execute();
+    await store.federation.addPrice(
+      'hefei-1:h100',
+      1500,
+      new Date('2026-01-01T00:00:00Z'),
+      new Date('2026-07-01T00:00:00Z'),
+    );
+    await store.federation.addPrice('hefei-1:h100', 1200, new Date('2026-07-01T00:00:00Z'));
+    expect((await store.federation.pricesAt(new Date('2026-03-01T00:00:00Z'))).get('hefei-1:h100')).toBe(1500);
+    expect((await store.federation.pricesAt(new Date('2026-08-01T00:00:00Z'))).get('hefei-1:h100')).toBe(1200);
+    expect((await store.federation.pricesAt(new Date('2025-08-01T00:00:00Z'))).has('hefei-1:h100')).toBe(false);
+  });
+});
