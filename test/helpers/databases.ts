@@ -18,7 +18,7 @@ export interface TestDatabase {
 
 let counter = 0;
 
-async function freshPostgresDatabase(baseUrl: string): Promise<string> {
+export async function freshPostgresDatabase(baseUrl: string): Promise<string> {
   const name = `suanli_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const client = new pg.Client({ connectionString: baseUrl });
   await client.connect();

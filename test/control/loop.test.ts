@@ -1,0 +1,267 @@
+/**
+ * The control loop against real local engines and both databases: a job's whole path, a control-plane restart in
+ * the middle of a run, a runner that dies, a crash between the engine's answer and the database write, and two
+ * control loops sharing one PostgreSQL.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJobSpec } from '../../src/core/job-spec.ts';
+import type { JobState } from '../../src/core/domain.ts';
+import { CONTROL_LEASE } from '../../src/server/control/loop.ts';
+import { ALL, createStore, type Store } from '../../src/store/index.ts';
+import { describeEachDatabase, postgresUrl } from '../helpers/databases.ts';
+import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+
+function spec(script: string, overrides: Record<string, unknown> = {}) {
+  const parsed = parseJobSpec({ ...HELLO_JOB, spec: { ...HELLO_JOB.spec, script, ...overrides } });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.spec;
+}
+
+async function submit(store: Store, script: string, key: string | null = null) {
+  const { job } = await store.jobs.create({
+    tenantId: 'qiming-ai',
+    projectId: 'qiming-ai-demo',
+    submittedBy: 'qiming-ai-admin',
+    spec: spec(script),
+    idempotencyKey: key,
+    now: new Date(),
+  });
+  return job;
+}
+
+const stateOf = async (store: Store, id: string) => (await store.jobs.get(ALL, id))?.state;
+const isState =
+  (store: Store, id: string, ...states: JobState[]) =>
+  async () =>
+    states.includes((await stateOf(store, id))!);
+
+/** Every engine job folder under a platform's data dir, with the suanli job id it was submitted for. */
+function engineJobs(dataDir: string): Array<{ engineJobId: string; jobId: string; tag: string }> {
+  const result = [];
+  const engines = join(dataDir, 'engines');
+  for (const cluster of readdirSync(engines)) {
+    const jobs = join(engines, cluster, 'jobs');
+    for (const engineJobId of readdirSync(jobs)) {
+      const request = JSON.parse(readFileSync(join(jobs, engineJobId, 'request.json'), 'utf8')) as {
+        jobId: string;
+        tag: string;
+      };
+      result.push({ engineJobId, jobId: request.jobId, tag: request.tag });
+    }
+  }
+  return result;
+}
+
+/** Opens the same database twice, as two processes (or one process before and after a restart) would. */
+async function reopenable(kind: 'pglite' | 'postgres', freshUrl: () => Promise<string | undefined>) {
+  if (kind === 'postgres') {
+    const databaseUrl = await freshUrl();
+    return { open: () => createStore({ databaseUrl, maxConnections: 5 }), cleanup: () => {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'suanli-pglite-'));
+  return { open: () => createStore({ dataDir: dir }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describeEachDatabase('control loop', (database) => {
+  let store: Store;
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    store = await database.open();
+    platform = await startPlatform(store);
+  });
+  afterAll(async () => {
+    await platform.close();
+    await store.close();
+  });
+
+  it('places, dispatches, follows and meters a job, recording every transition', async () => {
+    const job = await submit(store, 'echo "$SUANLI_ACCELERATOR_MODEL:$SUANLI_ACCELERATORS"; sleep 1');
+    await tickUntil(platform.loop, isState(store, job.id, 'succeeded'));
+    const events = await store.jobs.events(job.id);
+    expect(events.map((e) => e.to)).toEqual(['pending', 'admitted', 'dispatched', 'running', 'succeeded']);
+    const usage = await store.usage.list(ALL, { jobId: job.id });
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ acceleratorModel: 'H100-SXM', acceleratorCount: 1 });
+    expect(usage[0]!.elapsedSeconds).toBeGreaterThanOrEqual(1);
+    expect(usage[0]!.acceleratorSeconds).toBe(usage[0]!.elapsedSeconds);
+    // H100-SXM: 989.5 TFLOPS dense = 989 500 GFLOPS per accelerator-second.
+    expect(usage[0]!.gflop).toBe(BigInt(usage[0]!.acceleratorSeconds) * 989_500n);
+    // Further ticks deliver nothing new: the record is stored once.
+    await platform.loop.tick();
+    expect(await store.usage.list(ALL, { jobId: job.id })).toHaveLength(1);
+  });
+
+  it('maps a failing command and an exceeded time limit to failed, with the reason', async () => {
+    const failing = await submit(store, 'exit 3');
+    const { job: slow } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: spec('sleep 30', { timeLimit: '1s' }),
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await tickUntil(platform.loop, async () =>
+      (await Promise.all([failing.id, slow.id].map((id) => stateOf(store, id)))).every((s) => s === 'failed'),
+    );
+    const failed = await store.jobs.get(ALL, failing.id);
+    expect(failed?.exitCode).toBe(3);
+    expect((await store.jobs.get(ALL, slow.id))?.reason).toMatch(/time limit of 1s reached/);
+  });
+
+  it('cancels a running job on its engine', async () => {
+    const job = await submit(store, 'sleep 30');
+    await tickUntil(platform.loop, isState(store, job.id, 'running'));
+    expect(await store.jobs.requestCancel(ALL, job.id, new Date())).toBe(true);
+    await tickUntil(platform.loop, isState(store, job.id, 'cancelled'));
+    expect((await store.jobs.get(ALL, job.id))?.reason).toMatch(/user/);
+  });
+
+  it('refuses a job with a container image on the local engine, saying why', async () => {
+    const { job } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: { ...spec('true'), image: 'registry.example/train:1' },
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await tickUntil(platform.loop, isState(store, job.id, 'dispatch-failed'));
+    expect((await store.jobs.get(ALL, job.id))?.reason).toMatch(/container image/);
+  });
+
+  it('marks a job lost, with a reason, when its runner dies', async () => {
+    const job = await submit(store, 'sleep 30');
+    await tickUntil(platform.loop, isState(store, job.id, 'running'));
+    const running = (await store.jobs.get(ALL, job.id))!;
+    const dir = join(platform.dataDir, 'engines', running.clusterId!, 'jobs', running.engineJobId!);
+    const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as {
+      runnerPid: number;
+      ranks: Array<{ pid: number | null }>;
+    };
+    process.kill(status.runnerPid, 'SIGKILL');
+    for (const rank of status.ranks) if (rank.pid) process.kill(-rank.pid, 'SIGKILL');
+    await tickUntil(platform.loop, isState(store, job.id, 'lost'));
+    expect((await store.jobs.get(ALL, job.id))?.reason).toMatch(/runner/);
+  });
+});
+
+describeEachDatabase('control-plane restart', (database) => {
+  it('re-attaches a job that runs through a restart and meters it once', async () => {
+    const db = await reopenable(database.kind, database.freshUrl);
+    const dataDir = mkdtempSync(join(tmpdir(), 'suanli-restart-'));
+    let store = await db.open();
+    let platform = await startPlatform(store, { dataDir });
+    const job = await submit(store, 'sleep 3; echo finished');
+    await tickUntil(platform.loop, isState(store, job.id, 'running'));
+    // The process goes away: its loop, engines and database connection; the job's processes keep running.
+    await platform.close();
+    await store.close();
+
+    store = await db.open();
+    platform = await startPlatform(store, { dataDir });
+    expect(await stateOf(store, job.id)).toBe('running');
+    await tickUntil(platform.loop, isState(store, job.id, 'succeeded'));
+    expect(await store.usage.list(ALL, { jobId: job.id })).toHaveLength(1);
+    expect(engineJobs(dataDir).filter((e) => e.jobId === job.id)).toHaveLength(1);
+    await platform.close();
+    await store.close();
+    db.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('settles a dispatch that crashed between the engine’s answer and the database write, submitting once', async () => {
+    const db = await reopenable(database.kind, database.freshUrl);
+    const dataDir = mkdtempSync(join(tmpdir(), 'suanli-indoubt-'));
+    let store = await db.open();
+    let platform = await startPlatform(store, { dataDir, holder: 'crashed', leaseTtlMs: 300 });
+    const job = await submit(store, 'echo hi');
+    // Act out the crash by hand: admit, claim and submit, but never record the engine's answer.
+    const { buildSnapshot } = await import('../../src/server/control/snapshot.ts');
+    const { decide } = await import('../../src/core/scheduler/index.ts');
+    const placement = decide((await buildSnapshot(store, new Date())).snapshot, new Date()).placements[0]!;
+    const tag = `suanli-${job.id}-1`;
+    await store.jobs.transition(job.id, 'pending', 'admitted', {
+      reason: 'placed',
+      actor: 'crashed',
+      now: new Date(),
+      patch: { ...placement, attempt: 1, dispatchTag: tag },
+    });
+    expect(await store.leases.acquire(CONTROL_LEASE, 'crashed', 300)).not.toBeNull();
+    expect(await store.jobs.claimDispatch(job.id, CONTROL_LEASE, 'crashed', new Date())).toBe(true);
+    const cluster = (await store.federation.getCluster(placement.clusterId))!;
+    const admitted = (await store.jobs.get(ALL, job.id))!;
+    await platform.engines.for(cluster).submit({
+      jobId: job.id,
+      tag,
+      spec: admitted.spec,
+      pool: placement.poolId.slice(placement.clusterId.length + 1),
+      nodeNames: placement.nodeNames,
+    });
+    await platform.engines.close();
+    await platform.app.close();
+    await store.close();
+
+    // A new process: it waits out the dead holder's lease, asks the engine for the tag and finds the job.
+    store = await db.open();
+    platform = await startPlatform(store, { dataDir, holder: 'restarted', leaseTtlMs: 300 });
+    await tickUntil(platform.loop, isState(store, job.id, 'succeeded'));
+    expect(engineJobs(dataDir).filter((e) => e.jobId === job.id)).toHaveLength(1);
+    const events = await store.jobs.events(job.id);
+    expect(events.filter((e) => e.to === 'dispatched')).toHaveLength(1);
+    expect(events.find((e) => e.to === 'dispatched')?.reason).toMatch(/recovered/);
+    await platform.close();
+    await store.close();
+    db.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+(postgresUrl() ? describe : describe.skip)('two control planes on one PostgreSQL', () => {
+  it('never dispatch the same job twice, even when the lease changes hands', async () => {
+    const { freshPostgresDatabase } = await import('../helpers/databases.ts');
+    const databaseUrl = await freshPostgresDatabase(postgresUrl());
+    const dataDir = mkdtempSync(join(tmpdir(), 'suanli-two-'));
+    const storeA = await createStore({ databaseUrl, maxConnections: 5 });
+    const storeB = await createStore({ databaseUrl, maxConnections: 5 });
+    const a = await startPlatform(storeA, { dataDir, holder: 'plane-a', leaseTtlMs: 400 });
+    const b = await startPlatform(storeB, { dataDir, holder: 'plane-b', leaseTtlMs: 400, seed: false });
+    const jobs = [];
+    for (let i = 0; i < 24; i++) jobs.push(await submit(storeA, `echo ${i}`));
+    // Both loops tick as fast as they can, concurrently; halfway, A stops and B must take over.
+    const both = async (until: () => Promise<boolean>) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await until())) {
+        if (Date.now() > deadline) throw new Error('jobs did not finish');
+        await Promise.all([a.loop.tick(), b.loop.tick()]);
+      }
+    };
+    const finished = async (n: number) =>
+      (await storeA.jobs.list(ALL, { states: ['succeeded'], limit: 1000 })).length >= n;
+    expect((await a.loop.tick()).leader).toBe(true);
+    await both(() => finished(8));
+    await a.loop.stop();
+    await tickUntil(b.loop, () => finished(jobs.length), 60_000);
+
+    const submitted = engineJobs(dataDir);
+    for (const job of jobs) expect(submitted.filter((e) => e.jobId === job.id)).toHaveLength(1);
+    const dispatchEvents = await storeA.db
+      .selectFrom('job_events')
+      .select(['job_id', 'actor'])
+      .where('to_state', '=', 'dispatched')
+      .execute();
+    expect(dispatchEvents).toHaveLength(jobs.length);
+    expect(new Set(dispatchEvents.map((e) => e.job_id)).size).toBe(jobs.length);
+    // Both planes really acted: A before it stopped, B after it took the lease over.
+    expect(new Set(dispatchEvents.map((e) => e.actor))).toEqual(new Set(['plane-a', 'plane-b']));
+    expect(await storeA.usage.list(ALL, { limit: 1000 })).toHaveLength(jobs.length);
+    await a.close();
+    await b.close();
+    await storeA.close();
+    await storeB.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
+});
