@@ -1,0 +1,112 @@
+/** The API's response shapes, as the CLI reads them (times are ISO-8601 strings or null). */
+import type { JobState, PriorityClass, Role } from '../core/domain.ts';
+import type { JobSpecWire } from '../core/job-spec.ts';
+
+export interface Whoami {
+  id: string;
+  name: string;
+  role: Role;
+  tenantId: string | null;
+  providerId: string | null;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  project: string;
+  tenantId: string;
+  submittedBy: string;
+  state: JobState;
+  reason: string | null;
+  priorityClass: PriorityClass;
+  submittedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  clusterId: string | null;
+  clusterName: string | null;
+  pool: string | null;
+  nodes: string[];
+  engineJobId: string | null;
+  attempt: number;
+  cancelRequested: boolean;
+  spec: JobSpecWire;
+}
+
+export interface EventView {
+  at: string;
+  from: JobState | null;
+  to: JobState;
+  reason: string;
+  actor: string;
+}
+
+export interface JobDetailView extends JobView {
+  events: EventView[];
+}
+
+export interface PoolNodeView {
+  name: string;
+  accelerators: number;
+  free: number;
+  state: string;
+}
+
+export interface PoolView {
+  id: string;
+  name: string;
+  acceleratorModel: string;
+  domestic: boolean;
+  accelerators: number;
+  freeAccelerators: number;
+  capacityP: string;
+  fenPerAcceleratorHour: number | null;
+  nodes: PoolNodeView[];
+}
+
+export interface ClusterView {
+  id: string;
+  name: string;
+  engine: string;
+  healthy: boolean;
+  healthReason: string | null;
+  provider: { id: string; name: string; city: string; regions: string[] };
+  capacityP: string;
+  accelerators: number;
+  freeAccelerators: number;
+  pools: PoolView[];
+}
+
+export interface UsageView {
+  id: string;
+  jobId: string;
+  clusterId: string;
+  poolId: string;
+  engineJobId: string;
+  acceleratorModel: string;
+  acceleratorCount: number;
+  startedAt: string;
+  endedAt: string;
+  elapsedSeconds: number;
+  acceleratorSeconds: number;
+  gflop: string;
+  ph: string;
+}
+
+export interface UsageTotalView {
+  tenantId: string;
+  acceleratorModel: string;
+  jobs: number;
+  acceleratorSeconds: number;
+  gflop: string;
+  ph: string;
+}
+
+export interface List<T> {
+  items: T[];
+}
+
+export interface UsageReport {
+  items: UsageView[];
+  totals: UsageTotalView[];
+}
