@@ -2,7 +2,7 @@
  * The scheduling cycle's boundary: a snapshot in, decisions out. The control plane builds the snapshot from the
  * store and applies the decisions; a policy sees nothing else, so it stays pure and replaceable.
  */
-import type { JobSpec, NodeState } from '../domain.ts';
+import type { JobSpec, NodeState, PriorityClass, TenantCategory } from '../domain.ts';
 
 export interface SnapshotNode {
   name: string;
@@ -25,6 +25,8 @@ export interface SnapshotPool {
   acceleratorModel: string;
   /** The price now; null when the pool has none. */
   fenPerAcceleratorHour: number | null;
+  /** The provider's share of green power, basis points (0..10000); absent = unknown. */
+  greenPowerBasisPoints?: number;
   nodes: SnapshotNode[];
 }
 
@@ -33,12 +35,44 @@ export interface SnapshotJob {
   tenantId: string;
   submittedAt: Date;
   spec: JobSpec;
+  /** For reserved shares and reports; absent = 'enterprise'. */
+  tenantCategory?: TenantCategory;
+  projectId?: string;
+}
+
+/** A job that holds accelerators now (admitted, dispatched or running): what preemption and backfill reason about. */
+export interface RunningAllocation {
+  jobId: string;
+  tenantId: string;
+  tenantCategory?: TenantCategory;
+  projectId?: string;
+  priorityClass: PriorityClass;
+  clusterId: string;
+  poolId: string;
+  nodeNames: string[];
+  acceleratorsPerNode: number;
+  acceleratorModel: string;
+  /** When it started running; null while admitted or dispatched but not started. */
+  startedAt: Date | null;
+  timeLimitSeconds: number;
+}
+
+/** A tenant's past use, for fair share and quotas. */
+export interface TenantUsage {
+  tenantId: string;
+  /** Normalised usage in P·h with exponential decay applied by the caller (see the policy's half-life). */
+  decayedPh: number;
+  /** Normalised usage in P·h in the current calendar month (Asia/Shanghai), for monthly quotas. */
+  monthPh?: number;
 }
 
 export interface SchedulingSnapshot {
   pools: SnapshotPool[];
   /** Jobs waiting for placement. */
   pending: SnapshotJob[];
+  /** Jobs holding accelerators; pools' `free` counts already exclude them. Absent = none known. */
+  running?: RunningAllocation[];
+  usage?: TenantUsage[];
 }
 
 export interface Placement {
@@ -55,9 +89,17 @@ export interface PendingReason {
   reason: string;
 }
 
+/** A running job to stop so that others can run; it returns to the queue with its history. */
+export interface Preemption {
+  jobId: string;
+  reason: string;
+}
+
 export interface Decisions {
   placements: Placement[];
   pending: PendingReason[];
+  /** Absent or empty for policies that never preempt. */
+  preemptions?: Preemption[];
 }
 
 /** A scheduling policy: pure and deterministic (same snapshot and time, same decisions). */

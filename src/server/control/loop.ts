@@ -132,7 +132,7 @@ export class ControlLoop {
       if (!engine) continue;
       try {
         report.finished += await followCluster(context, cluster, engine, jobs);
-        this.pollSucceeded(context, cluster);
+        await this.pollSucceeded(context, cluster);
       } catch (error) {
         await this.pollFailed(context, cluster, error);
       }
@@ -161,17 +161,17 @@ export class ControlLoop {
           inventory.pools.map((p) => ({ id: `${cluster.id}:${p.name}`, ...p })),
           context.now,
         );
-        this.pollSucceeded(context, cluster);
+        await this.pollSucceeded(context, cluster);
       } catch (error) {
         await this.pollFailed(context, cluster, error);
       }
     }
   }
 
-  private pollSucceeded(context: LoopContext, cluster: ClusterRecord): void {
+  private async pollSucceeded(context: LoopContext, cluster: ClusterRecord): Promise<void> {
     if ((this.failedPolls.get(cluster.id) ?? 0) === 0 && cluster.healthy) return;
     this.failedPolls.set(cluster.id, 0);
-    void context.store.federation.setClusterHealth(cluster.id, true, null, 0);
+    await context.store.federation.setClusterHealth(cluster.id, true, null, 0);
     if (!cluster.healthy) context.log.info({ cluster: cluster.name }, 'cluster is healthy again');
   }
 
