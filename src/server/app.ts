@@ -33,6 +33,13 @@ export async function buildApp(
     (_request, body, done) => done(null, body),
   );
 
+  // A NUL in a path or query parameter would reach PostgreSQL, which cannot hold it in text (a 500 otherwise).
+  app.addHook('onRequest', async (request) => {
+    if (request.url.includes('%00')) {
+      throw new ProblemError(400, 'invalid-request', 'the URL must not contain NUL (%00) characters');
+    }
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     context.metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },

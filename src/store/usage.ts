@@ -1,5 +1,5 @@
 /** Usage records: accelerator time from the engine's own accounting, stored once per run and model. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { UsageRecord } from '../core/domain.ts';
 import type { Database } from './schema.ts';
 import { inScope, type Scope } from './scope.ts';
@@ -71,6 +71,35 @@ export class UsageRepo {
       elapsedSeconds: Number(r.elapsed_seconds),
       acceleratorSeconds: Number(r.accelerator_seconds),
       gflop: BigInt(r.gflop),
+    }));
+  }
+
+  /**
+   * Per tenant: normalised usage in P·h with exponential decay (for fair share; a float is fine for ordering) and
+   * the exact-enough P·h since `monthStart` (for monthly quotas).
+   */
+  async decayedByTenant(
+    now: Date,
+    halfLifeHours: number,
+    monthStart: Date,
+  ): Promise<Array<{ tenantId: string; decayedPh: number; monthPh: number }>> {
+    const ageHours = sql<number>`extract(epoch from (${now}::timestamptz - ended_at)) / 3600.0`;
+    const rows = await this.db
+      .selectFrom('usage_records')
+      .select([
+        'tenant_id',
+        sql<string>`sum(gflop::float8 / 3.6e9 * power(0.5, greatest(${ageHours}, 0) / ${halfLifeHours}::float8))`.as(
+          'decayed',
+        ),
+        sql<string>`coalesce(sum(gflop) filter (where ended_at >= ${monthStart}), 0)`.as('month_gflop'),
+      ])
+      .groupBy('tenant_id')
+      .orderBy('tenant_id')
+      .execute();
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      decayedPh: Number(r.decayed),
+      monthPh: Number(BigInt(r.month_gflop)) / 3.6e9,
     }));
   }
 

@@ -170,6 +170,47 @@ describeEachDatabase('store', (database) => {
     ]);
   });
 
+  it('decays usage by half-life for fair share and sums the month for quotas', async () => {
+    const { job } = await store.jobs.create({
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await store.db
+      .insertInto('pools')
+      .values({ id: 'hefei-1:h100', cluster_id: 'hefei-1', name: 'h100', accelerator_model: 'H100-SXM', nodes: '[]' })
+      .execute();
+    const now = new Date('2026-11-23T12:00:00Z');
+    const base = {
+      jobId: job.id,
+      tenantId: 'acme',
+      projectId: 'acme-vision',
+      clusterId: 'hefei-1',
+      poolId: 'hefei-1:h100',
+      acceleratorModel: 'H100-SXM',
+      acceleratorCount: 1,
+      startedAt: new Date('2026-10-01T00:00:00Z'),
+      elapsedSeconds: 3600,
+      acceleratorSeconds: 3600,
+      gflop: 3_600_000_000n, // exactly 1 P·h
+    };
+    // One P·h that just ended, one that ended one half-life (168 h) ago, in October.
+    await store.usage.record({ ...base, id: 'now', engineJobId: 'e1', endedAt: now });
+    await store.usage.record({
+      ...base,
+      id: 'old',
+      engineJobId: 'e2',
+      endedAt: new Date(now.getTime() - 168 * 3600_000),
+    });
+    const [acme] = await store.usage.decayedByTenant(now, 168, new Date('2026-11-01T00:00:00+08:00'));
+    expect(acme?.tenantId).toBe('acme');
+    expect(acme?.decayedPh).toBeCloseTo(1.5, 9);
+    expect(acme?.monthPh).toBe(2);
+  });
+
   it('gives the lease to one holder at a time and hands it over on expiry', async () => {
     expect(await store.leases.acquire('control', 'a', 60_000)).toBe(1);
     expect(await store.leases.acquire('control', 'b', 60_000)).toBeNull();

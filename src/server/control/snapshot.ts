@@ -5,8 +5,19 @@ import type { Store, StoredJob } from '../../store/index.ts';
 
 export interface SnapshotSource {
   snapshot: SchedulingSnapshot;
-  /** Active jobs by pool id, for the views that show free capacity. */
+  /** Jobs holding accelerators. */
   active: StoredJob[];
+  /** Jobs waiting for placement (cancellations excluded), as stored. */
+  pending: StoredJob[];
+}
+
+/** Fair share forgets old usage with this half-life (Slurm's PriorityDecayHalfLife defaults to 7 days). */
+export const USAGE_HALF_LIFE_HOURS = 7 * 24;
+
+/** The first instant of the calendar month containing `now` in China Standard Time, where quotas and reports count. */
+export function monthStartCst(now: Date): Date {
+  const cst = new Date(now.getTime() + 8 * 3600_000);
+  return new Date(Date.UTC(cst.getUTCFullYear(), cst.getUTCMonth(), 1) - 8 * 3600_000);
 }
 
 /** Accelerators held per pool and node by jobs that are admitted, dispatched or running. */
@@ -48,6 +59,7 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
       poolName: pool.name,
       acceleratorModel: pool.acceleratorModel,
       fenPerAcceleratorHour: prices.get(pool.id) ?? null,
+      greenPowerBasisPoints: provider?.greenPowerBasisPoints ?? 0,
       nodes: pool.nodes.map((n) => ({ ...n, free: Math.max(0, n.accelerators - (used.get(n.name) ?? 0)) })),
     });
   }
@@ -55,18 +67,46 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
 }
 
 export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSource> {
-  const [active, pending] = await Promise.all([
+  const [active, waiting, tenants, usage] = await Promise.all([
     store.jobs.inStates([...ACTIVE_STATES]),
     store.jobs.inStates(['pending']),
+    store.federation.listTenants(),
+    store.usage.decayedByTenant(now, USAGE_HALF_LIFE_HOURS, monthStartCst(now)),
   ]);
   const pools = await poolsWithFree(store, now, active);
+  const category = new Map(tenants.map((t) => [t.id, t.category]));
+  const modelOf = new Map(pools.map((p) => [p.poolId, p.acceleratorModel]));
+  const pending = waiting.filter((j) => !j.cancelRequested);
   return {
     active,
+    pending,
     snapshot: {
       pools,
-      pending: pending
-        .filter((j) => !j.cancelRequested)
-        .map((j) => ({ id: j.id, tenantId: j.tenantId, submittedAt: j.submittedAt, spec: j.spec })),
+      pending: pending.map((j) => ({
+        id: j.id,
+        tenantId: j.tenantId,
+        tenantCategory: category.get(j.tenantId) ?? 'enterprise',
+        projectId: j.projectId,
+        submittedAt: j.submittedAt,
+        spec: j.spec,
+      })),
+      running: active
+        .filter((j) => j.clusterId && j.poolId)
+        .map((j) => ({
+          jobId: j.id,
+          tenantId: j.tenantId,
+          tenantCategory: category.get(j.tenantId) ?? 'enterprise',
+          projectId: j.projectId,
+          priorityClass: j.spec.priorityClass,
+          clusterId: j.clusterId!,
+          poolId: j.poolId!,
+          nodeNames: j.nodeNames,
+          acceleratorsPerNode: j.spec.acceleratorsPerNode,
+          acceleratorModel: modelOf.get(j.poolId!) ?? '',
+          startedAt: j.startedAt,
+          timeLimitSeconds: j.spec.timeLimitSeconds,
+        })),
+      usage,
     },
   };
 }

@@ -22,10 +22,12 @@ const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 function parseTime(field: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    const message = `not an ISO-8601 time: ${JSON.stringify(value)}`;
-    throw new ProblemError(400, 'invalid-request', `${field}: ${message}`, [{ field, message }]);
-  }
+  const invalid = (message: string) =>
+    new ProblemError(400, 'invalid-request', `${field}: ${message}`, [{ field, message }]);
+  if (Number.isNaN(date.getTime())) throw invalid(`not an ISO-8601 time: ${JSON.stringify(value)}`);
+  // PostgreSQL's timestamptz cannot hold every JS date (a 500 otherwise); no usage lies outside these years.
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999) throw invalid(`${JSON.stringify(value)} is outside the years 1 to 9999`);
   return date;
 }
 
