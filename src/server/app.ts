@@ -1,5 +1,5 @@
 /** The HTTP API: Fastify with TypeBox schemas, which both validate requests and generate /openapi.json. */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,7 +18,7 @@ export async function buildApp(
     logger: options.logger ?? false,
     bodyLimit: 1024 * 1024,
     // Per-request lines drown the operator's log; latency and status go to /metrics instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

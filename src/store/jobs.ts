@@ -13,6 +13,9 @@ import { uuidv7 } from './ids.ts';
 export interface StoredJob extends Job {
   projectName: string;
   dispatchStartedAt: Date | null;
+  /** Set while a preemption is being carried out; the reason says why. */
+  preemptRequestedAt: Date | null;
+  preemptReason: string | null;
   updatedAt: Date;
   idempotencyKey: string | null;
 }
@@ -41,6 +44,8 @@ function toJob(row: JobRow): StoredJob {
     exitCode: row.exit_code,
     cancelRequested: row.cancel_requested_at !== null,
     dispatchStartedAt: row.dispatch_started_at,
+    preemptRequestedAt: row.preempt_requested_at,
+    preemptReason: row.preempt_reason,
     updatedAt: row.updated_at,
     idempotencyKey: row.idempotency_key,
   };
@@ -68,6 +73,8 @@ export interface JobPatch {
   endedAt?: Date | null;
   exitCode?: number | null;
   dispatchStartedAt?: Date | null;
+  preemptRequestedAt?: Date | null;
+  preemptReason?: string | null;
 }
 
 function patchColumns(patch: JobPatch) {
@@ -83,6 +90,8 @@ function patchColumns(patch: JobPatch) {
   if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
   if (patch.exitCode !== undefined) set.exit_code = patch.exitCode;
   if (patch.dispatchStartedAt !== undefined) set.dispatch_started_at = patch.dispatchStartedAt;
+  if (patch.preemptRequestedAt !== undefined) set.preempt_requested_at = patch.preemptRequestedAt;
+  if (patch.preemptReason !== undefined) set.preempt_reason = patch.preemptReason;
   return set;
 }
 

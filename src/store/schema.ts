@@ -107,6 +107,8 @@ export interface JobsTable {
   exit_code: number | null;
   cancel_requested_at: Timestamp | null;
   dispatch_started_at: Timestamp | null;
+  preempt_requested_at: Timestamp | null;
+  preempt_reason: string | null;
   idempotency_key: string | null;
   updated_at: Timestamp;
 }

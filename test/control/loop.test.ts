@@ -149,6 +149,59 @@ describeEachDatabase('control loop', (database) => {
   });
 });
 
+describeEachDatabase('preemption', (database) => {
+  it('stops a preempted run, meters the work done, and requeues the job with its history', async () => {
+    const { decide } = await import('../../src/core/scheduler/index.ts');
+    const store = await database.open();
+    // A policy that preempts any running job named "victim" once a job named "urgent" waits.
+    const platform = await startPlatform(store, {
+      policy: (snapshot, now) => {
+        const decisions = decide(snapshot, now);
+        const urgent = snapshot.pending.some((j) => j.spec.name === 'urgent');
+        const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null);
+        return { ...decisions, preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work' })) };
+      },
+    });
+    const { job: victim } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: { ...spec('sleep 30'), name: 'victim' },
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await tickUntil(platform.loop, isState(store, victim.id, 'running'));
+    await new Promise((r) => setTimeout(r, 1100));
+    await store.jobs.create({
+      tenantId: 'zhiyuan-llm',
+      projectId: 'zhiyuan-llm-demo',
+      submittedBy: 'zhiyuan-llm-admin',
+      spec: { ...spec('sleep 30'), name: 'urgent' },
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, victim.id))!.attempt === 2);
+    const events = (await store.jobs.events(victim.id)).map((e) => e.to);
+    expect(events.slice(0, 7)).toEqual([
+      'pending',
+      'admitted',
+      'dispatched',
+      'running',
+      'preempted',
+      'pending',
+      'admitted',
+    ]);
+    const preempted = (await store.jobs.events(victim.id)).find((e) => e.to === 'preempted');
+    expect(preempted?.reason).toBe('preempted: room for urgent work');
+    // The interrupted run used accelerators for about a second: that is metered, once.
+    const usage = await store.usage.list(ALL, { jobId: victim.id });
+    expect(usage).toHaveLength(1);
+    expect(usage[0]!.elapsedSeconds).toBeGreaterThanOrEqual(1);
+    await platform.close();
+    await store.close();
+  });
+});
+
 describeEachDatabase('control-plane restart', (database) => {
   it('re-attaches a job that runs through a restart and meters it once', async () => {
     const db = await reopenable(database.kind, database.freshUrl);

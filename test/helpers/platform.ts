@@ -13,6 +13,7 @@ import { seedDemo, type DemoTokens } from '../../src/server/demo.ts';
 import { EngineRegistry } from '../../src/server/engines.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import type { Store } from '../../src/store/index.ts';
+import type { SchedulingPolicy } from '../../src/core/scheduler/index.ts';
 
 export interface TestPlatform {
   store: Store;
@@ -30,7 +31,7 @@ export const silentLog = { info() {}, warn() {}, error() {} };
 
 export async function startPlatform(
   store: Store,
-  options: { holder?: string; dataDir?: string; leaseTtlMs?: number; seed?: boolean } = {},
+  options: { holder?: string; dataDir?: string; leaseTtlMs?: number; seed?: boolean; policy?: SchedulingPolicy } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
   const clock = () => new Date();
@@ -50,6 +51,7 @@ export async function startPlatform(
     intervalMs: 50,
     leaseTtlMs: options.leaseTtlMs ?? 5_000,
     inventoryEveryMs: 60_000,
+    ...(options.policy ? { policy: options.policy } : {}),
   });
   return {
     store,

@@ -22,6 +22,9 @@ function finalState(status: EngineJobStatus, job: StoredJob): { to: JobState; re
     case 'timeout':
       return { to: 'failed', reason: `time limit of ${formatDuration(job.spec.timeLimitSeconds)} reached` };
     case 'cancelled':
+      if (job.preemptRequestedAt && !job.cancelRequested) {
+        return { to: 'preempted', reason: `preempted: ${job.preemptReason ?? 'by the scheduler'}` };
+      }
       return {
         to: 'cancelled',
         reason: job.cancelRequested ? 'cancelled at the user’s request' : (status.reason ?? 'cancelled on the cluster'),
@@ -115,7 +118,15 @@ export async function followCluster(
         reason: 'requeued after preemption',
         actor: holder,
         now,
-        patch: { clusterId: null, poolId: null, nodeNames: [], engineJobId: null, dispatchStartedAt: null },
+        patch: {
+          clusterId: null,
+          poolId: null,
+          nodeNames: [],
+          engineJobId: null,
+          dispatchStartedAt: null,
+          preemptRequestedAt: null,
+          preemptReason: null,
+        },
       });
     }
     if (moved) finished++;

@@ -8,7 +8,7 @@
  * Several server processes may run this loop over one database; the lease lets one act at a time, and every state
  * change is conditional on the state it expects, so even a stale holder cannot move a job twice.
  */
-import { decide } from '../../core/scheduler/index.ts';
+import { decide, type SchedulingPolicy } from '../../core/scheduler/index.ts';
 import type { Engine } from '../../engines/engine.ts';
 import type { Store, StoredJob } from '../../store/index.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
@@ -37,6 +37,8 @@ export interface ControlLoopOptions {
   inventoryEveryMs?: number;
   /** Consecutive failed polls after which a cluster is marked unhealthy. */
   unhealthyAfter?: number;
+  /** The scheduling policy; the core's `decide` unless a test or the simulator swaps it. */
+  policy?: SchedulingPolicy;
   /** Called after each tick that acted (tests and metrics hook in here). */
   onTick?: (report: TickReport) => void;
 }
@@ -46,6 +48,7 @@ export interface TickReport {
   admitted: number;
   dispatched: number;
   finished: number;
+  preempted: number;
   durationMs: number;
 }
 
@@ -97,7 +100,7 @@ export class ControlLoop {
   async tick(): Promise<TickReport> {
     const started = Date.now();
     const { store, holder } = this.options;
-    const report: TickReport = { leader: false, admitted: 0, dispatched: 0, finished: 0, durationMs: 0 };
+    const report: TickReport = { leader: false, admitted: 0, dispatched: 0, finished: 0, preempted: 0, durationMs: 0 };
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
     if (epoch === null) return { ...report, durationMs: Date.now() - started };
     report.leader = true;
@@ -117,7 +120,7 @@ export class ControlLoop {
     }
     const byId = new Map((await store.federation.listClusters()).map((c) => [c.id, c]));
     await this.carryOutCancellations(context, byId);
-    report.admitted = await this.schedule(context);
+    Object.assign(report, await this.schedule(context));
     await recoverInDoubt(context, byId);
     for (const job of await store.jobs.inStates(['admitted'])) {
       const cluster = job.clusterId ? byId.get(job.clusterId) : undefined;
@@ -192,11 +195,13 @@ export class ControlLoop {
   private async carryOutCancellations(context: LoopContext, clusters: Map<string, ClusterRecord>): Promise<void> {
     const { store, now, holder } = context;
     const wanted = (await store.jobs.inStates(['pending', 'admitted', 'dispatched', 'running', 'preempted'])).filter(
-      (j) => j.cancelRequested,
+      (j) => j.cancelRequested || (j.preemptRequestedAt && (j.state === 'dispatched' || j.state === 'running')),
     );
     for (const job of wanted) {
       const change = { reason: 'cancelled at the user’s request', actor: holder, now };
-      if (job.state === 'pending' || (job.state === 'admitted' && !job.dispatchStartedAt)) {
+      if (!job.cancelRequested) {
+        // A preemption in progress: stop the run; follow.ts returns the job to the queue when the engine confirms.
+      } else if (job.state === 'pending' || (job.state === 'admitted' && !job.dispatchStartedAt)) {
         await store.jobs.transition(job.id, job.state, 'cancelled', { ...change, patch: { endedAt: now } });
         continue;
       }
@@ -216,12 +221,13 @@ export class ControlLoop {
     }
   }
 
-  private async schedule(context: LoopContext): Promise<number> {
+  private async schedule(context: LoopContext): Promise<{ admitted: number; preempted: number }> {
     const { store, now, holder } = context;
-    const { snapshot } = await buildSnapshot(store, now);
-    if (snapshot.pending.length === 0) return 0;
-    const decisions = decide(snapshot, now);
-    const pending = new Map((await store.jobs.inStates(['pending'])).map((j): [string, StoredJob] => [j.id, j]));
+    const source = await buildSnapshot(store, now);
+    const { snapshot } = source;
+    if (snapshot.pending.length === 0) return { admitted: 0, preempted: 0 };
+    const decisions = (this.options.policy ?? decide)(snapshot, now);
+    const pending = new Map(source.pending.map((j): [string, StoredJob] => [j.id, j]));
     let admitted = 0;
     for (const placement of decisions.placements) {
       const job = pending.get(placement.jobId);
@@ -247,6 +253,24 @@ export class ControlLoop {
     for (const { jobId, reason } of decisions.pending) {
       if (pending.get(jobId)?.reason !== reason) await store.jobs.annotate(jobId, 'pending', { reason }, now);
     }
-    return admitted;
+    let preempted = 0;
+    const active = new Map(source.active.map((j): [string, StoredJob] => [j.id, j]));
+    for (const { jobId, reason } of decisions.preemptions ?? []) {
+      const job = active.get(jobId);
+      if (!job || job.preemptRequestedAt || job.cancelRequested) continue;
+      if (job.state === 'admitted' && !job.dispatchStartedAt) {
+        // Not on an engine yet: withdraw the placement and let it wait again.
+        await store.jobs.transition(job.id, 'admitted', 'pending', {
+          reason: `placement withdrawn: ${reason}`,
+          actor: holder,
+          now,
+          patch: { clusterId: null, poolId: null, nodeNames: [], dispatchStartedAt: null, engineJobId: null },
+        });
+      } else {
+        await store.jobs.annotate(job.id, job.state, { preemptRequestedAt: now, preemptReason: reason }, now);
+      }
+      preempted++;
+    }
+    return { admitted, preempted };
   }
 }
