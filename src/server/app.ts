@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerToken, hashToken, principalFor } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ProblemError, errorHandler, sendProblem } from './problems.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -63,7 +64,8 @@ export async function buildApp(
         { name: 'jobs', description: 'Submit and follow jobs' },
         { name: 'clusters', description: 'Member clusters and capacity' },
         { name: 'usage', description: 'Metered accelerator time' },
-        { name: 'auth', description: 'Tokens and the caller' },
+        { name: 'auth', description: 'Users, tokens and the caller' },
+        { name: 'federation', description: 'Providers, tenants and projects' },
         { name: 'meta', description: 'Health, readiness, metrics' },
       ],
     },
@@ -83,6 +85,7 @@ export async function buildApp(
       });
       await api.register(jobRoutes(context));
       await api.register(federationRoutes(context));
+      await api.register(adminRoutes(context));
     },
     { prefix: '/api/v1' },
   );

@@ -16,13 +16,25 @@ export const PERMISSIONS = [
   'jobs:cancel-any',
   'usage:read',
   'clusters:read',
+  /** Create providers and tenants (the programme office). */
+  'federation:manage',
+  /** Create users, tokens and projects in the caller's own tenant. */
+  'tenant:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  operator: ['jobs:read', 'jobs:cancel-any', 'usage:read', 'clusters:read'],
+  operator: ['jobs:read', 'jobs:cancel-any', 'usage:read', 'clusters:read', 'federation:manage', 'tenant:manage'],
   'provider-admin': ['clusters:read'],
-  'tenant-admin': ['jobs:submit', 'jobs:read', 'jobs:cancel-own', 'jobs:cancel-any', 'usage:read', 'clusters:read'],
+  'tenant-admin': [
+    'jobs:submit',
+    'jobs:read',
+    'jobs:cancel-own',
+    'jobs:cancel-any',
+    'usage:read',
+    'clusters:read',
+    'tenant:manage',
+  ],
   'tenant-member': ['jobs:submit', 'jobs:read', 'jobs:cancel-own', 'clusters:read'],
 };
 

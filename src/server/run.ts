@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createStore } from '../store/index.ts';
 import { buildApp } from './app.ts';
+import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { ControlLoop } from './control/loop.ts';
 import { seedDemo } from './demo.ts';
@@ -60,6 +61,20 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     writeFileSync(join(dataDir, 'demo-tokens.json'), `${JSON.stringify(demoTokens.roles, null, 2)}\n`, { mode: 0o600 });
     writeFileSync(join(dataDir, 'demo-users.json'), `${JSON.stringify(demoTokens.users, null, 2)}\n`, { mode: 0o600 });
   }
+  let bootstrapToken: string | undefined;
+  if ((await store.federation.countOperators()) === 0) {
+    // A new installation: one operator to onboard providers, tenants and users through the API or CLI.
+    bootstrapToken = newToken();
+    await store.federation.upsertUser({
+      id: 'admin',
+      name: 'admin',
+      role: 'operator',
+      tenantId: null,
+      providerId: null,
+    });
+    await store.federation.addTokenHash('admin', hashToken(bootstrapToken), 'bootstrap');
+    writeFileSync(join(dataDir, 'admin-token'), `${bootstrapToken}\n`, { mode: 0o600 });
+  }
   const metrics = createMetrics(store);
   const app = await buildApp(
     { store, engines, metrics, clock, version: '0.1.0' },
@@ -92,6 +107,12 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
 
   print(`suanli API listening on ${url}  (docs ${url}/docs, OpenAPI ${url}/openapi.json)`);
   print(`store: ${store.description}`);
+  if (bootstrapToken) {
+    print(
+      `new installation: operator "admin" created; its token is in ${join(dataDir, 'admin-token')} (shown once here)`,
+    );
+    print(`  operator        ${bootstrapToken}`);
+  }
   if (demoTokens) {
     print(`demo federation loaded; tokens written to ${join(dataDir, 'demo-tokens.json')}`);
     for (const [role, token] of Object.entries(demoTokens.roles)) print(`  ${role.padEnd(15)} ${token}`);

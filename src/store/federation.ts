@@ -16,6 +16,8 @@ import type {
 import type { ClustersTable, Database } from './schema.ts';
 import type { Selectable } from 'kysely';
 
+export type WriteMode = 'insert' | 'upsert';
+
 export interface ClusterRecord extends Cluster {
   config: Record<string, unknown>;
   healthReason: string | null;
@@ -40,7 +42,8 @@ function toCluster(row: Selectable<ClustersTable>): ClusterRecord {
 export class FederationRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async upsertProvider(p: Provider): Promise<void> {
+  /** `insert` refuses an existing id (a unique violation the caller turns into 409); `upsert` replaces. */
+  async upsertProvider(p: Provider, mode: WriteMode = 'upsert'): Promise<void> {
     const row = {
       id: p.id,
       name: p.name,
@@ -49,11 +52,8 @@ export class FederationRepo {
       owner_organisation: p.ownerOrganisation,
       green_power_bp: p.greenPowerBasisPoints,
     };
-    await this.db
-      .insertInto('providers')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet(row))
-      .execute();
+    const insert = this.db.insertInto('providers').values(row);
+    await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doUpdateSet(row))).execute();
   }
 
   async listProviders(): Promise<Provider[]> {
@@ -168,7 +168,7 @@ export class FederationRepo {
     return prices;
   }
 
-  async upsertTenant(t: Tenant): Promise<void> {
+  async upsertTenant(t: Tenant, mode: WriteMode = 'upsert'): Promise<void> {
     const row = {
       id: t.id,
       name: t.name,
@@ -177,11 +177,8 @@ export class FederationRepo {
       verified: t.verified,
       organisation: t.organisation,
     };
-    await this.db
-      .insertInto('tenants')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet(row))
-      .execute();
+    const insert = this.db.insertInto('tenants').values(row);
+    await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doUpdateSet(row))).execute();
   }
 
   async listTenants(): Promise<Tenant[]> {
@@ -196,12 +193,9 @@ export class FederationRepo {
     }));
   }
 
-  async upsertProject(p: Project): Promise<void> {
-    await this.db
-      .insertInto('projects')
-      .values({ id: p.id, tenant_id: p.tenantId, name: p.name })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+  async upsertProject(p: Project, mode: WriteMode = 'upsert'): Promise<void> {
+    const insert = this.db.insertInto('projects').values({ id: p.id, tenant_id: p.tenantId, name: p.name });
+    await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doNothing())).execute();
   }
 
   async findProject(tenantId: string, name: string): Promise<Project | null> {
@@ -224,13 +218,50 @@ export class FederationRepo {
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name }));
   }
 
-  async upsertUser(u: User): Promise<void> {
+  async upsertUser(u: User, mode: WriteMode = 'upsert'): Promise<void> {
     const row = { id: u.id, name: u.name, role: u.role, tenant_id: u.tenantId, provider_id: u.providerId };
-    await this.db
-      .insertInto('users')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet(row))
-      .execute();
+    const insert = this.db.insertInto('users').values(row);
+    await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doUpdateSet(row))).execute();
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row
+      ? { id: row.id, name: row.name, role: row.role as Role, tenantId: row.tenant_id, providerId: row.provider_id }
+      : null;
+  }
+
+  async listUsers(tenantId?: string): Promise<User[]> {
+    let query = this.db.selectFrom('users').selectAll();
+    if (tenantId) query = query.where('tenant_id', '=', tenantId);
+    const rows = await query.orderBy('name').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role as Role,
+      tenantId: r.tenant_id,
+      providerId: r.provider_id,
+    }));
+  }
+
+  async countOperators(): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('role', '=', 'operator')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Revokes every live token of a user; returns how many. */
+  async revokeTokens(userId: string, at: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async addTokenHash(userId: string, tokenHash: string, label: string): Promise<void> {
