@@ -12,6 +12,7 @@ export function metaRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['meta'],
+          security: [],
           summary: 'Liveness: the process answers',
           response: { 200: Type.Object({ status: Type.Literal('ok') }) },
         },
@@ -24,6 +25,7 @@ export function metaRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['meta'],
+          security: [],
           summary: 'Readiness: the database answers',
           response: {
             200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }),
@@ -51,7 +53,7 @@ export function metaRoutes(context: AppContext): FastifyPluginAsyncTypebox {
 
     app.get(
       '/metrics',
-      { schema: { tags: ['meta'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+      { schema: { tags: ['meta'], security: [], summary: 'Prometheus metrics', produces: ['text/plain'] } },
       async (_r, reply) => {
         reply.type(context.metrics.registry.contentType);
         return context.metrics.registry.metrics();
