@@ -4,9 +4,14 @@ import pkg from '../../package.json' with { type: 'json' };
 import { registerClusters } from './commands/clusters.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerProjects } from './commands/projects.ts';
+import { registerProviders } from './commands/providers.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSubmit } from './commands/submit.ts';
+import { registerTenants } from './commands/tenants.ts';
+import { registerTokens } from './commands/tokens.ts';
 import { registerUsage } from './commands/usage.ts';
+import { registerUsers } from './commands/users.ts';
 import { Context } from './context.ts';
 import { CliError, oneLine } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -41,6 +46,11 @@ export function buildProgram(ctx: Context): Command {
   registerJobs(program, ctx);
   registerClusters(program, ctx);
   registerUsage(program, ctx);
+  registerProviders(program, ctx);
+  registerTenants(program, ctx);
+  registerProjects(program, ctx);
+  registerUsers(program, ctx);
+  registerTokens(program, ctx);
   return program;
 }
 

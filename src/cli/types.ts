@@ -1,5 +1,5 @@
 /** The API's response shapes, as the CLI reads them (times are ISO-8601 strings or null). */
-import type { JobState, PriorityClass, Role } from '../core/domain.ts';
+import type { JobState, PriorityClass, Role, TenantCategory } from '../core/domain.ts';
 import type { JobSpecWire } from '../core/job-spec.ts';
 
 export interface Whoami {
@@ -109,4 +109,41 @@ export interface List<T> {
 export interface UsageReport {
   items: UsageView[];
   totals: UsageTotalView[];
+}
+
+export interface ProviderView {
+  id: string;
+  name: string;
+  city: string;
+  regions: string[];
+  ownerOrganisation: string;
+  greenPowerBasisPoints: number;
+}
+
+export interface TenantView {
+  id: string;
+  name: string;
+  category: TenantCategory;
+  regions: string[];
+  verified: boolean;
+  organisation: string;
+}
+
+export interface ProjectView {
+  id: string;
+  tenantId: string;
+  name: string;
+}
+
+/** A user as GET /users lists it (the same shape as whoami). */
+export type UserView = Whoami;
+
+export interface IssuedToken {
+  userId: string;
+  token: string;
+  label: string;
+}
+
+export interface RevokedTokens {
+  revoked: number;
 }

@@ -8,7 +8,19 @@ const BIN = join(import.meta.dirname, '../../bin/suanli.js');
 describe('bin/suanli.js', () => {
   it('runs as a real process and lists the commands in --help', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [BIN, '--help'], { env: { ...process.env } });
-    for (const command of ['server', 'login', 'submit', 'jobs', 'clusters', 'usage'])
+    for (const command of [
+      'server',
+      'login',
+      'submit',
+      'jobs',
+      'clusters',
+      'usage',
+      'providers',
+      'tenants',
+      'projects',
+      'users',
+      'tokens',
+    ])
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
