@@ -428,9 +428,28 @@ function toRequirement(acc: Record<string, unknown>, domesticOnly: boolean | und
 }
 
 /** Validates a decoded spec (from JSON or YAML) and returns the domain form, or every problem found. */
+/** Fields holding U+0000: PostgreSQL cannot store it in text or jsonb, and no command needs it. */
+function nulErrors(value: unknown, path: string, errors: FieldError[]): FieldError[] {
+  const message = 'must not contain NUL (U+0000) characters';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) errors.push({ field: path, message });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => nulErrors(item, `${path}[${i}]`, errors));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) errors.push({ field, message });
+      else nulErrors(item, field, errors);
+    }
+  }
+  return errors;
+}
+
 export function parseJobSpec(input: unknown): ParseResult {
   if (input === null || input === undefined)
     return { ok: false, errors: [{ field: '', message: 'is empty: expected a job spec' }] };
+  const nul = nulErrors(input, '', []);
+  if (nul.length > 0) return { ok: false, errors: nul };
   const structural = structuralErrors(input);
   const errors = [...structural, ...semanticErrors(input, structural)];
   if (errors.length > 0) return { ok: false, errors };

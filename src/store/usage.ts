@@ -104,7 +104,7 @@ export class UsageRepo {
   }
 
   /** Sums per tenant and accelerator model, exact (sums run in PostgreSQL's numeric). */
-  async totals(scope: Scope, options: { from?: Date; to?: Date } = {}): Promise<UsageTotal[]> {
+  async totals(scope: Scope, options: { from?: Date; to?: Date; jobId?: string } = {}): Promise<UsageTotal[]> {
     let query = this.db
       .selectFrom('usage_records')
       .select((eb) => [
@@ -117,6 +117,7 @@ export class UsageRepo {
       .where(inScope('usage_records', scope));
     if (options.from) query = query.where('ended_at', '>=', options.from);
     if (options.to) query = query.where('ended_at', '<', options.to);
+    if (options.jobId) query = query.where('job_id', '=', options.jobId);
     const rows = await query
       .groupBy(['tenant_id', 'accelerator_model'])
       .orderBy('tenant_id')

@@ -123,7 +123,10 @@ export function federationRoutes(context: AppContext): FastifyPluginAsyncTypebox
             ...(request.query.jobId ? { jobId: request.query.jobId } : {}),
             limit: request.query.limit ?? 500,
           }),
-          store.usage.totals(principal.scope, window),
+          store.usage.totals(principal.scope, {
+            ...window,
+            ...(request.query.jobId ? { jobId: request.query.jobId } : {}),
+          }),
         ]);
         return { items: items.map(usageView), totals: totals.map(usageTotalView) };
       },

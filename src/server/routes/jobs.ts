@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { JOB_STATES, type JobState } from '../../core/domain.ts';
-import { JobSpecWire, parseJobSpec, parseJobSpecText, toWireSpec } from '../../core/job-spec.ts';
+import { JobSpecWire, parseJobSpec, parseJobSpecText } from '../../core/job-spec.ts';
 import { isTerminal } from '../../core/job-lifecycle.ts';
 import { IdempotencyConflict } from '../../store/index.ts';
 import { can, requirePermission } from '../auth.ts';
@@ -14,25 +14,6 @@ import { principalOf } from './principal.ts';
 const MAX_IDEMPOTENCY_KEY = 200;
 const JobId = Type.Object({ id: Type.String({ description: 'Job id' }) });
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
-
-/** The dotted path of the first string (or key) in `value` containing U+0000, or null. */
-function nulField(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = nulField(item, `${path}[${i}]`);
-      if (found !== null) return found;
-    }
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const field = path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) return field;
-      const found = nulField(item, field);
-      if (found !== null) return found;
-    }
-  }
-  return null;
-}
 
 export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
@@ -85,11 +66,6 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           throw new ProblemError(400, 'invalid-job-spec', detail, parsed.errors);
         }
         // PostgreSQL text and jsonb cannot hold U+0000 (a 500 otherwise), and no program could take it anyway.
-        const nul = nulField(toWireSpec(parsed.spec), '');
-        if (nul !== null) {
-          const message = 'must not contain NUL (U+0000) characters';
-          throw new ProblemError(400, 'invalid-job-spec', `${nul}: ${message}`, [{ field: nul, message }]);
-        }
         const tenantId = principal.user.tenantId!;
         const project = await store.federation.findProject(tenantId, parsed.spec.project);
         if (!project) {
