@@ -7,6 +7,7 @@ import { bearerToken, hashToken, principalFor } from './auth.ts';
 import type { AppContext } from './context.ts';
 import { ProblemError, errorHandler, sendProblem } from './problems.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { clusterRoutes } from './routes/clusters.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -86,6 +87,7 @@ export async function buildApp(
       await api.register(jobRoutes(context));
       await api.register(federationRoutes(context));
       await api.register(adminRoutes(context));
+      await api.register(clusterRoutes(context));
     },
     { prefix: '/api/v1' },
   );

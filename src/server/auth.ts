@@ -20,12 +20,22 @@ export const PERMISSIONS = [
   'federation:manage',
   /** Create users, tokens and projects in the caller's own tenant. */
   'tenant:manage',
+  /** Register clusters and set prices for the caller's own provider (the operator: any provider). */
+  'clusters:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  operator: ['jobs:read', 'jobs:cancel-any', 'usage:read', 'clusters:read', 'federation:manage', 'tenant:manage'],
-  'provider-admin': ['clusters:read'],
+  operator: [
+    'jobs:read',
+    'jobs:cancel-any',
+    'usage:read',
+    'clusters:read',
+    'federation:manage',
+    'tenant:manage',
+    'clusters:manage',
+  ],
+  'provider-admin': ['clusters:read', 'clusters:manage'],
   'tenant-admin': [
     'jobs:submit',
     'jobs:read',

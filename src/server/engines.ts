@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import type { Engine } from '../engines/engine.ts';
 import { createLocalEngine } from '../engines/local/engine.ts';
 import type { LocalEngineConfig } from '../engines/local/engine.ts';
-import { createSlurmEngine } from '../engines/slurm/engine.ts';
-import type { SlurmEngineConfig } from '../engines/slurm/engine.ts';
 import type { ClusterRecord } from '../store/federation.ts';
 
 export class EngineRegistry {
@@ -21,7 +19,8 @@ export class EngineRegistry {
     return engine;
   }
 
-  private create(cluster: ClusterRecord): Engine {
+  /** Builds an engine without caching it: for onboarding, which probes a cluster before registering it. */
+  create(cluster: Pick<ClusterRecord, 'id' | 'name' | 'engine' | 'config'>): Engine {
     switch (cluster.engine) {
       case 'local': {
         const config = cluster.config as unknown as Partial<LocalEngineConfig>;
@@ -30,11 +29,6 @@ export class EngineRegistry {
           pools: config.pools ?? [],
           workDir: config.workDir ?? join(this.dataDir, 'engines', cluster.id),
         } as LocalEngineConfig);
-      }
-      case 'slurm': {
-        // restUrl, user, token or tokenFile, partitions, ... as stored; the cluster's name labels its errors.
-        const config = cluster.config as unknown as SlurmEngineConfig;
-        return createSlurmEngine({ ...config, name: config.name ?? cluster.name });
       }
       default:
         throw new Error(`cluster ${cluster.name}: the ${cluster.engine} engine is not part of this build yet`);

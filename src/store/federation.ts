@@ -68,7 +68,10 @@ export class FederationRepo {
     }));
   }
 
-  async upsertCluster(c: Omit<Cluster, 'healthy'> & { config: Record<string, unknown> }): Promise<void> {
+  async upsertCluster(
+    c: Omit<Cluster, 'healthy'> & { config: Record<string, unknown> },
+    mode: WriteMode = 'upsert',
+  ): Promise<void> {
     const row = {
       id: c.id,
       provider_id: c.providerId,
@@ -76,11 +79,8 @@ export class FederationRepo {
       engine: c.engine,
       config: JSON.stringify(c.config),
     };
-    await this.db
-      .insertInto('clusters')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet(row))
-      .execute();
+    const insert = this.db.insertInto('clusters').values(row);
+    await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doUpdateSet(row))).execute();
   }
 
   async listClusters(): Promise<ClusterRecord[]> {
@@ -141,7 +141,13 @@ export class FederationRepo {
     }));
   }
 
-  async addPrice(poolId: string, fenPerAcceleratorHour: number, validFrom: Date, validTo: Date | null = null) {
+  async addPrice(
+    poolId: string,
+    fenPerAcceleratorHour: number,
+    validFrom: Date,
+    validTo: Date | null = null,
+    createdBy = 'seed',
+  ) {
     await this.db
       .insertInto('pool_prices')
       .values({
@@ -149,8 +155,27 @@ export class FederationRepo {
         fen_per_accelerator_hour: fenPerAcceleratorHour,
         valid_from: validFrom,
         valid_to: validTo,
+        created_by: createdBy,
       })
       .execute();
+  }
+
+  async listPrices(
+    poolId: string,
+  ): Promise<Array<{ fenPerAcceleratorHour: number; validFrom: Date; validTo: Date | null; createdBy: string }>> {
+    const rows = await this.db
+      .selectFrom('pool_prices')
+      .select(['fen_per_accelerator_hour', 'valid_from', 'valid_to', 'created_by'])
+      .where('pool_id', '=', poolId)
+      .orderBy('valid_from')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      fenPerAcceleratorHour: Number(r.fen_per_accelerator_hour),
+      validFrom: r.valid_from,
+      validTo: r.valid_to,
+      createdBy: r.created_by,
+    }));
   }
 
   /** The price in force at `at` for each pool that has one: the latest-starting version whose window contains `at`. */

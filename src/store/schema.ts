@@ -49,6 +49,7 @@ export interface PoolPricesTable {
   valid_from: Timestamp;
   valid_to: Timestamp | null;
   created_at: Generated<Timestamp>;
+  created_by: Generated<string>;
 }
 
 export interface TenantsTable {
