@@ -103,6 +103,18 @@ export class UsageRepo {
     }));
   }
 
+  /** Normalised usage per project since `monthStart`, in P·h, for monthly project quotas. */
+  async monthByProject(monthStart: Date): Promise<Array<{ projectId: string; monthPh: number }>> {
+    const rows = await this.db
+      .selectFrom('usage_records')
+      .select((eb) => ['project_id', eb.fn.sum<string>('gflop').as('gflop')])
+      .where('ended_at', '>=', monthStart)
+      .groupBy('project_id')
+      .orderBy('project_id')
+      .execute();
+    return rows.map((r) => ({ projectId: r.project_id, monthPh: Number(BigInt(r.gflop)) / 3.6e9 }));
+  }
+
   /** Sums per tenant and accelerator model, exact (sums run in PostgreSQL's numeric). */
   async totals(scope: Scope, options: { from?: Date; to?: Date; jobId?: string } = {}): Promise<UsageTotal[]> {
     let query = this.db

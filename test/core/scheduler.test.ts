@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JobSpec, NodeState } from '../../src/core/domain.ts';
 import {
-  decide,
+  POLICIES,
+  fcfs,
   type Decisions,
+  type SchedulingPolicy,
   type SchedulingSnapshot,
   type SnapshotJob,
   type SnapshotNode,
@@ -66,9 +68,10 @@ function reasonFor(decisions: Decisions, jobId: string): string {
   return found.reason;
 }
 
-describe('decide (FCFS)', () => {
+// The placeholder FCFS policy, kept for comparison; suanli's own tests are in scheduler-*.test.ts.
+describe('fcfs', () => {
   it('places a job on a pool with an accepted model', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100'), pool('wuhu-2', '910b', { acceleratorModel: '910B' })],
         pending: [job('j1', 0, { accelerator: { model: 'Ascend-910B' } })],
@@ -82,7 +85,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('takes pools in cluster and pool name order, whatever the input order', () => {
-    const d = decide(
+    const d = fcfs(
       { pools: [pool('wuhu-2', 'a'), pool('hefei-1', 'b'), pool('hefei-1', 'a')], pending: [job('j1', 0)] },
       NOW,
     );
@@ -90,7 +93,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('places a gang on N nodes of one pool', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [
           pool('hefei-1', 'a100', {}, [node('n1'), node('n2', 8, 4)]),
@@ -106,7 +109,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('never splits a gang across pools', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100', {}, [node('n1')]), pool('hefei-2', 'a100', {}, [node('n1'), node('n2', 8, 0)])],
         pending: [job('j1', 0, { nodes: 2, acceleratorsPerNode: 8 })],
@@ -122,7 +125,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('subtracts capacity taken earlier in the cycle', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100')],
         pending: [
@@ -138,7 +141,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('serves jobs in submission order, ties by id', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100')],
         pending: [job('j3', 5, { acceleratorsPerNode: 8 }), job('j2', 1, { acceleratorsPerNode: 8 }), job('j1', 1)],
@@ -151,7 +154,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('prefers the fullest node that fits, keeping whole nodes free', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100', {}, [node('n1'), node('n2', 8, 2), node('n3', 8, 1)])],
         pending: [job('small', 0, { acceleratorsPerNode: 2 }), job('big', 1, { acceleratorsPerNode: 8 })],
@@ -165,7 +168,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('lets a small job pass one that does not fit', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100', {}, [node('n1'), node('n2', 8, 0)])],
         pending: [job('gang', 0, { nodes: 2, acceleratorsPerNode: 8 }), job('small', 1)],
@@ -178,7 +181,7 @@ describe('decide (FCFS)', () => {
 
   it('skips drained and down nodes', () => {
     const nodes = [node('n1', 8, 8, 'drained'), node('n2', 8, 8, 'down'), node('n3', 8, 8, 'mixed')];
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100', {}, nodes)],
         pending: [job('j1', 0), job('j2', 1, { acceleratorsPerNode: 8 })],
@@ -187,7 +190,7 @@ describe('decide (FCFS)', () => {
     );
     expect(d.placements).toEqual([expect.objectContaining({ jobId: 'j1', nodeNames: ['n3'] })]);
 
-    const allDown = decide(
+    const allDown = fcfs(
       { pools: [pool('hefei-1', 'a100', {}, [node('n1', 8, 8, 'down')])], pending: [job('j1', 0)] },
       NOW,
     );
@@ -195,7 +198,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('skips unhealthy clusters', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [pool('hefei-1', 'a100', { healthy: false }), pool('wuhu-2', 'a100', { healthy: false })],
         pending: [job('j1', 0)],
@@ -210,15 +213,15 @@ describe('decide (FCFS)', () => {
       pool('hefei-1', 'a100', { regions: ['anhui', 'hefei'] }),
       pool('suzhou-1', 'a100', { regions: ['anhui', 'wanbei'] }),
     ];
-    const byRegion = decide({ pools, pending: [job('j1', 0, { constraints: { regions: ['wanbei'] } })] }, NOW);
+    const byRegion = fcfs({ pools, pending: [job('j1', 0, { constraints: { regions: ['wanbei'] } })] }, NOW);
     expect(byRegion.placements[0]?.clusterId).toBe('c-suzhou-1');
 
-    const byName = decide({ pools, pending: [job('j1', 0, { constraints: { providers: ['suzhou-1-aicc'] } })] }, NOW);
+    const byName = fcfs({ pools, pending: [job('j1', 0, { constraints: { providers: ['suzhou-1-aicc'] } })] }, NOW);
     expect(byName.placements[0]?.clusterId).toBe('c-suzhou-1');
-    const byId = decide({ pools, pending: [job('j1', 0, { constraints: { providers: ['prov-suzhou-1'] } })] }, NOW);
+    const byId = fcfs({ pools, pending: [job('j1', 0, { constraints: { providers: ['prov-suzhou-1'] } })] }, NOW);
     expect(byId.placements[0]?.clusterId).toBe('c-suzhou-1');
 
-    const nowhere = decide({ pools, pending: [job('j1', 0, { constraints: { regions: ['wannan'] } })] }, NOW);
+    const nowhere = fcfs({ pools, pending: [job('j1', 0, { constraints: { regions: ['wannan'] } })] }, NOW);
     expect(reasonFor(nowhere, 'j1')).toBe(
       'no member cluster can run this job: hefei-1/a100, suzhou-1/a100: not in wannan',
     );
@@ -230,19 +233,16 @@ describe('decide (FCFS)', () => {
       pool('wuhu-1', 'a100', { fenPerAcceleratorHour: null }),
       pool('wuhu-2', 'a100', { fenPerAcceleratorHour: 900 }),
     ];
-    const d = decide({ pools, pending: [job('j1', 0, { constraints: { maxFenPerAcceleratorHour: 1200 } })] }, NOW);
+    const d = fcfs({ pools, pending: [job('j1', 0, { constraints: { maxFenPerAcceleratorHour: 1200 } })] }, NOW);
     expect(d.placements[0]?.clusterId).toBe('c-wuhu-2');
 
-    const tooCheap = decide(
-      { pools, pending: [job('j1', 0, { constraints: { maxFenPerAcceleratorHour: 500 } })] },
-      NOW,
-    );
+    const tooCheap = fcfs({ pools, pending: [job('j1', 0, { constraints: { maxFenPerAcceleratorHour: 500 } })] }, NOW);
     const reason = reasonFor(tooCheap, 'j1');
     expect(reason).toMatch(/^no member cluster can run this job: /);
     expect(reason).toContain('hefei-1/a100: above your maximum price (1800 > 500 fen/h)');
     expect(reason).toContain('wuhu-1/a100: no price set');
 
-    const unpricedOk = decide(
+    const unpricedOk = fcfs(
       { pools: [pool('wuhu-1', 'a100', { fenPerAcceleratorHour: null })], pending: [job('j1', 0)] },
       NOW,
     );
@@ -251,14 +251,14 @@ describe('decide (FCFS)', () => {
 
   it('filters on domesticOnly and memory through the catalogue', () => {
     const pools = [pool('hefei-1', 'a100'), pool('wuhu-2', '910b', { acceleratorModel: 'Ascend-910B' })];
-    const domestic = decide({ pools, pending: [job('j1', 0, { accelerator: { domesticOnly: true } })] }, NOW);
+    const domestic = fcfs({ pools, pending: [job('j1', 0, { accelerator: { domesticOnly: true } })] }, NOW);
     expect(domestic.placements[0]?.clusterId).toBe('c-wuhu-2');
-    const memory = decide({ pools, pending: [job('j1', 0, { accelerator: { minMemoryGiB: 80 } })] }, NOW);
+    const memory = fcfs({ pools, pending: [job('j1', 0, { accelerator: { minMemoryGiB: 80 } })] }, NOW);
     expect(memory.placements[0]?.clusterId).toBe('c-hefei-1');
   });
 
   it('explains a pending job pool by pool, naming clusters and causes', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [
           pool('hefei-1', 'a100', {}, [node('n1', 8, 2)]),
@@ -283,7 +283,7 @@ describe('decide (FCFS)', () => {
   });
 
   it('says so first when no pool could ever run the job', () => {
-    const d = decide(
+    const d = fcfs(
       {
         pools: [
           pool('hefei-1', 'a100', {}, [node('n1', 4)]),
@@ -297,7 +297,7 @@ describe('decide (FCFS)', () => {
       'no member cluster can run this job: hefei-1/a100: nodes have at most 4 accelerators (8 needed per node); ' +
         'wuhu-2/910b: Ascend-910B not accepted',
     );
-    expect(reasonFor(decide({ pools: [], pending: [job('j1', 0)] }, NOW), 'j1')).toMatch(/^no member cluster/);
+    expect(reasonFor(fcfs({ pools: [], pending: [job('j1', 0)] }, NOW), 'j1')).toMatch(/^no member cluster/);
   });
 
   it('keeps the reason short when many pools fail', () => {
@@ -308,7 +308,7 @@ describe('decide (FCFS)', () => {
       }),
     );
     const reason = reasonFor(
-      decide({ pools, pending: [job('j1', 0, { accelerator: { model: 'Ascend-910B' } })] }, NOW),
+      fcfs({ pools, pending: [job('j1', 0, { accelerator: { model: 'Ascend-910B' } })] }, NOW),
       'j1',
     );
     expect(reason.length).toBeLessThanOrEqual(300);
@@ -320,7 +320,7 @@ describe('decide (FCFS)', () => {
   });
 });
 
-describe('decide: properties', () => {
+describe('policies: properties', () => {
   const models = ['A100-80GB', 'H800', 'Ascend-910B'];
   const nodeArb = fc.record({
     accelerators: fc.integer({ min: 1, max: 8 }),
@@ -384,7 +384,9 @@ describe('decide: properties', () => {
     return out;
   }
 
-  it('gives identical decisions for any input order', () => {
+  const policies: Array<[string, SchedulingPolicy]> = [['fcfs', fcfs], ...Object.entries(POLICIES)];
+
+  it.each(policies)('%s gives identical decisions for any input order', (_name, decide) => {
     fc.assert(
       fc.property(snapshotArb, fc.integer(), (snapshot, seed) => {
         const shuffled: SchedulingSnapshot = {
@@ -397,7 +399,7 @@ describe('decide: properties', () => {
     );
   });
 
-  it('never over-allocates a node and places every job exactly once', () => {
+  it.each(policies)('%s never over-allocates a node and places every job exactly once', (_name, decide) => {
     fc.assert(
       fc.property(snapshotArb, (snapshot) => {
         const d = decide(snapshot, NOW);

@@ -45,41 +45,77 @@ export function isUp(node: SnapshotNode): boolean {
   return node.state !== 'down' && node.state !== 'drained';
 }
 
+/** What checkPool would otherwise compute from the pool's nodes; a caller that checks many jobs precomputes it. */
+export interface PoolStats {
+  /** The pool's canonical model. */
+  model: string;
+  /** Nodes (up or not) with at least this many accelerators. */
+  bigEnough(perNode: number): number;
+  largest: number;
+}
+
 /** Everything about a pool that does not depend on what is free at this moment. */
 export function checkPool(
   spec: JobSpec,
   accepted: ReadonlySet<string> | null,
   pool: SnapshotPool,
+  stats?: PoolStats,
 ): PoolRejection | null {
-  const reject = (kind: RejectionKind, cause: string): PoolRejection => ({ pool: poolLabel(pool), kind, cause });
-  const model = canonicalModel(pool.acceleratorModel);
-  if (accepted !== null && !accepted.has(model)) return reject('model', `${model} not accepted`);
+  return (
+    checkModel(accepted, pool, stats?.model) ??
+    checkConstraints(spec.constraints, pool) ??
+    checkSize(spec.acceleratorsPerNode, spec.nodes, pool, stats) ??
+    checkHealth(pool)
+  );
+}
 
-  const { regions, providers, maxFenPerAcceleratorHour: max } = spec.constraints;
+// The parts of checkPool, in its order; exported so that a caller checking many jobs can cache each part apart.
+
+export function checkModel(
+  accepted: ReadonlySet<string> | null,
+  pool: SnapshotPool,
+  canonical?: string,
+): PoolRejection | null {
+  const model = canonical ?? canonicalModel(pool.acceleratorModel);
+  if (accepted !== null && !accepted.has(model)) return reject(pool, 'model', `${model} not accepted`);
+  return null;
+}
+
+export function checkConstraints(constraints: JobSpec['constraints'], pool: SnapshotPool): PoolRejection | null {
+  const { regions, providers, maxFenPerAcceleratorHour: max } = constraints;
   if (regions !== undefined && !pool.regions.some((r) => regions.includes(r)))
-    return reject('region', `not in ${regions.join(' or ')}`);
+    return reject(pool, 'region', `not in ${regions.join(' or ')}`);
   if (providers !== undefined && !providers.includes(pool.providerId) && !providers.includes(pool.providerName))
-    return reject('provider', `provider ${pool.providerName} not allowed`);
+    return reject(pool, 'provider', `provider ${pool.providerName} not allowed`);
   if (max !== undefined) {
     const price = pool.fenPerAcceleratorHour;
     // Without a price the cost is unknown, so a stated maximum cannot be honoured.
-    if (price === null) return reject('price', 'no price set (you gave a maximum price)');
-    if (price > max) return reject('price', `above your maximum price (${price} > ${max} fen/h)`);
+    if (price === null) return reject(pool, 'price', 'no price set (you gave a maximum price)');
+    if (price > max) return reject(pool, 'price', `above your maximum price (${price} > ${max} fen/h)`);
   }
-
-  // Down and drained nodes count here: they may come back, so they do not make the pool too small for ever.
-  const bigEnough = pool.nodes.filter((n) => n.accelerators >= spec.acceleratorsPerNode).length;
-  if (bigEnough < spec.nodes) {
-    const largest = pool.nodes.reduce((m, n) => Math.max(m, n.accelerators), 0);
-    return reject(
-      'too-small',
-      spec.nodes === 1 || bigEnough === 0
-        ? `nodes have at most ${largest} accelerators (${spec.acceleratorsPerNode} needed per node)`
-        : `too small (${bigEnough} nodes with ${spec.acceleratorsPerNode} accelerators, ${spec.nodes} needed)`,
-    );
-  }
-  if (!pool.healthy) return reject('unhealthy', 'cluster unhealthy');
   return null;
+}
+
+export function checkSize(perNode: number, count: number, pool: SnapshotPool, stats?: PoolStats): PoolRejection | null {
+  // Down and drained nodes count here: they may come back, so they do not make the pool too small for ever.
+  const bigEnough = stats?.bigEnough(perNode) ?? pool.nodes.filter((n) => n.accelerators >= perNode).length;
+  if (bigEnough >= count) return null;
+  const largest = stats?.largest ?? pool.nodes.reduce((m, n) => Math.max(m, n.accelerators), 0);
+  return reject(
+    pool,
+    'too-small',
+    count === 1 || bigEnough === 0
+      ? `nodes have at most ${largest} accelerators (${perNode} needed per node)`
+      : `too small (${bigEnough} nodes with ${perNode} accelerators, ${count} needed)`,
+  );
+}
+
+export function checkHealth(pool: SnapshotPool): PoolRejection | null {
+  return pool.healthy ? null : reject(pool, 'unhealthy', 'cluster unhealthy');
+}
+
+function reject(pool: SnapshotPool, kind: RejectionKind, cause: string): PoolRejection {
+  return { pool: poolLabel(pool), kind, cause };
 }
 
 /**

@@ -38,6 +38,8 @@ export interface SnapshotJob {
   /** For reserved shares and reports; absent = 'enterprise'. */
   tenantCategory?: TenantCategory;
   projectId?: string;
+  /** Region tags this job would rather run in (e.g. the tenant's own, for latency); a soft preference. */
+  preferredRegions?: string[];
 }
 
 /** A job that holds accelerators now (admitted, dispatched or running): what preemption and backfill reason about. */
@@ -55,6 +57,8 @@ export interface RunningAllocation {
   /** When it started running; null while admitted or dispatched but not started. */
   startedAt: Date | null;
   timeLimitSeconds: number;
+  /** A preemption was already decided and the job is stopping: its accelerators free soon, never pick it again. */
+  stopRequested?: boolean;
 }
 
 /** A tenant's past use, for fair share and quotas. */
@@ -66,6 +70,13 @@ export interface TenantUsage {
   monthPh?: number;
 }
 
+/** A project's use this calendar month, for project quotas. */
+export interface ProjectUsage {
+  projectId: string;
+  /** Normalised usage in P·h in the current calendar month (Asia/Shanghai). */
+  monthPh: number;
+}
+
 export interface SchedulingSnapshot {
   pools: SnapshotPool[];
   /** Jobs waiting for placement. */
@@ -73,6 +84,7 @@ export interface SchedulingSnapshot {
   /** Jobs holding accelerators; pools' `free` counts already exclude them. Absent = none known. */
   running?: RunningAllocation[];
   usage?: TenantUsage[];
+  projectUsage?: ProjectUsage[];
 }
 
 export interface Placement {
@@ -93,6 +105,8 @@ export interface PendingReason {
 export interface Preemption {
   jobId: string;
   reason: string;
+  /** Seconds the job gets to checkpoint and stop before it is killed; absent = the engine's default. */
+  graceSeconds?: number;
 }
 
 export interface Decisions {

@@ -67,14 +67,18 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
 }
 
 export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSource> {
-  const [active, waiting, tenants, usage] = await Promise.all([
+  const monthStart = monthStartCst(now);
+  const [active, waiting, tenants, usage, projectUsage] = await Promise.all([
     store.jobs.inStates([...ACTIVE_STATES]),
     store.jobs.inStates(['pending']),
     store.federation.listTenants(),
-    store.usage.decayedByTenant(now, USAGE_HALF_LIFE_HOURS, monthStartCst(now)),
+    store.usage.decayedByTenant(now, USAGE_HALF_LIFE_HOURS, monthStart),
+    store.usage.monthByProject(monthStart),
   ]);
   const pools = await poolsWithFree(store, now, active);
   const category = new Map(tenants.map((t) => [t.id, t.category]));
+  // A tenant would rather run near home (the dedicated lines between cities differ in latency).
+  const home = new Map(tenants.map((t) => [t.id, t.regions]));
   const modelOf = new Map(pools.map((p) => [p.poolId, p.acceleratorModel]));
   const pending = waiting.filter((j) => !j.cancelRequested);
   return {
@@ -87,6 +91,7 @@ export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSo
         tenantId: j.tenantId,
         tenantCategory: category.get(j.tenantId) ?? 'enterprise',
         projectId: j.projectId,
+        preferredRegions: home.get(j.tenantId) ?? [],
         submittedAt: j.submittedAt,
         spec: j.spec,
       })),
@@ -105,8 +110,10 @@ export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSo
           acceleratorModel: modelOf.get(j.poolId!) ?? '',
           startedAt: j.startedAt,
           timeLimitSeconds: j.spec.timeLimitSeconds,
+          stopRequested: j.preemptRequestedAt !== null || j.cancelRequested,
         })),
       usage,
+      projectUsage,
     },
   };
 }

@@ -1,0 +1,419 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findAccelerator } from '../../src/core/accelerators.ts';
+import type { PriorityClass, TenantCategory } from '../../src/core/domain.ts';
+import { acceptableModels } from '../../src/core/job-spec.ts';
+import {
+  DEFAULT_POLICY,
+  POLICIES,
+  decide,
+  type Decisions,
+  type PolicyConfig,
+  type RunningAllocation,
+  type SchedulingSnapshot,
+  type SnapshotJob,
+  type SnapshotPool,
+} from '../../src/core/scheduler/index.ts';
+import { pPerAccelerator } from '../../src/core/scheduler/units.ts';
+import { NOW, node, pool, spec } from './scheduler-fixtures.ts';
+
+const MODELS = ['A100-80GB', 'H800', 'Ascend-910B', 'MLU590'];
+const CATEGORIES: TenantCategory[] = ['enterprise', 'startup', 'university', 'research-institute'];
+const CLASSES: PriorityClass[] = ['strategic', 'normal', 'best-effort'];
+
+const poolArb = fc.record({
+  cluster: fc.constantFrom('hefei-1', 'wuhu-2', 'bengbu-3'),
+  pool: fc.constantFrom('a', 'b', 'c'),
+  model: fc.constantFrom(...MODELS),
+  healthy: fc.integer({ min: 0, max: 4 }).map((n) => n > 0),
+  price: fc.option(fc.integer({ min: 500, max: 2000 }), { nil: null }),
+  green: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: undefined }),
+  region: fc.constantFrom('wanbei', 'wannan'),
+  nodes: fc.array(
+    fc.record({
+      accelerators: fc.integer({ min: 1, max: 8 }),
+      used: fc.integer({ min: 0, max: 8 }),
+      state: fc.constantFrom('idle', 'mixed', 'allocated', 'down', 'drained' as const),
+      runner: fc.record({
+        known: fc.boolean(),
+        cls: fc.constantFrom(...CLASSES),
+        category: fc.constantFrom(...CATEGORIES),
+        startedMinutesAgo: fc.integer({ min: 0, max: 600 }),
+        limitMinutes: fc.integer({ min: 1, max: 900 }),
+        stopping: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+      }),
+    }),
+    { minLength: 1, maxLength: 5 },
+  ),
+});
+
+const jobArb = fc.record({
+  id: fc.stringMatching(/^j[0-9]{1,3}$/),
+  waited: fc.integer({ min: 0, max: 6000 }),
+  tenant: fc.constantFrom('t1', 't2', 't3', 't4'),
+  cls: fc.constantFrom(...CLASSES),
+  accelerator: fc.oneof(
+    fc.constant({}),
+    fc.record({ model: fc.constantFrom(...MODELS) }),
+    fc.record({ anyOf: fc.uniqueArray(fc.constantFrom(...MODELS), { minLength: 1, maxLength: 3 }) }),
+    fc.constant({ domesticOnly: true }),
+  ),
+  perNode: fc.integer({ min: 1, max: 8 }),
+  nodes: fc.integer({ min: 1, max: 3 }),
+  minutes: fc.integer({ min: 1, max: 600 }),
+  max: fc.option(fc.integer({ min: 500, max: 2000 }), { nil: undefined }),
+  region: fc.option(fc.constantFrom('wanbei', 'wannan'), { nil: undefined }),
+  provider: fc.option(fc.constantFrom('prov-hefei-1', 'wuhu-2-aicc'), { nil: undefined }),
+});
+
+const CATEGORY_OF: Record<string, TenantCategory> = {
+  t1: 'enterprise',
+  t2: 'startup',
+  t3: 'university',
+  t4: 'enterprise',
+};
+
+const snapshotArb: fc.Arbitrary<SchedulingSnapshot> = fc
+  .record({
+    pools: fc.uniqueArray(poolArb, { maxLength: 6, selector: (p) => `${p.cluster}/${p.pool}` }),
+    jobs: fc.uniqueArray(jobArb, { maxLength: 14, selector: (j) => j.id }),
+    usage: fc.array(fc.record({ tenant: fc.constantFrom('t1', 't2', 't3', 't4'), ph: fc.integer({ max: 500 }) }), {
+      maxLength: 4,
+    }),
+  })
+  .map(({ pools, jobs, usage }) => {
+    const running: RunningAllocation[] = [];
+    const snapshotPools = pools.map((p) => {
+      const built = pool(p.cluster, p.pool, {
+        acceleratorModel: p.model,
+        healthy: p.healthy,
+        fenPerAcceleratorHour: p.price,
+        regions: [p.region],
+        ...(p.green === undefined ? {} : { greenPowerBasisPoints: p.green }),
+      });
+      built.nodes = p.nodes.map((n, i) => {
+        const used = Math.min(n.used, n.accelerators);
+        if (used > 0 && n.runner.known) {
+          running.push({
+            jobId: `r-${p.cluster}-${p.pool}-${i}`,
+            tenantId: 'runner',
+            tenantCategory: n.runner.category,
+            priorityClass: n.runner.cls,
+            clusterId: built.clusterId,
+            poolId: built.poolId,
+            nodeNames: [`n${i}`],
+            acceleratorsPerNode: used,
+            acceleratorModel: p.model,
+            startedAt: new Date(NOW.getTime() - n.runner.startedMinutesAgo * 60_000),
+            timeLimitSeconds: n.runner.limitMinutes * 60,
+            ...(n.runner.stopping ? { stopRequested: true } : {}),
+          });
+        }
+        return node(`n${i}`, n.accelerators, n.accelerators - used, n.state);
+      });
+      return built;
+    });
+    const pending: SnapshotJob[] = jobs.map((j) => ({
+      id: j.id,
+      tenantId: j.tenant,
+      tenantCategory: CATEGORY_OF[j.tenant],
+      submittedAt: new Date(NOW.getTime() - j.waited * 60_000),
+      spec: spec({
+        accelerator: j.accelerator,
+        acceleratorsPerNode: j.perNode,
+        nodes: j.nodes,
+        timeLimitSeconds: j.minutes * 60,
+        priorityClass: j.cls,
+        constraints: {
+          ...(j.max === undefined ? {} : { maxFenPerAcceleratorHour: j.max }),
+          ...(j.region === undefined ? {} : { regions: [j.region] }),
+          ...(j.provider === undefined ? {} : { providers: [j.provider] }),
+        },
+      }),
+    }));
+    return {
+      pools: snapshotPools,
+      pending,
+      running,
+      usage: usage.map((u) => ({ tenantId: u.tenant, decayedPh: u.ph, monthPh: u.ph })),
+    };
+  });
+
+const configArb: fc.Arbitrary<PolicyConfig> = fc
+  .record({
+    lend: fc.constantFrom(0, 5000, 10_000),
+    share: fc.constantFrom(0, 2000, 5000),
+    maxJobs: fc.integer({ min: 0, max: 3 }),
+    maxP: fc.constantFrom(0, 3, 10, 100),
+    quota: fc.option(fc.constantFrom(1, 3, 10), { nil: undefined }),
+    floor: fc.constantFrom(0, 1000, 5000),
+    backfill: fc.boolean(),
+  })
+  .map((c) => ({
+    ...DEFAULT_POLICY,
+    reserved: {
+      startup: { basisPoints: c.share, lendingLimitBasisPoints: c.lend },
+      university: { basisPoints: c.share, lendingLimitBasisPoints: c.lend },
+    },
+    domesticFloorBasisPoints: c.floor,
+    quotas: { defaultTenant: c.quota === undefined ? {} : { concurrentP: c.quota }, tenants: {}, projects: {} },
+    preemption: { ...DEFAULT_POLICY.preemption, maxJobsPerCycle: c.maxJobs, maxPPerCycle: c.maxP },
+    backfill: { ...DEFAULT_POLICY.backfill, enabled: c.backfill },
+  }));
+
+/** A seeded Fisher–Yates shuffle, so a failing case replays. */
+function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+function canonical(model: string): string {
+  return findAccelerator(model)?.model ?? model;
+}
+
+/** Every invariant a placement must keep, whatever the policy. */
+function checkPlacements(snapshot: SchedulingSnapshot, d: Decisions): void {
+  const ids = [...d.placements.map((p) => p.jobId), ...d.pending.map((p) => p.jobId)].sort();
+  expect(ids).toEqual(snapshot.pending.map((j) => j.id).sort());
+  const taken = new Map<string, number>();
+  for (const p of d.placements) {
+    const j = snapshot.pending.find((x) => x.id === p.jobId) as SnapshotJob;
+    const target = snapshot.pools.find((x) => x.poolId === p.poolId) as SnapshotPool;
+    expect(target.clusterId).toBe(p.clusterId);
+    expect(target.healthy).toBe(true);
+    // Gang: exactly spec.nodes distinct nodes, all in this one pool.
+    expect(new Set(p.nodeNames).size).toBe(j.spec.nodes);
+    for (const name of p.nodeNames) {
+      const key = `${p.poolId}/${name}`;
+      taken.set(key, (taken.get(key) ?? 0) + j.spec.acceleratorsPerNode);
+      const n = target.nodes.find((x) => x.name === name);
+      expect(n && n.state !== 'down' && n.state !== 'drained').toBe(true);
+      expect(taken.get(key)).toBeLessThanOrEqual(n?.free ?? 0);
+    }
+    // Constraints: model (incl. domestic), region, provider, price.
+    const { accelerator, constraints } = j.spec;
+    const model = canonical(target.acceleratorModel);
+    if (Object.keys(accelerator).length > 0) expect(acceptableModels(accelerator)).toContain(model);
+    if (accelerator.domesticOnly === true) expect(findAccelerator(model)?.domestic).toBe(true);
+    if (constraints.regions) expect(target.regions.some((r) => constraints.regions?.includes(r))).toBe(true);
+    if (constraints.providers)
+      expect(
+        constraints.providers.includes(target.providerId) || constraints.providers.includes(target.providerName),
+      ).toBe(true);
+    if (constraints.maxFenPerAcceleratorHour !== undefined) {
+      expect(target.fenPerAcceleratorHour).not.toBeNull();
+      expect(target.fenPerAcceleratorHour ?? Infinity).toBeLessThanOrEqual(constraints.maxFenPerAcceleratorHour);
+    }
+  }
+  for (const p of d.pending) expect(p.reason.length).toBeGreaterThan(0);
+}
+
+function reorder(snapshot: SchedulingSnapshot, seed: number): SchedulingSnapshot {
+  return {
+    pools: shuffle(snapshot.pools, seed).map((p, i) => ({ ...p, nodes: shuffle(p.nodes, seed + i) })),
+    pending: shuffle(snapshot.pending, seed + 1),
+    running: shuffle(snapshot.running ?? [], seed + 2),
+    usage: shuffle(snapshot.usage ?? [], seed + 3),
+  };
+}
+
+describe('scheduler properties', () => {
+  it.each(Object.entries(POLICIES))('%s keeps capacity, gangs and constraints', (_name, policy) => {
+    fc.assert(
+      fc.property(snapshotArb, (snapshot) => checkPlacements(snapshot, policy(snapshot, NOW))),
+      { numRuns: 300 },
+    );
+  });
+
+  it('suanli keeps them under any configuration, and preempts only within the bound', () => {
+    fc.assert(
+      fc.property(snapshotArb, configArb, (snapshot, config) => {
+        const d = decide(snapshot, NOW, config);
+        checkPlacements(snapshot, d);
+        const victims = d.preemptions ?? [];
+        expect(victims.length).toBeLessThanOrEqual(config.preemption.maxJobsPerCycle);
+        const byId = new Map((snapshot.running ?? []).map((r) => [r.jobId, r]));
+        let p = 0;
+        for (const v of victims) {
+          const r = byId.get(v.jobId) as RunningAllocation;
+          expect(r).toBeDefined();
+          expect(r.stopRequested).not.toBe(true);
+          expect(r.priorityClass).not.toBe('strategic');
+          p += r.nodeNames.length * r.acceleratorsPerNode * pPerAccelerator(r.acceleratorModel);
+        }
+        expect(p).toBeLessThanOrEqual(config.preemption.maxPPerCycle + 1e-9);
+        expect(new Set(victims.map((v) => v.jobId)).size).toBe(victims.length);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('suanli never lends a reserve that lends nothing', () => {
+    fc.assert(
+      fc.property(snapshotArb, (snapshot) => {
+        const config: PolicyConfig = {
+          ...DEFAULT_POLICY,
+          reserved: { startup: { basisPoints: 5000, lendingLimitBasisPoints: 0 } },
+        };
+        const usable = snapshot.pools
+          .filter((p) => p.healthy)
+          .flatMap((p) =>
+            p.nodes
+              .filter((n) => n.state !== 'down' && n.state !== 'drained')
+              .map((n) => n.accelerators * pPerAccelerator(p.acceleratorModel)),
+          )
+          .reduce((a, b) => a + b, 0);
+        const held = (category: (c: TenantCategory | undefined) => boolean, d?: Decisions) => {
+          let sum = 0;
+          for (const r of snapshot.running ?? [])
+            if (category(r.tenantCategory))
+              sum += r.nodeNames.length * r.acceleratorsPerNode * pPerAccelerator(r.acceleratorModel);
+          for (const p of d?.placements ?? []) {
+            const j = snapshot.pending.find((x) => x.id === p.jobId) as SnapshotJob;
+            const model = snapshot.pools.find((x) => x.poolId === p.poolId)?.acceleratorModel ?? '';
+            if (category(j.tenantCategory)) sum += j.spec.nodes * j.spec.acceleratorsPerNode * pPerAccelerator(model);
+          }
+          return sum;
+        };
+        const shared = (c: TenantCategory | undefined) => c !== 'startup';
+        const before = held(shared);
+        const after = held(shared, decide(snapshot, NOW, config));
+        // Placements by the shared group never take it past its nominal (half), unless it was already past.
+        if (after > before) expect(after).toBeLessThanOrEqual(Math.max(before, usable / 2) + 1e-9);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each(Object.entries(POLICIES))('%s gives identical decisions for identical inputs in any order', (_n, policy) => {
+    fc.assert(
+      fc.property(snapshotArb, fc.integer(), (snapshot, seed) => {
+        const d = policy(snapshot, NOW);
+        expect(policy(structuredClone(snapshot), NOW)).toEqual(d);
+        expect(policy(reorder(snapshot, seed), NOW)).toEqual(d);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('no starvation', () => {
+  /** Ten-minute steps; jobs run for exactly their time limit. */
+  const STEP = 600_000;
+  const arrivalArb = fc.array(
+    fc.record({
+      step: fc.integer({ min: 0, max: 80 }),
+      perNode: fc.constantFrom(1, 2, 4, 8),
+      nodes: fc.integer({ min: 1, max: 3 }),
+      steps: fc.integer({ min: 1, max: 6 }),
+      cls: fc.constantFrom(...CLASSES),
+      tenant: fc.constantFrom('t1', 't2', 't3'),
+      category: fc.constantFrom(...CATEGORIES),
+    }),
+    { maxLength: 60 },
+  );
+  const CAPACITY = 4 * 8;
+  // Load below capacity: accelerator-steps requested over the arrival window, at most 60% of what the pool offers.
+  const underLoad = (arrivals: Array<{ perNode: number; nodes: number; steps: number }>) =>
+    arrivals.reduce((s, a) => s + a.perNode * a.nodes * a.steps, 0) <= 0.6 * CAPACITY * 81;
+
+  it.each(Object.entries(POLICIES).filter(([n]) => n !== 'fifo'))(
+    '%s places every job within a bounded wait',
+    (_name, policy) => {
+      fc.assert(
+        fc.property(arrivalArb.filter(underLoad), (arrivals) => {
+          const p = pool(
+            'hefei-1',
+            'a100',
+            {},
+            ['n1', 'n2', 'n3', 'n4'].map((n) => node(n)),
+          );
+          const start = NOW.getTime();
+          const waiting = new Map<string, SnapshotJob>();
+          const running = new Map<string, RunningAllocation & { endStep: number }>();
+          const startedAt = new Map<string, number>();
+          const arrivedAt = new Map<string, number>();
+          const ids = arrivals.map((_, i) => `j${String(i).padStart(3, '0')}`);
+          for (let step = 0; step < 400 && startedAt.size < arrivals.length; step++) {
+            const now = new Date(start + step * STEP);
+            for (const [id, r] of running) if (r.endStep <= step) running.delete(id);
+            arrivals.forEach((a, i) => {
+              if (a.step !== step) return;
+              const id = ids[i] as string;
+              arrivedAt.set(id, step);
+              waiting.set(id, {
+                id,
+                tenantId: a.tenant,
+                tenantCategory: a.category,
+                submittedAt: now,
+                spec: spec({
+                  acceleratorsPerNode: a.perNode,
+                  nodes: a.nodes,
+                  timeLimitSeconds: (a.steps * STEP) / 1000,
+                  priorityClass: a.cls,
+                }),
+              });
+            });
+            const used = new Map<string, number>();
+            for (const r of running.values())
+              for (const n of r.nodeNames) used.set(n, (used.get(n) ?? 0) + r.acceleratorsPerNode);
+            const snapshot: SchedulingSnapshot = {
+              pools: [{ ...p, nodes: p.nodes.map((n) => ({ ...n, free: n.accelerators - (used.get(n.name) ?? 0) })) }],
+              pending: [...waiting.values()],
+              running: [...running.values()].map(({ endStep: _e, ...r }) => r),
+            };
+            const d = policy(snapshot, now);
+            // Preempted jobs go back to the queue with their history (and their submission time).
+            for (const v of d.preemptions ?? []) {
+              const r = running.get(v.jobId);
+              if (!r) continue;
+              running.delete(v.jobId);
+              const a = arrivals[ids.indexOf(v.jobId)];
+              if (a)
+                waiting.set(v.jobId, {
+                  id: v.jobId,
+                  tenantId: r.tenantId,
+                  tenantCategory: a.category,
+                  submittedAt: new Date(start + a.step * STEP),
+                  spec: spec({
+                    acceleratorsPerNode: a.perNode,
+                    nodes: a.nodes,
+                    timeLimitSeconds: r.timeLimitSeconds,
+                    priorityClass: a.cls,
+                  }),
+                });
+            }
+            for (const pl of d.placements) {
+              const j = waiting.get(pl.jobId) as SnapshotJob;
+              waiting.delete(pl.jobId);
+              if (!startedAt.has(pl.jobId)) startedAt.set(pl.jobId, step);
+              running.set(pl.jobId, {
+                jobId: pl.jobId,
+                tenantId: j.tenantId,
+                tenantCategory: j.tenantCategory,
+                priorityClass: j.spec.priorityClass,
+                clusterId: pl.clusterId,
+                poolId: pl.poolId,
+                nodeNames: pl.nodeNames,
+                acceleratorsPerNode: j.spec.acceleratorsPerNode,
+                acceleratorModel: p.acceleratorModel,
+                startedAt: now,
+                timeLimitSeconds: j.spec.timeLimitSeconds,
+                endStep: step + j.spec.timeLimitSeconds / (STEP / 1000),
+              });
+            }
+          }
+          expect(startedAt.size).toBe(arrivals.length);
+          for (const [id, s] of startedAt) expect(s - (arrivedAt.get(id) ?? 0)).toBeLessThanOrEqual(120);
+        }),
+        { numRuns: 60 },
+      );
+    },
+  );
+});
