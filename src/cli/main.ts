@@ -5,6 +5,7 @@ import { registerClusters } from './commands/clusters.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerProjects } from './commands/projects.ts';
+import { registerPrices } from './commands/prices.ts';
 import { registerProviders } from './commands/providers.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSubmit } from './commands/submit.ts';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: Context): Command {
   registerSubmit(program, ctx);
   registerJobs(program, ctx);
   registerClusters(program, ctx);
+  registerPrices(program, ctx);
   registerUsage(program, ctx);
   registerProviders(program, ctx);
   registerTenants(program, ctx);

@@ -147,3 +147,24 @@ export interface IssuedToken {
 export interface RevokedTokens {
   revoked: number;
 }
+
+/** A pool a cluster probe found (POST /clusters, with or without dryRun). */
+export interface FoundPoolView {
+  name: string;
+  acceleratorModel: string;
+  nodes: number;
+  accelerators: number;
+}
+
+export interface ClusterProbeView {
+  registered: boolean;
+  pools: FoundPoolView[];
+}
+
+/** One version of a pool's price; validTo null while open-ended. */
+export interface PriceView {
+  fenPerAcceleratorHour: number;
+  validFrom: string;
+  validTo: string | null;
+  createdBy: string;
+}

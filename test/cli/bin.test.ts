@@ -14,6 +14,7 @@ describe('bin/suanli.js', () => {
       'submit',
       'jobs',
       'clusters',
+      'prices',
       'usage',
       'providers',
       'tenants',
