@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Engine } from '../engines/engine.ts';
 import { createLocalEngine } from '../engines/local/engine.ts';
 import type { LocalEngineConfig } from '../engines/local/engine.ts';
+import { createSlurmEngine } from '../engines/slurm/engine.ts';
+import type { SlurmEngineConfig } from '../engines/slurm/engine.ts';
 import type { ClusterRecord } from '../store/federation.ts';
 
 export class EngineRegistry {
@@ -29,6 +31,11 @@ export class EngineRegistry {
           pools: config.pools ?? [],
           workDir: config.workDir ?? join(this.dataDir, 'engines', cluster.id),
         } as LocalEngineConfig);
+      }
+      case 'slurm': {
+        // restUrl, user, token or tokenFile, partitions, ... as stored; the cluster's name labels its errors.
+        const config = cluster.config as unknown as SlurmEngineConfig;
+        return createSlurmEngine({ ...config, name: config.name ?? cluster.name });
       }
       default:
         throw new Error(`cluster ${cluster.name}: the ${cluster.engine} engine is not part of this build yet`);
