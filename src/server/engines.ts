@@ -21,6 +21,11 @@ export class EngineRegistry {
     return engine;
   }
 
+  /** Uses `engine` for a cluster instead of building one from its configuration (embedding, tests). */
+  use(clusterId: string, engine: Engine): void {
+    this.engines.set(clusterId, engine);
+  }
+
   /** Builds an engine without caching it: for onboarding, which probes a cluster before registering it. */
   create(cluster: Pick<ClusterRecord, 'id' | 'name' | 'engine' | 'config'>): Engine {
     switch (cluster.engine) {

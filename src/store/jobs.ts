@@ -292,6 +292,67 @@ export class JobRepo {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * Takes a dispatched job that has not started back from a cluster that stopped answering: records the engine job
+   * for later cancellation there and returns the job to the queue, in one transaction.
+   */
+  async withdraw(job: StoredJob, reason: string, actor: string, now: Date): Promise<boolean> {
+    if (!job.clusterId || !job.engineJobId) return false;
+    const { clusterId, engineJobId } = job;
+    assertTransition('dispatched', 'pending');
+    return this.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('jobs')
+        .set({
+          state: 'pending',
+          reason,
+          updated_at: now,
+          cluster_id: null,
+          pool_id: null,
+          node_names: [],
+          engine_job_id: null,
+          dispatch_started_at: null,
+        })
+        .where('id', '=', job.id)
+        .where('state', '=', 'dispatched')
+        .where('engine_job_id', '=', engineJobId)
+        .returning('id')
+        .executeTakeFirst();
+      if (!updated) return false;
+      await tx
+        .insertInto('job_events')
+        .values({ job_id: job.id, at: now, from_state: 'dispatched', to_state: 'pending', reason, actor })
+        .execute();
+      await tx
+        .insertInto('withdrawn_dispatches')
+        .values({ cluster_id: clusterId, engine_job_id: engineJobId, job_id: job.id, withdrawn_at: now })
+        .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id']).doNothing())
+        .execute();
+      return true;
+    });
+  }
+
+  async unsettledWithdrawals(clusterId: string): Promise<Array<{ engineJobId: string; jobId: string }>> {
+    const rows = await this.db
+      .selectFrom('withdrawn_dispatches')
+      .select(['engine_job_id', 'job_id'])
+      .where('cluster_id', '=', clusterId)
+      .where('settled_at', 'is', null)
+      .orderBy('withdrawn_at')
+      .execute();
+    return rows.map((r) => ({ engineJobId: r.engine_job_id, jobId: r.job_id }));
+  }
+
+  async settleWithdrawal(clusterId: string, engineJobId: string, outcome: string, detail: string, now: Date) {
+    await this.db
+      .updateTable('withdrawn_dispatches')
+      .set({ settled_at: now, outcome, detail })
+      .where('cluster_id', '=', clusterId)
+      .where('engine_job_id', '=', engineJobId)
+      .where('settled_at', 'is', null)
+      .execute();
+  }
+
   /** Marks cancellation wanted; the control loop carries it out. Returns false if the job is out of scope. */
   async requestCancel(scope: Scope, id: string, now: Date): Promise<boolean> {
     const result = await this.db

@@ -149,6 +149,16 @@ export interface LeasesTable {
   expires_at: Timestamp;
 }
 
+export interface WithdrawnDispatchesTable {
+  cluster_id: string;
+  engine_job_id: string;
+  job_id: string;
+  withdrawn_at: Timestamp;
+  settled_at: Timestamp | null;
+  outcome: string | null;
+  detail: string | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -168,5 +178,6 @@ export interface Database {
   job_events: JobEventsTable;
   usage_records: UsageRecordsTable;
   leases: LeasesTable;
+  withdrawn_dispatches: WithdrawnDispatchesTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -99,7 +99,8 @@ export async function recoverInDoubt(context: LoopContext, clusters: Map<string,
   );
   for (const job of inDoubt) {
     const cluster = job.clusterId ? clusters.get(job.clusterId) : undefined;
-    if (!cluster || !job.dispatchTag) continue;
+    // An unreachable cluster cannot say whether it has the job: wait for it to answer.
+    if (!cluster || !cluster.healthy || !job.dispatchTag) continue;
     try {
       const found = await context.engines.for(cluster).findByTag(job.dispatchTag);
       if (found) {

@@ -16,6 +16,7 @@ import type { EngineRegistry } from '../engines.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { dispatchJob, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
+import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
 
@@ -49,6 +50,8 @@ export interface TickReport {
   dispatched: number;
   finished: number;
   preempted: number;
+  /** Jobs taken back from clusters that stopped answering. */
+  withdrawn: number;
   durationMs: number;
 }
 
@@ -100,7 +103,15 @@ export class ControlLoop {
   async tick(): Promise<TickReport> {
     const started = Date.now();
     const { store, holder } = this.options;
-    const report: TickReport = { leader: false, admitted: 0, dispatched: 0, finished: 0, preempted: 0, durationMs: 0 };
+    const report: TickReport = {
+      leader: false,
+      admitted: 0,
+      dispatched: 0,
+      finished: 0,
+      preempted: 0,
+      withdrawn: 0,
+      durationMs: 0,
+    };
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
     if (epoch === null) return { ...report, durationMs: Date.now() - started };
     report.leader = true;
@@ -119,6 +130,19 @@ export class ControlLoop {
       this.lastInventory = started;
     }
     const byId = new Map((await store.federation.listClusters()).map((c) => [c.id, c]));
+    for (const cluster of byId.values()) {
+      if (!cluster.healthy) {
+        report.withdrawn += await withdrawFromUnhealthy(context, cluster);
+        continue;
+      }
+      const engine = this.engineOrNull(context, cluster);
+      if (!engine) continue;
+      try {
+        await settleWithdrawals(context, cluster, engine);
+      } catch (error) {
+        await this.pollFailed(context, cluster, error);
+      }
+    }
     await this.carryOutCancellations(context, byId);
     Object.assign(report, await this.schedule(context));
     await recoverInDoubt(context, byId);
@@ -128,18 +152,24 @@ export class ControlLoop {
       if (await dispatchJob(context, job, cluster)) report.dispatched++;
     }
     const following = await store.jobs.inStates(['dispatched', 'running']);
-    for (const cluster of byId.values()) {
-      const jobs = following.filter((j) => j.clusterId === cluster.id);
-      if (jobs.length === 0) continue;
-      const engine = this.engineOrNull(context, cluster);
-      if (!engine) continue;
-      try {
-        report.finished += await followCluster(context, cluster, engine, jobs);
-        await this.pollSucceeded(context, cluster);
-      } catch (error) {
-        await this.pollFailed(context, cluster, error);
-      }
-    }
+    // Clusters are followed side by side, so one that is slow to fail does not hold up the others. One that is
+    // already unhealthy is left to the inventory refresh, which notices its return.
+    const finished = await Promise.all(
+      [...byId.values()].map(async (cluster) => {
+        const jobs = following.filter((j) => j.clusterId === cluster.id);
+        const engine = jobs.length > 0 && cluster.healthy ? this.engineOrNull(context, cluster) : null;
+        if (!engine) return 0;
+        try {
+          const n = await followCluster(context, cluster, engine, jobs);
+          await this.pollSucceeded(context, cluster);
+          return n;
+        } catch (error) {
+          await this.pollFailed(context, cluster, error);
+          return 0;
+        }
+      }),
+    );
+    report.finished += finished.reduce((a, b) => a + b, 0);
     report.durationMs = Date.now() - started;
     this.options.onTick?.(report);
     return report;
@@ -155,19 +185,21 @@ export class ControlLoop {
   }
 
   private async refreshInventory(context: LoopContext, clusters: ClusterRecord[]): Promise<void> {
-    for (const cluster of clusters) {
-      try {
-        const engine = context.engines.for(cluster);
-        const inventory = await engine.inventory();
-        await context.store.federation.recordInventory(
-          cluster.id,
-          inventory.pools.map((p) => ({ id: `${cluster.id}:${p.name}`, ...p })),
-          context.now,
-        );
-        await this.pollSucceeded(context, cluster);
-      } catch (error) {
-        await this.pollFailed(context, cluster, error);
-      }
+    await Promise.all(clusters.map((cluster) => this.refreshCluster(context, cluster)));
+  }
+
+  private async refreshCluster(context: LoopContext, cluster: ClusterRecord): Promise<void> {
+    try {
+      const engine = context.engines.for(cluster);
+      const inventory = await engine.inventory();
+      await context.store.federation.recordInventory(
+        cluster.id,
+        inventory.pools.map((p) => ({ id: `${cluster.id}:${p.name}`, ...p })),
+        context.now,
+      );
+      await this.pollSucceeded(context, cluster);
+    } catch (error) {
+      await this.pollFailed(context, cluster, error);
     }
   }
 
@@ -211,7 +243,7 @@ export class ControlLoop {
       }
       const cluster = job.clusterId ? clusters.get(job.clusterId) : undefined;
       const sentAt = this.cancelSent.get(job.id) ?? 0;
-      if (!cluster || !job.engineJobId || now.getTime() - sentAt < 30_000) continue;
+      if (!cluster?.healthy || !job.engineJobId || now.getTime() - sentAt < 30_000) continue;
       try {
         await context.engines.for(cluster).cancel(job.engineJobId);
         this.cancelSent.set(job.id, now.getTime());

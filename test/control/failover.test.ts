@@ -1,0 +1,130 @@
+/**
+ * A member cluster that stops answering: its not-started jobs are placed elsewhere, and when it answers again the
+ * copies it still holds are cancelled there and accounted for, so no run is charged twice.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseJobSpec } from '../../src/core/job-spec.ts';
+import type { Engine, EngineJobStatus, EngineSubmitRequest } from '../../src/engines/engine.ts';
+import { ALL, type Store } from '../../src/store/index.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+
+/** A cluster with a queue: it accepts jobs and keeps them queued; `down` makes every call fail, as a dead controller. */
+class QueueingCluster implements Engine {
+  readonly kind = 'slurm' as const;
+  down = false;
+  readonly jobs = new Map<string, { tag: string; state: EngineJobStatus['state'] }>();
+  readonly cancelled: string[] = [];
+  private next = 1;
+
+  private check(): void {
+    if (this.down) throw new Error('connection refused: is the cluster controller running?');
+  }
+  async inventory() {
+    this.check();
+    return {
+      pools: [
+        {
+          name: 'a100',
+          acceleratorModel: 'A100-80GB',
+          nodes: [{ name: 'q-n1', accelerators: 8, state: 'idle' as const }],
+        },
+      ],
+    };
+  }
+  async submit(request: EngineSubmitRequest) {
+    this.check();
+    const engineJobId = String(this.next++);
+    this.jobs.set(engineJobId, { tag: request.tag, state: 'queued' });
+    return { engineJobId };
+  }
+  async findByTag(tag: string) {
+    this.check();
+    const found = [...this.jobs.entries()].find(([, j]) => j.tag === tag);
+    return found ? this.statusOf(found[0]) : null;
+  }
+  private statusOf(engineJobId: string): EngineJobStatus {
+    const job = this.jobs.get(engineJobId);
+    return {
+      engineJobId,
+      tag: job?.tag ?? '',
+      state: job?.state ?? 'lost',
+      reason: null,
+      startedAt: null,
+      endedAt: null,
+      exitCode: null,
+    };
+  }
+  async status(ids: string[]) {
+    this.check();
+    return ids.map((id) => this.statusOf(id));
+  }
+  async cancel(engineJobId: string) {
+    this.check();
+    const job = this.jobs.get(engineJobId);
+    if (job) job.state = 'cancelled';
+    this.cancelled.push(engineJobId);
+  }
+  async accounting() {
+    return null;
+  }
+  async logs() {
+    return '';
+  }
+  async close() {}
+}
+
+describeEachDatabase('a member cluster that stops answering', (database) => {
+  let store: Store;
+  let platform: TestPlatform;
+  const queueing = new QueueingCluster();
+  beforeAll(async () => {
+    store = await database.open();
+    platform = await startPlatform(store, { inventoryEveryMs: 200 });
+    // hefei-1 becomes a cluster whose jobs wait in its queue; it is the cheapest place for A100 work.
+    platform.engines.use('hefei-1', queueing);
+  });
+  afterAll(async () => {
+    await platform.close();
+    await store.close();
+  });
+
+  it('places its not-started jobs elsewhere and cancels them there when it returns', async () => {
+    const parsed = parseJobSpec({
+      ...HELLO_JOB,
+      spec: { ...HELLO_JOB.spec, resources: { accelerator: { anyOf: ['A100-80GB', 'H100-SXM'] } }, script: 'echo ok' },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const { job } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: parsed.spec,
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'dispatched');
+    expect((await store.jobs.get(ALL, job.id))?.clusterId).toBe('hefei-1');
+    const [stale] = [...queueing.jobs.keys()];
+
+    queueing.down = true;
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'succeeded');
+    const finished = (await store.jobs.get(ALL, job.id))!;
+    expect(finished.clusterId).toBe('wuhu-1');
+    const hefei = await store.federation.getCluster('hefei-1');
+    expect(hefei?.healthy).toBe(false);
+    expect(hefei?.healthReason).toMatch(/controller/);
+    const events = (await store.jobs.events(job.id)).map((e) => `${e.from ?? '-'}→${e.to}`);
+    expect(events).toContain('dispatched→pending');
+
+    queueing.down = false;
+    await tickUntil(platform.loop, async () => (await store.jobs.unsettledWithdrawals('hefei-1')).length === 0);
+    expect(queueing.cancelled).toEqual([stale]);
+    const settled = await store.db.selectFrom('withdrawn_dispatches').selectAll().execute();
+    expect(settled).toEqual([expect.objectContaining({ job_id: job.id, engine_job_id: stale, outcome: 'cancelled' })]);
+    expect((await store.federation.getCluster('hefei-1'))?.healthy).toBe(true);
+    // One run, one usage record: the job's run on wuhu-1.
+    const usage = await store.usage.list(ALL, { jobId: job.id });
+    expect(usage.map((u) => u.clusterId)).toEqual(['wuhu-1']);
+  });
+});
