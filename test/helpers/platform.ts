@@ -31,7 +31,15 @@ export const silentLog = { info() {}, warn() {}, error() {} };
 
 export async function startPlatform(
   store: Store,
-  options: { holder?: string; dataDir?: string; leaseTtlMs?: number; seed?: boolean; policy?: SchedulingPolicy } = {},
+  options: {
+    holder?: string;
+    dataDir?: string;
+    leaseTtlMs?: number;
+    seed?: boolean;
+    policy?: SchedulingPolicy;
+    /** How often the loop re-reads clusters' inventory (default 60 s: the demo's local pools do not change). */
+    inventoryEveryMs?: number;
+  } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
   const clock = () => new Date();
@@ -50,7 +58,7 @@ export async function startPlatform(
     log: silentLog,
     intervalMs: 50,
     leaseTtlMs: options.leaseTtlMs ?? 5_000,
-    inventoryEveryMs: 60_000,
+    inventoryEveryMs: options.inventoryEveryMs ?? 60_000,
     ...(options.policy ? { policy: options.policy } : {}),
   });
   return {
