@@ -7,6 +7,7 @@ import { registerLogin } from './commands/login.ts';
 import { registerProjects } from './commands/projects.ts';
 import { registerPrices } from './commands/prices.ts';
 import { registerProviders } from './commands/providers.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSubmit } from './commands/submit.ts';
 import { registerTenants } from './commands/tenants.ts';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: Context): Command {
   registerClusters(program, ctx);
   registerPrices(program, ctx);
   registerUsage(program, ctx);
+  registerReconcile(program, ctx);
   registerProviders(program, ctx);
   registerTenants(program, ctx);
   registerProjects(program, ctx);

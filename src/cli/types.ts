@@ -168,3 +168,17 @@ export interface PriceView {
   validTo: string | null;
   createdBy: string;
 }
+
+/** GET /reconciliation: what the clusters' engines hold against what suanli recorded. */
+export interface ReconciliationReport {
+  checkedAt: string;
+  clusters: Array<{ id: string; name: string; reachable: boolean; error?: string }>;
+  items: Array<{
+    kind: 'unknown-to-suanli' | 'stray-copy' | 'lost' | 'withdrawn' | 'untracked-active';
+    clusterId: string;
+    jobId: string | null;
+    engineJobId: string | null;
+    engineState: string | null;
+    detail: string;
+  }>;
+}

@@ -70,6 +70,11 @@ export interface Engine {
   submit(request: EngineSubmitRequest): Promise<{ engineJobId: string }>;
   /** The job carrying this dispatch tag, if the engine has one. */
   findByTag(tag: string): Promise<EngineJobStatus | null>;
+  /**
+   * Every job the engine knows whose tag starts with `prefix`: current ones, and finished ones that ended since
+   * `since`. For the operator's reconciliation of what the engine holds against what suanli recorded.
+   */
+  listTagged(prefix: string, since: Date): Promise<EngineJobStatus[]>;
   /** Current states; ids the engine does not know come back with state `lost`. */
   status(engineJobIds: string[]): Promise<EngineJobStatus[]>;
   cancel(engineJobId: string): Promise<void>;

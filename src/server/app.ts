@@ -11,6 +11,7 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { reconciliationRoutes } from './routes/reconciliation.ts';
 
 export async function buildApp(
   context: AppContext,
@@ -88,6 +89,7 @@ export async function buildApp(
       await api.register(federationRoutes(context));
       await api.register(adminRoutes(context));
       await api.register(clusterRoutes(context));
+      await api.register(reconciliationRoutes(context));
     },
     { prefix: '/api/v1' },
   );

@@ -34,5 +34,5 @@ export async function createStore(options: StoreOptions): Promise<Store> {
 export type { Scope } from './scope.ts';
 export { ALL, tenantScope } from './scope.ts';
 export type { StoreOptions } from './drivers.ts';
-export type { StoredJob, JobPatch } from './jobs.ts';
+export type { StoredJob, JobPatch, WithdrawnDispatch } from './jobs.ts';
 export { IdempotencyConflict } from './jobs.ts';

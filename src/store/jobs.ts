@@ -106,6 +106,18 @@ function canonicalJson(value: unknown): string {
   );
 }
 
+/** A dispatch taken back from a cluster that stopped answering (see withdraw), and what became of it there. */
+export interface WithdrawnDispatch {
+  clusterId: string;
+  engineJobId: string;
+  jobId: string;
+  withdrawnAt: Date;
+  settledAt: Date | null;
+  /** cancelled | ran-while-withdrawn | gone; null until settled. */
+  outcome: string | null;
+  detail: string | null;
+}
+
 export class IdempotencyConflict extends Error {
   override readonly name = 'IdempotencyConflict';
 }
@@ -206,6 +218,28 @@ export class JobRepo {
       .orderBy('jobs.submitted_at')
       .orderBy('jobs.id')
       .execute();
+    return rows.map((r) => toJob(r));
+  }
+
+  /** For the reconciliation report: these jobs, whatever their state or tenant; ids not stored are left out. */
+  async byIds(ids: string[]): Promise<StoredJob[]> {
+    const jobs: StoredJob[] = [];
+    // In chunks: an engine's month of jobs can pass PostgreSQL's limit on bind parameters.
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.selectJobs(this.db)
+        .where('jobs.id', 'in', ids.slice(i, i + 1000))
+        .execute();
+      jobs.push(...rows.map((r) => toJob(r)));
+    }
+    return jobs;
+  }
+
+  /** Jobs placed on these clusters in these states, changed since `since` when given; oldest first. */
+  async onClusters(clusterIds: string[], states: JobState[], since?: Date): Promise<StoredJob[]> {
+    if (clusterIds.length === 0) return [];
+    let query = this.selectJobs(this.db).where('jobs.cluster_id', 'in', clusterIds).where('jobs.state', 'in', states);
+    if (since) query = query.where('jobs.updated_at', '>=', since);
+    const rows = await query.orderBy('jobs.submitted_at').orderBy('jobs.id').execute();
     return rows.map((r) => toJob(r));
   }
 
@@ -341,6 +375,28 @@ export class JobRepo {
       .orderBy('withdrawn_at')
       .execute();
     return rows.map((r) => ({ engineJobId: r.engine_job_id, jobId: r.job_id }));
+  }
+
+  /** Withdrawn dispatches on these clusters since `since`, settled or not, oldest first. */
+  async withdrawals(clusterIds: string[], since: Date): Promise<WithdrawnDispatch[]> {
+    if (clusterIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('withdrawn_dispatches')
+      .selectAll()
+      .where('cluster_id', 'in', clusterIds)
+      .where('withdrawn_at', '>=', since)
+      .orderBy('withdrawn_at')
+      .orderBy('engine_job_id')
+      .execute();
+    return rows.map((r) => ({
+      clusterId: r.cluster_id,
+      engineJobId: r.engine_job_id,
+      jobId: r.job_id,
+      withdrawnAt: r.withdrawn_at,
+      settledAt: r.settled_at,
+      outcome: r.outcome,
+      detail: r.detail,
+    }));
   }
 
   async settleWithdrawal(clusterId: string, engineJobId: string, outcome: string, detail: string, now: Date) {

@@ -16,6 +16,7 @@ describe('bin/suanli.js', () => {
       'clusters',
       'prices',
       'usage',
+      'reconcile',
       'providers',
       'tenants',
       'projects',

@@ -43,6 +43,10 @@ class QueueingCluster implements Engine {
     const found = [...this.jobs.entries()].find(([, j]) => j.tag === tag);
     return found ? this.statusOf(found[0]) : null;
   }
+  async listTagged(prefix: string) {
+    this.check();
+    return [...this.jobs.entries()].filter(([, j]) => j.tag.startsWith(prefix)).map(([id]) => this.statusOf(id));
+  }
   private statusOf(engineJobId: string): EngineJobStatus {
     const job = this.jobs.get(engineJobId);
     return {

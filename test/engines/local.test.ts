@@ -410,4 +410,31 @@ describe('local engine', () => {
     expect(record!.endedAt.getMilliseconds()).toBe(0);
     expect(record!.elapsedSeconds).toBe((record!.endedAt.getTime() - record!.startedAt.getTime()) / 1000);
   });
+
+  it('lists the jobs under a tag prefix: current ones, and finished ones since a time', async () => {
+    const local = engine();
+    const place = { pool: 'cpu', nodeNames: ['n1'] };
+    const { engineJobId: running } = await local.submit({
+      jobId: 'a',
+      tag: 'suanli-a-1',
+      spec: spec({ command: ['sleep', '30'] }),
+      ...place,
+    });
+    const { engineJobId: finished } = await local.submit({ jobId: 'b', tag: 'suanli-b-2', spec: spec(), ...place });
+    await local.submit({ jobId: 'c', tag: 'other-c-1', spec: spec(), pool: 'cpu', nodeNames: ['n2'] });
+    await untilRunning(local, running);
+    await untilDone(local, finished);
+
+    const ids = (list: EngineJobStatus[]) => list.map((s) => s.engineJobId).sort();
+    const lastWeek = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+    expect(ids(await local.listTagged('suanli-', lastWeek))).toEqual([finished, running].sort());
+    // A finished job that ended before `since` is left out; a running one never is.
+    const later = await local.listTagged('suanli-', new Date(Date.now() + 60_000));
+    expect(later).toEqual([expect.objectContaining({ engineJobId: running, tag: 'suanli-a-1', state: 'running' })]);
+    // Another instance reads the same folders.
+    expect(ids(await engine().listTagged('suanli-', lastWeek))).toEqual([finished, running].sort());
+    expect(await local.listTagged('nobody-', lastWeek)).toEqual([]);
+    await local.cancel(running);
+    await untilDone(local, running);
+  });
 });

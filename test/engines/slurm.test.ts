@@ -406,6 +406,27 @@ describeLab(labTitle, () => {
     expect(statuses[0]?.engineJobId).toBe(engineJobId);
   });
 
+  it('lists jobs under a tag prefix, current and finished, on its own cluster only', async () => {
+    const prefix = `test-${run}-list`;
+    const t = tag('list');
+    const { engineJobId } = await engine('hefei').submit({
+      jobId: 'job-list',
+      tag: t,
+      spec: spec({ name: 'list', command: ['true'] }),
+      pool: 'a100',
+      nodeNames: ['hf3'],
+    });
+    const hourAgo = new Date(Date.now() - 3600_000);
+    expect(await engine('hefei').listTagged(prefix, hourAgo)).toEqual([
+      expect.objectContaining({ engineJobId, tag: t }),
+    ]);
+    expect(await engine('wuhu').listTagged(prefix, hourAgo)).toEqual([]);
+    const final = await waitFinal('hefei', engineJobId);
+    // Still listed once it ended (how it ended is for the other tests).
+    const listed = await engine('hefei').listTagged(prefix, hourAgo);
+    expect(listed).toEqual([expect.objectContaining({ engineJobId, tag: t, state: final.state })]);
+  });
+
   it('refuses images and unknown pools for good', async () => {
     const request = { jobId: 'j', tag: tag('reject'), pool: 'a100', nodeNames: ['hf1'] };
     await expect(engine('hefei').submit({ ...request, spec: spec({ image: 'pytorch:2.4' }) })).rejects.toThrow(

@@ -119,6 +119,20 @@ export class LocalEngine implements Engine {
     return id ? this.derive(id).status : null;
   }
 
+  async listTagged(prefix: string, since: Date): Promise<EngineJobStatus[]> {
+    this.refreshIndex();
+    const found: EngineJobStatus[] = [];
+    for (const [id, record] of this.jobs) {
+      if (!record.request.tag.startsWith(prefix)) continue;
+      const { status } = this.derive(id);
+      const current = status.state === 'queued' || status.state === 'running';
+      // A job that ended without recording when (lost, say) counts from its submission.
+      const ended = status.endedAt ?? new Date(record.request.submittedAt);
+      if (current || ended >= since) found.push(status);
+    }
+    return found;
+  }
+
   async status(engineJobIds: string[]): Promise<EngineJobStatus[]> {
     if (engineJobIds.some((id) => !this.jobs.has(id))) this.refreshIndex();
     return engineJobIds.map((id) => (this.jobs.has(id) ? this.derive(id).status : unknownJob(id)));

@@ -144,6 +144,16 @@ export class SlurmEngine implements Engine {
     return last ? fromDatabase(last) : null;
   }
 
+  /** The controller's jobs and slurmdbd's since `since`; a job in both is the controller's (it is fresher). */
+  async listTagged(prefix: string, since: Date): Promise<EngineJobStatus[]> {
+    const api = await this.slurm();
+    const [current, recorded] = await Promise.all([api.jobs(), api.dbJobsSince(since)]);
+    const byId = new Map<string, EngineJobStatus>();
+    for (const job of recorded) if (job.comment.startsWith(prefix)) byId.set(job.id, fromDatabase(job));
+    for (const job of current) if (job.comment.startsWith(prefix)) byId.set(job.id, fromController(job));
+    return [...byId.values()];
+  }
+
   async status(engineJobIds: string[]): Promise<EngineJobStatus[]> {
     const valid = engineJobIds.filter(isJobId);
     const known = new Map<string, SlurmJobInfo>();
