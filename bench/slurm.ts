@@ -1,0 +1,557 @@
+/**
+ * Submission throughput against the Slurm lab (scripts/slurm-up): N trivial one-accelerator jobs sent
+ *   1. straight to the two clusters' slurmrestd (POST /slurm/v0.0.38/job/submit, keep-alive, one at a time), and
+ *   2. through suanli end to end: POST /api/v1/jobs over HTTP → control loop (place, dispatch) → Slurm,
+ * in the same run on the same lab, half of them to each cluster. Reports jobs/s for submission and the time until
+ * every job is COMPLETED, and writes bench/results/slurm-<YYYY-MM-DD>.md.
+ *
+ *   npx tsx bench/slurm.ts [--jobs 200] [--lab FILE] [--interval-ms 1000] [--database-url URL] [--no-write]
+ *   (or: npm run bench:slurm -- --jobs 200)
+ *
+ * suanli runs in this process as `suanli server` would (demo federation, the loop's production defaults unless
+ * --interval-ms says otherwise, PGlite in memory unless --database-url), with the lab's two clusters connected
+ * through POST /api/v1/clusters. The demo's local clusters at the same providers are moved to another provider so
+ * that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from '../src/server/app.ts';
+import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
+import { seedDemo } from '../src/server/demo.ts';
+import { EngineRegistry } from '../src/server/engines.ts';
+import { createMetrics } from '../src/server/metrics.ts';
+import type { Engine } from '../src/engines/engine.ts';
+import { submissionBody } from '../src/engines/slurm/v0038.ts';
+import type { ClusterRecord } from '../src/store/federation.ts';
+import { ALL, createStore, type Store } from '../src/store/index.ts';
+
+interface LabCluster {
+  name: string;
+  restUrl: string;
+  user: string;
+  token: string;
+  partitions: string[];
+  nodes: string[];
+  gres: { type: string; perNode: number };
+  slurmConf: string;
+}
+
+interface Target {
+  lab: LabCluster;
+  clusterId: string;
+  providerId: string;
+  model: string;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const JOBS = Number(arg('jobs') ?? 200);
+const LAB_FILE = arg('lab') ?? process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
+const INTERVAL_MS = Number(arg('interval-ms') ?? 1000);
+const DATABASE_URL = arg('database-url');
+const WRITE = !process.argv.includes('--no-write');
+if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
+if (!existsSync(LAB_FILE)) {
+  console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
+  process.exit(2);
+}
+const lab = JSON.parse(readFileSync(LAB_FILE, 'utf8')) as { clusters: LabCluster[] };
+const labCluster = (name: string) => {
+  const found = lab.clusters.find((c) => c.name === name);
+  if (!found) throw new Error(`the lab has no cluster ${name}`);
+  return found;
+};
+const TARGETS: Target[] = [
+  { lab: labCluster('hefei'), clusterId: 'hefei-slurm', providerId: 'hefei-aicc', model: 'A100-80GB' },
+  { lab: labCluster('wuhu'), clusterId: 'wuhu-slurm', providerId: 'wuhu-hub', model: 'H100-SXM' },
+];
+const SLOTS = TARGETS.reduce((n, t) => n + t.lab.nodes.length * t.lab.gres.perNode, 0);
+
+const now = () => performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(1);
+
+// --- slurmrestd ----------------------------------------------------------------------------------------------
+
+function slurmHeaders(c: LabCluster): Record<string, string> {
+  return { 'X-SLURM-USER-NAME': c.user, 'X-SLURM-USER-TOKEN': c.token, accept: 'application/json' };
+}
+
+async function slurmJobs(c: LabCluster): Promise<Map<string, string>> {
+  const response = await fetch(`${c.restUrl}/slurm/v0.0.38/jobs`, { headers: slurmHeaders(c) });
+  const body = (await response.json()) as { jobs?: Array<{ job_id: number; job_state: string }> };
+  return new Map((body.jobs ?? []).map((j) => [String(j.job_id), j.job_state]));
+}
+
+const FINAL_SLURM = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'BOOT_FAIL', 'OUT_OF_MEMORY']);
+
+/** Polls both controllers until every given job has ended; returns when, and how many did not complete. */
+async function waitCompleted(ids: Map<string, string[]>, deadlineMs: number): Promise<{ at: number; bad: number }> {
+  for (;;) {
+    let open = 0;
+    let bad = 0;
+    for (const target of TARGETS) {
+      const states = await slurmJobs(target.lab);
+      for (const id of ids.get(target.lab.name) ?? []) {
+        const state = states.get(id);
+        if (!state || !FINAL_SLURM.has(state)) open++;
+        else if (state !== 'COMPLETED') bad++;
+      }
+    }
+    if (open === 0) return { at: now(), bad };
+    if (now() > deadlineMs) throw new Error(`${open} jobs still not finished on Slurm`);
+    await sleep(250);
+  }
+}
+
+/** Polls both controllers until `count` jobs whose comment is one of `tags` are COMPLETED; returns when. */
+async function waitTaggedCompleted(tags: Set<string>, count: number, deadlineMs: number, stop: () => boolean) {
+  for (;;) {
+    let completed = 0;
+    for (const target of TARGETS) {
+      const response = await fetch(`${target.lab.restUrl}/slurm/v0.0.38/jobs`, { headers: slurmHeaders(target.lab) });
+      const body = (await response.json()) as { jobs?: Array<{ job_state: string; comment?: string }> };
+      for (const job of body.jobs ?? []) {
+        if (job.job_state === 'COMPLETED' && tags.has(job.comment ?? '')) completed++;
+      }
+    }
+    if (completed >= count) return now();
+    if (now() > deadlineMs || stop()) return Number.NaN;
+    await sleep(250);
+  }
+}
+
+async function cancelAll(ids: Map<string, string[]>): Promise<void> {
+  for (const target of TARGETS) {
+    const states = await slurmJobs(target.lab).catch(() => new Map<string, string>());
+    for (const id of ids.get(target.lab.name) ?? []) {
+      const state = states.get(id);
+      if (state && !FINAL_SLURM.has(state)) {
+        await fetch(`${target.lab.restUrl}/slurm/v0.0.38/job/${id}`, {
+          method: 'DELETE',
+          headers: slurmHeaders(target.lab),
+        }).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/** Waits until neither controller has a pending or running job (other work would skew the timings). */
+async function waitIdle(deadlineMs: number): Promise<void> {
+  for (;;) {
+    let busy = 0;
+    for (const target of TARGETS) {
+      for (const state of (await slurmJobs(target.lab)).values()) if (!FINAL_SLURM.has(state)) busy++;
+    }
+    if (busy === 0) return;
+    if (now() > deadlineMs) {
+      console.warn(`  (the lab still has ${busy} unfinished jobs of someone else; going on)`);
+      return;
+    }
+    await sleep(500);
+  }
+}
+
+// --- 1. straight to slurmrestd -------------------------------------------------------------------------------
+
+interface Result {
+  submitMs: number;
+  completedMs: number;
+  notCompleted: number;
+}
+
+async function direct(run: string, workDir: string): Promise<Result> {
+  const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+  const start = now();
+  try {
+    for (let i = 0; i < JOBS; i++) {
+      const target = TARGETS[i % TARGETS.length]!;
+      const c = target.lab;
+      const tag = `bench-${run}-direct-${i}`;
+      // The body suanli's engine sends, less the node list (here Slurm picks the node).
+      const body = submissionBody({
+        script: '#!/bin/sh\n# submitted by bench/slurm.ts\ntrue\n',
+        name: `direct-${i}`,
+        partition: c.partitions[0]!,
+        nodeNames: [],
+        nodes: 1,
+        gres: `gpu:${c.gres.type}:1`,
+        timeLimitMinutes: 1,
+        comment: tag,
+        environment: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+        workDir,
+        stdout: `${workDir}/${tag}-%j.out`,
+      });
+      const response = await fetch(`${c.restUrl}/slurm/v0.0.38/job/submit`, {
+        method: 'POST',
+        headers: { ...slurmHeaders(c), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as { job_id?: number; errors?: unknown[] };
+      if (response.status !== 200 || answer.job_id === undefined) {
+        throw new Error(`${c.name} refused a job: HTTP ${response.status} ${JSON.stringify(answer.errors)}`);
+      }
+      ids.get(c.name)!.push(String(answer.job_id));
+    }
+    const submitted = now();
+    const done = await waitCompleted(ids, submitted + 600_000);
+    return { submitMs: submitted - start, completedMs: done.at - start, notCompleted: done.bad };
+  } finally {
+    await cancelAll(ids);
+  }
+}
+
+// --- 2. through suanli ---------------------------------------------------------------------------------------
+
+/** Calls and time per engine method, and how many accounting calls had no record yet. */
+interface CallStats {
+  calls: number;
+  ms: number;
+  empty: number;
+}
+
+/** The server's engine registry, timing every call the control loop and the API make on Slurm engines. */
+class TimedEngineRegistry extends EngineRegistry {
+  readonly stats = new Map<string, CallStats>();
+  /** When each submit to Slurm returned (performance.now()). */
+  readonly submitted: number[] = [];
+  private readonly wrapped = new WeakMap<Engine, Engine>();
+
+  override for(cluster: ClusterRecord): Engine {
+    const engine = super.for(cluster);
+    if (cluster.engine !== 'slurm') return engine;
+    let timed = this.wrapped.get(engine);
+    if (!timed) {
+      timed = new Proxy(engine, {
+        get: (target, property, receiver) => {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (typeof value !== 'function' || typeof property !== 'string') return value;
+          return async (...args: unknown[]) => {
+            const started = now();
+            const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            const entry = this.stats.get(property) ?? { calls: 0, ms: 0, empty: 0 };
+            entry.calls++;
+            entry.ms += now() - started;
+            if (result === null) entry.empty++;
+            if (property === 'submit') this.submitted.push(now());
+            this.stats.set(property, entry);
+            return result;
+          };
+        },
+      });
+      this.wrapped.set(engine, timed);
+    }
+    return timed;
+  }
+}
+
+interface SuanliResult extends Result {
+  acceptMs: number;
+  dispatchedMs: number;
+  firstWaveMs: number;
+  firstWave: number;
+  succeededMs: number;
+  ticks: number;
+  tickMeanMs: number;
+  tickMaxMs: number;
+  maxDispatchedPerTick: number;
+  dispatchTicks: number;
+  dispatchTickMeanMs: number;
+  store: string;
+  calls: Map<string, CallStats>;
+}
+
+async function viaSuanli(run: string, dir: string, workDir: string): Promise<SuanliResult> {
+  const tokenFile = join(dir, 'slurm.jwt');
+  writeFileSync(tokenFile, `${TARGETS[0]!.lab.token}\n`, { mode: 0o600 });
+  const store: Store = await createStore(DATABASE_URL ? { databaseUrl: DATABASE_URL } : {});
+  const clock = () => new Date();
+  const tokens = await seedDemo(store, { now: clock(), workDir: (id) => join(dir, 'engines', id) });
+  for (const id of ['hefei-1', 'wuhu-1']) {
+    const local = (await store.federation.getCluster(id))!;
+    await store.federation.upsertCluster({
+      id: local.id,
+      name: local.name,
+      engine: local.engine,
+      config: local.config,
+      providerId: 'suzhou-wanbei',
+    });
+  }
+  const engines = new TimedEngineRegistry(dir);
+  const app = await buildApp({ store, engines, metrics: createMetrics(store), clock, version: 'bench' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1`;
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300) throw new Error(`${method} ${path}: HTTP ${response.status}: ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const office = tokens.users['office']!.token;
+  const tenant = tokens.users['qiming-ai-admin']!.token;
+  for (const target of TARGETS) {
+    await call(office, 'POST', '/clusters', {
+      id: target.clusterId,
+      providerId: target.providerId,
+      engine: 'slurm',
+      config: {
+        restUrl: target.lab.restUrl,
+        user: target.lab.user,
+        tokenFile,
+        partitions: target.lab.partitions,
+        workDir,
+      },
+    });
+  }
+
+  const ticks: Array<TickReport & { at: number }> = [];
+  let finished = 0;
+  let succeededAt = 0;
+  const firstWave = Math.min(JOBS, SLOTS);
+  const loop = new ControlLoop({
+    store,
+    engines,
+    holder: `bench-${run}`,
+    clock,
+    log: { info() {}, warn() {}, error: (obj, msg) => console.error(msg, obj) },
+    intervalMs: INTERVAL_MS,
+    onTick: (report) => {
+      ticks.push({ ...report, at: now() });
+      finished += report.finished;
+      if (!succeededAt && finished >= JOBS) succeededAt = now();
+    },
+  });
+  loop.start();
+  await sleep(200); // the first tick reads every cluster's inventory
+
+  const ids: string[] = [];
+  const tags = new Set<string>();
+  let stopPolling = false;
+  const start = now();
+  // Slurm's view, polled as for the direct jobs: when is the last of them COMPLETED?
+  const completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
+  try {
+    for (let i = 0; i < JOBS; i++) {
+      const target = TARGETS[i % TARGETS.length]!;
+      const job = await call(tenant, 'POST', '/jobs', {
+        apiVersion: 'suanli.io/v1',
+        kind: 'Job',
+        metadata: { name: `suanli-${i}`, project: 'demo' },
+        spec: {
+          resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
+          timeLimit: '1m',
+          command: ['true'],
+          constraints: { providers: [target.providerId] },
+        },
+      });
+      ids.push(String(job['id']));
+      tags.add(`suanli-${String(job['id'])}-1`);
+    }
+    const accepted = now();
+    const deadline = accepted + 900_000;
+    while (!succeededAt) {
+      if (now() > deadline) throw new Error(`only ${finished} of ${JOBS} jobs finished in suanli`);
+      await sleep(100);
+    }
+    for (const id of ids) {
+      const job = (await call(tenant, 'GET', `/jobs/${id}`)) as { state: string };
+      if (job.state !== 'succeeded') throw new Error(`job ${id} ended ${job.state}`);
+    }
+    const completedAt = await completed;
+    // When Slurm accepted the first wave and the last job (the tick's report comes only after its follow phase).
+    const firstWaveAt = engines.submitted[firstWave - 1] ?? Number.NaN;
+    const dispatchedAt = engines.submitted[JOBS - 1] ?? Number.NaN;
+    const dispatchTicks = ticks.filter((t) => t.dispatched > 0);
+    return {
+      acceptMs: accepted - start,
+      submitMs: dispatchedAt - start,
+      dispatchedMs: dispatchedAt - start,
+      firstWaveMs: firstWaveAt - start,
+      firstWave,
+      succeededMs: succeededAt - start,
+      completedMs: completedAt - start,
+      notCompleted: 0,
+      ticks: ticks.length,
+      tickMeanMs: ticks.reduce((s, t) => s + t.durationMs, 0) / Math.max(1, ticks.length),
+      tickMaxMs: Math.max(0, ...ticks.map((t) => t.durationMs)),
+      maxDispatchedPerTick: Math.max(0, ...ticks.map((t) => t.dispatched)),
+      dispatchTicks: dispatchTicks.length,
+      dispatchTickMeanMs: dispatchTicks.reduce((s, t) => s + t.durationMs, 0) / Math.max(1, dispatchTicks.length),
+      store: store.description,
+      calls: engines.stats,
+    };
+  } finally {
+    stopPolling = true;
+    await completed;
+    await loop.stop();
+    const leftovers = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+    for (const id of ids) {
+      const job = await store.jobs.get(ALL, id).catch(() => null);
+      const target = TARGETS.find((t) => t.clusterId === job?.clusterId);
+      if (job?.engineJobId && target) leftovers.get(target.lab.name)!.push(job.engineJobId);
+    }
+    await cancelAll(leftovers).catch(() => undefined);
+    await app.close();
+    await engines.close();
+    await store.close();
+  }
+}
+
+// --- report --------------------------------------------------------------------------------------------------
+
+function machine(): string {
+  const cpus = os.cpus();
+  const slurm = (() => {
+    try {
+      return execFileSync('sinfo', ['-V'], {
+        encoding: 'utf8',
+        env: { ...process.env, SLURM_CONF: TARGETS[0]!.lab.slurmConf },
+      }).trim();
+    } catch {
+      return 'slurm (version unknown)';
+    }
+  })();
+  return (
+    `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `${os.platform()} ${os.release()}, Node ${process.version}; ${slurm} (lab: scripts/slurm-up, one machine)`
+  );
+}
+
+async function main(): Promise<void> {
+  const run = Date.now().toString(36);
+  const dir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-slurm-'));
+  chmodSync(dir, 0o755);
+  const workDir = join(dir, 'jobs');
+  mkdirSync(workDir);
+  chmodSync(workDir, 0o1777); // jobs run as the lab's Unix user and write their output here
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(`bench/slurm.ts: ${JOBS} jobs, lab ${LAB_FILE}, ${SLOTS} accelerators in the lab`);
+  try {
+    await waitIdle(now() + 120_000);
+    console.log('direct to slurmrestd …');
+    const d = await direct(run, workDir);
+    console.log(
+      `  submitted in ${seconds(d.submitMs)} s (${rate(JOBS, d.submitMs)} jobs/s); all ended on Slurm after ` +
+        `${seconds(d.completedMs)} s (${d.notCompleted} not COMPLETED)`,
+    );
+    await waitIdle(now() + 120_000);
+    console.log('through suanli …');
+    const s = await viaSuanli(run, dir, workDir);
+    console.log(
+      `  API accepted in ${seconds(s.acceptMs)} s (${rate(JOBS, s.acceptMs)} jobs/s); all dispatched to Slurm after ` +
+        `${seconds(s.dispatchedMs)} s (${rate(JOBS, s.dispatchedMs)} jobs/s); first ${s.firstWave} dispatched after ` +
+        `${seconds(s.firstWaveMs)} s; all COMPLETED on Slurm after ${seconds(s.completedMs)} s; all succeeded in ` +
+        `suanli after ${seconds(s.succeededMs)} s`,
+    );
+    console.log(
+      `  loop: ${s.ticks} ticks, mean ${s.tickMeanMs.toFixed(0)} ms, max ${s.tickMaxMs} ms; ${s.dispatchTicks} ticks ` +
+        `dispatched (mean ${s.dispatchTickMeanMs.toFixed(0)} ms), at most ${s.maxDispatchedPerTick} jobs in one tick`,
+    );
+    const calls = [...s.calls.entries()]
+      .filter(([, c]) => c.calls > 0)
+      .map(([name, c]) => ({
+        name,
+        line:
+          `| ${name} | ${c.calls} | ${(c.ms / 1000).toFixed(1)} | ${(c.ms / c.calls).toFixed(1)} | ` +
+          `${name === 'accounting' ? c.empty : ''} |`,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    for (const [name, c] of s.calls) {
+      console.log(
+        `  engine.${name}: ${c.calls} calls, ${(c.ms / 1000).toFixed(1)} s, ${(c.ms / c.calls).toFixed(1)} ms each` +
+          (name === 'accounting' ? ` (${c.empty} without a record yet)` : ''),
+      );
+    }
+    const ratio = d.submitMs / s.dispatchedMs;
+    const perCall = (name: string) => {
+      const c = s.calls.get(name);
+      return c && c.calls > 0 ? (c.ms / c.calls).toFixed(1) : '–';
+    };
+    // The clusters are followed side by side: wall time is about the sum over the busier cluster.
+    const accountingWall = seconds((s.calls.get('accounting')?.ms ?? 0) / TARGETS.length);
+    const firstWaveRatio = s.firstWave / (s.firstWaveMs / 1000) / (JOBS / (d.submitMs / 1000));
+    console.log(
+      `  ratio suanli/direct (submission, all ${JOBS}): ${ratio.toFixed(2)}; ` +
+        `first ${s.firstWave}: ${firstWaveRatio.toFixed(2)}`,
+    );
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ');
+    const report = `# Slurm submission benchmark, ${date}
+
+- Machine: ${machine()}
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}\` (bench/slurm.ts)
+- Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
+  for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
+- Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
+  slurmrestd one at a time over keep-alive connections; Slurm queues what does not fit.
+- suanli: in-process server (${s.store}), \`POST /api/v1/jobs\` over HTTP one at a time; the control loop every
+  ${INTERVAL_MS} ms (production default 1000 ms) places jobs only where suanli sees free accelerators, dispatches
+  them to slurmrestd one at a time, and frees the accelerators when slurmdbd has the run's accounting.
+- Load average when the run ended: ${load}.
+
+| path | N | all submitted (s) | submission jobs/s | all COMPLETED on Slurm (s) |
+| --- | ---: | ---: | ---: | ---: |
+| direct to slurmrestd | ${JOBS} | ${seconds(d.submitMs)} | ${rate(JOBS, d.submitMs)} | ${seconds(d.completedMs)} |
+| suanli (API → loop → Slurm) | ${JOBS} | ${seconds(s.dispatchedMs)} | ${rate(JOBS, s.dispatchedMs)} | ${seconds(s.completedMs)} |
+
+**Ratio suanli / direct (submission jobs/s, all ${JOBS}): ${ratio.toFixed(2)}** (target ≥ 0.8).
+
+suanli in detail:
+
+- API accepted all ${JOBS} in ${seconds(s.acceptMs)} s (${rate(JOBS, s.acceptMs)} jobs/s).
+- The first ${s.firstWave} jobs (as many as the lab has accelerators) were on Slurm ${seconds(s.firstWaveMs)} s after the
+  first API call (${rate(s.firstWave, s.firstWaveMs)} jobs/s, ${firstWaveRatio.toFixed(2)} × direct).
+- All ${JOBS} had succeeded in suanli (accounting stored) after ${seconds(s.succeededMs)} s.
+- Loop: ${s.ticks} ticks, mean ${s.tickMeanMs.toFixed(0)} ms, max ${s.tickMaxMs} ms; ${s.dispatchTicks} ticks dispatched
+  something (mean ${s.dispatchTickMeanMs.toFixed(0)} ms), at most ${s.maxDispatchedPerTick} jobs in one tick.
+
+Where the time goes:
+
+- Handing jobs to Slurm is not the limit: \`engine.submit\` took ${perCall('submit')} ms per job, a direct POST
+  ${(d.submitMs / JOBS).toFixed(1)} ms; the loop submitted up to ${s.maxDispatchedPerTick} jobs in one tick.
+- \`engine.accounting\` (one \`GET /slurmdb/v0.0.38/job/{id}\` per finished job, ${perCall('accounting')} ms each here;
+  one after another within a cluster, the two clusters side by side, inside the tick) took
+  ${seconds(s.calls.get('accounting')?.ms ?? 0)} s summed over both clusters, about ${accountingWall} s of wall time
+  against the ${seconds(s.dispatchedMs)} s until the last dispatch. suanli frees a job's accelerators only once its
+  accounting is stored, and dispatches only onto accelerators it sees free, so with more jobs than accelerators
+  each wave of dispatches waits for the previous wave's accounting (and for the tick doing it).
+- The API accepted jobs at ${rate(JOBS, s.acceptMs)} jobs/s, ${(JOBS / (s.acceptMs / 1000) / (JOBS / (d.submitMs / 1000))).toFixed(2)} × direct.
+
+Slurm engine calls made by the control loop and the API during the suanli run (inside ticks; one after another within a cluster):
+
+| call | calls | total s | ms per call | accounting: no record yet |
+| --- | ---: | ---: | ---: | ---: |
+${calls.map((c) => c.line).join('\n')}
+`;
+    if (WRITE) {
+      // Default settings write slurm-<date>.md; other settings add what differs, e.g. slurm-<date>-jobs28.md.
+      const variant = [
+        JOBS !== 200 ? `jobs${JOBS}` : '',
+        INTERVAL_MS !== 1000 ? `interval${INTERVAL_MS}` : '',
+        DATABASE_URL ? 'postgres' : '',
+      ].filter((v) => v);
+      const name = `slurm-${[date, ...variant].join('-')}.md`;
+      const out = join(dirname(fileURLToPath(import.meta.url)), 'results', name);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, report);
+      console.log(`wrote ${out}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
