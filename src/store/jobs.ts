@@ -263,7 +263,14 @@ export class JobRepo {
     id: string,
     from: JobState,
     to: JobState,
-    change: { reason: string; actor: string; now: Date; patch?: JobPatch },
+    change: {
+      reason: string;
+      actor: string;
+      now: Date;
+      patch?: JobPatch;
+      /** A run that ended with this transition, queued for metering in the same transaction. */
+      meter?: { clusterId: string; engineJobId: string; poolId: string | null; endedAt: Date };
+    },
   ): Promise<StoredJob | null> {
     assertTransition(from, to);
     return this.db.transaction().execute(async (tx) => {
@@ -286,6 +293,20 @@ export class JobRepo {
           actor: change.actor,
         })
         .execute();
+      if (change.meter) {
+        await tx
+          .insertInto('metering_queue')
+          .values({
+            cluster_id: change.meter.clusterId,
+            engine_job_id: change.meter.engineJobId,
+            job_id: id,
+            pool_id: change.meter.poolId,
+            ended_at: change.meter.endedAt,
+            enqueued_at: change.now,
+          })
+          .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id']).doNothing())
+          .execute();
+      }
       const row = await this.selectJobs(tx).where('jobs.id', '=', id).executeTakeFirstOrThrow();
       return toJob(row);
     });
@@ -406,6 +427,53 @@ export class JobRepo {
       .where('cluster_id', '=', clusterId)
       .where('engine_job_id', '=', engineJobId)
       .where('settled_at', 'is', null)
+      .execute();
+  }
+
+  /** Runs on a cluster waiting for their accounting, oldest first. */
+  async awaitingMetering(
+    clusterId: string,
+    limit = 500,
+  ): Promise<
+    Array<{
+      engineJobId: string;
+      jobId: string;
+      poolId: string | null;
+      endedAt: Date;
+      tenantId: string;
+      projectId: string;
+    }>
+  > {
+    const rows = await this.db
+      .selectFrom('metering_queue')
+      .innerJoin('jobs', 'jobs.id', 'metering_queue.job_id')
+      .select([
+        'metering_queue.engine_job_id',
+        'metering_queue.job_id',
+        'metering_queue.pool_id',
+        'metering_queue.ended_at',
+        'jobs.tenant_id',
+        'jobs.project_id',
+      ])
+      .where('metering_queue.cluster_id', '=', clusterId)
+      .orderBy('metering_queue.ended_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      engineJobId: r.engine_job_id,
+      jobId: r.job_id,
+      poolId: r.pool_id,
+      endedAt: r.ended_at,
+      tenantId: r.tenant_id,
+      projectId: r.project_id,
+    }));
+  }
+
+  async metered(clusterId: string, engineJobId: string): Promise<void> {
+    await this.db
+      .deleteFrom('metering_queue')
+      .where('cluster_id', '=', clusterId)
+      .where('engine_job_id', '=', engineJobId)
       .execute();
   }
 

@@ -159,6 +159,15 @@ export interface WithdrawnDispatchesTable {
   detail: string | null;
 }
 
+export interface MeteringQueueTable {
+  cluster_id: string;
+  engine_job_id: string;
+  job_id: string;
+  pool_id: string | null;
+  ended_at: Timestamp;
+  enqueued_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -179,5 +188,6 @@ export interface Database {
   usage_records: UsageRecordsTable;
   leases: LeasesTable;
   withdrawn_dispatches: WithdrawnDispatchesTable;
+  metering_queue: MeteringQueueTable;
   schema_migrations: SchemaMigrationsTable;
 }

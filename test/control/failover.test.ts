@@ -72,6 +72,9 @@ class QueueingCluster implements Engine {
   async accounting() {
     return null;
   }
+  async accountingMany() {
+    return [];
+  }
   async logs() {
     return '';
   }

@@ -158,6 +158,12 @@ export class LocalEngine implements Engine {
     if (job.runnerPid !== null && job.runnerAlive) signal(job.runnerPid, 'SIGTERM');
   }
 
+  async accountingMany(engineJobIds: string[]): Promise<EngineAccountingRecord[]> {
+    // Local files: one read per job is as cheap as it gets.
+    const records = await Promise.all(engineJobIds.map((id) => this.accounting(id)));
+    return records.filter((r): r is EngineAccountingRecord => r !== null);
+  }
+
   async accounting(engineJobId: string): Promise<EngineAccountingRecord | null> {
     if (!this.jobs.has(engineJobId)) this.refreshIndex();
     const record = this.jobs.get(engineJobId);

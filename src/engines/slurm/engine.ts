@@ -187,7 +187,25 @@ export class SlurmEngine implements Engine {
     if (!isJobId(engineJobId)) return null;
     const api = await this.slurm();
     const recorded = await api.dbJob(engineJobId);
-    if (!recorded || !recorded.endedAt) return null;
+    return recorded ? this.toAccount(api, engineJobId, recorded) : null;
+  }
+
+  async accountingMany(engineJobIds: string[], since: Date): Promise<EngineAccountingRecord[]> {
+    const wanted = new Set(engineJobIds.filter(isJobId));
+    if (wanted.size === 0) return [];
+    const api = await this.slurm();
+    // One slurmdbd query for the whole batch: each /slurmdb call costs hundreds of milliseconds, whatever its size.
+    const recorded = (await api.dbJobsSince(since)).filter((j) => wanted.has(j.id));
+    const accounts = await Promise.all(recorded.map((r) => this.toAccount(api, r.id, r)));
+    return accounts.filter((a): a is EngineAccountingRecord => a !== null);
+  }
+
+  private async toAccount(
+    api: SlurmApi,
+    engineJobId: string,
+    recorded: SlurmDbJob,
+  ): Promise<EngineAccountingRecord | null> {
+    if (!recorded.endedAt) return null;
     const mapped = mapJobState(recorded.state, recorded.reason);
     if (!isFinalState(mapped.state)) return null;
     const delay = this.config.accountingDelayMs ?? DEFAULT_ACCOUNTING_DELAY_MS;
@@ -210,6 +228,7 @@ export class SlurmEngine implements Engine {
       state: mapped.state,
     };
   }
+
 
   async logs(engineJobId: string, options?: { tailBytes?: number }): Promise<string> {
     if (!isJobId(engineJobId)) throw new Error(`slurm cluster ${this.label}: not a Slurm job id: ${engineJobId}`);

@@ -1,14 +1,10 @@
 /**
- * Follows dispatched jobs on one cluster: maps the engine's states onto the job state machine and, when a run ends,
- * stores the engine's own accounting as usage records before the job is marked finished (so a crash in between
- * only repeats an idempotent insert).
+ * Follows dispatched jobs on one cluster: maps the engine's states onto the job state machine. A run that ends is
+ * queued for metering in the same transaction as the job's final transition, so its usage cannot be forgotten.
  */
-import { findAccelerator } from '../../core/accelerators.ts';
-import { gflopFor } from '../../core/compute.ts';
 import type { JobState } from '../../core/domain.ts';
 import { formatDuration } from '../../core/job-spec.ts';
-import type { Engine, EngineAccountingRecord, EngineJobStatus } from '../../engines/engine.ts';
-import { uuidv7 } from '../../store/ids.ts';
+import type { Engine, EngineJobStatus } from '../../engines/engine.ts';
 import type { StoredJob } from '../../store/index.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import type { LoopContext } from './loop.ts';
@@ -35,36 +31,6 @@ function finalState(status: EngineJobStatus, job: StoredJob): { to: JobState; re
       return { to: 'lost', reason: status.reason ?? 'the cluster no longer knows this job' };
     default:
       return null;
-  }
-}
-
-async function recordUsage(
-  context: LoopContext,
-  job: StoredJob,
-  cluster: ClusterRecord,
-  account: EngineAccountingRecord,
-) {
-  for (const { model, count } of account.accelerators) {
-    const known = findAccelerator(model);
-    const acceleratorSeconds = account.elapsedSeconds * count;
-    if (!known)
-      context.log.warn({ job: job.id, model }, 'accelerator model not in the catalogue: usage kept, P·h is 0');
-    await context.store.usage.record({
-      id: uuidv7(context.now.getTime()),
-      jobId: job.id,
-      tenantId: job.tenantId,
-      projectId: job.projectId,
-      clusterId: cluster.id,
-      poolId: job.poolId ?? '',
-      engineJobId: account.engineJobId,
-      acceleratorModel: known?.model ?? model,
-      acceleratorCount: count,
-      startedAt: account.startedAt,
-      endedAt: account.endedAt,
-      elapsedSeconds: account.elapsedSeconds,
-      acceleratorSeconds,
-      gflop: known ? gflopFor(known.model, acceleratorSeconds) : 0n,
-    });
   }
 }
 
@@ -96,22 +62,17 @@ export async function followCluster(
     }
     const end = finalState(status, job);
     if (!end) continue;
-    let account: EngineAccountingRecord | null = null;
-    if (status.state !== 'lost') {
-      account = await engine.accounting(job.engineJobId!);
-      // A run that started has an account; wait for it (Slurm's database lags its controller).
-      if (!account && status.startedAt) continue;
-      if (account) await recordUsage(context, job, cluster, account);
-    }
+    const startedAt = status.startedAt ?? job.startedAt;
+    const endedAt = status.endedAt ?? now;
+    // The accelerators are free as soon as the run ends; its usage is metered when the engine's accounting arrives
+    // (meter.ts). A run that never started, or that the engine lost, has nothing to meter.
+    const ran = startedAt !== null && status.state !== 'lost';
     const moved = await store.jobs.transition(job.id, job.state, end.to, {
       reason: end.reason,
       actor: holder,
       now,
-      patch: {
-        startedAt: account?.startedAt ?? status.startedAt ?? job.startedAt,
-        endedAt: account?.endedAt ?? status.endedAt ?? now,
-        exitCode: account?.exitCode ?? status.exitCode,
-      },
+      patch: { startedAt, endedAt, exitCode: status.exitCode },
+      ...(ran ? { meter: { clusterId: cluster.id, engineJobId: job.engineJobId!, poolId: job.poolId, endedAt } } : {}),
     });
     if (moved && end.to === 'preempted') {
       await store.jobs.transition(job.id, 'preempted', 'pending', {

@@ -16,6 +16,7 @@ import type { EngineRegistry } from '../engines.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { dispatchJob, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
+import { meterCluster } from './meter.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
@@ -52,6 +53,8 @@ export interface TickReport {
   preempted: number;
   /** Jobs taken back from clusters that stopped answering. */
   withdrawn: number;
+  /** Ended runs whose usage was stored from the engine's accounting. */
+  metered: number;
   durationMs: number;
 }
 
@@ -110,6 +113,7 @@ export class ControlLoop {
       finished: 0,
       preempted: 0,
       withdrawn: 0,
+      metered: 0,
       durationMs: 0,
     };
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
@@ -152,24 +156,28 @@ export class ControlLoop {
       if (await dispatchJob(context, job, cluster)) report.dispatched++;
     }
     const following = await store.jobs.inStates(['dispatched', 'running']);
-    // Clusters are followed side by side, so one that is slow to fail does not hold up the others. One that is
-    // already unhealthy is left to the inventory refresh, which notices its return.
-    const finished = await Promise.all(
+    // Clusters are followed and metered side by side, so one that is slow to fail does not hold up the others. One
+    // that is already unhealthy is left to the inventory refresh, which notices its return.
+    const passes = await Promise.all(
       [...byId.values()].map(async (cluster) => {
         const jobs = following.filter((j) => j.clusterId === cluster.id);
-        const engine = jobs.length > 0 && cluster.healthy ? this.engineOrNull(context, cluster) : null;
-        if (!engine) return 0;
+        const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
+        if (!engine) return { finished: 0, metered: 0 };
         try {
-          const n = await followCluster(context, cluster, engine, jobs);
-          await this.pollSucceeded(context, cluster);
-          return n;
+          const finished = jobs.length > 0 ? await followCluster(context, cluster, engine, jobs) : 0;
+          const metered = await meterCluster(context, cluster, engine);
+          if (jobs.length > 0 || metered > 0) await this.pollSucceeded(context, cluster);
+          return { finished, metered };
         } catch (error) {
           await this.pollFailed(context, cluster, error);
-          return 0;
+          return { finished: 0, metered: 0 };
         }
       }),
     );
-    report.finished += finished.reduce((a, b) => a + b, 0);
+    for (const pass of passes) {
+      report.finished += pass.finished;
+      report.metered += pass.metered;
+    }
     report.durationMs = Date.now() - started;
     this.options.onTick?.(report);
     return report;
