@@ -229,7 +229,6 @@ export class SlurmEngine implements Engine {
     };
   }
 
-
   async logs(engineJobId: string, options?: { tailBytes?: number }): Promise<string> {
     if (!isJobId(engineJobId)) throw new Error(`slurm cluster ${this.label}: not a Slurm job id: ${engineJobId}`);
     const api = await this.slurm();
