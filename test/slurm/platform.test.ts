@@ -317,12 +317,17 @@ describeLab(labTitle, () => {
     const elapsed = recorded?.time?.elapsed ?? -1;
     expect(elapsed).toBeGreaterThanOrEqual(2);
 
-    const usage = await platform.app.inject({
-      method: 'GET',
-      url: `/api/v1/usage?jobId=${job.id}`,
-      headers: { authorization: `Bearer ${platform.token('qiming-ai-admin')}` },
-    });
-    const items = usage.json<{ items: Array<Record<string, unknown>> }>().items;
+    // Usage is metered once slurmdbd has the run's accounting, which lags the job's end a little.
+    const usageOf = async () =>
+      (
+        await platform.app.inject({
+          method: 'GET',
+          url: `/api/v1/usage?jobId=${job.id}`,
+          headers: { authorization: `Bearer ${platform.token('qiming-ai-admin')}` },
+        })
+      ).json<{ items: Array<Record<string, unknown>> }>().items;
+    await waitFor('usage metered', async () => (await usageOf()).length > 0, 20_000);
+    const items = await usageOf();
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       acceleratorModel: 'A100-80GB',
@@ -498,6 +503,11 @@ describeLab(labTitle, () => {
           // Exactly one Slurm job carries the tag: the controller still knows every job of the last MinJobAge.
           const tagged = await controllerJobsTagged(labCluster('hefei'), tag);
           expect(tagged.map((j) => String(j.job_id))).toEqual([engineJobId]);
+          await tickUntil(
+            restarted.loop,
+            async () => (await store2.usage.list(ALL, { jobId: submitted.id })).length > 0,
+            20_000,
+          );
           expect(await store2.usage.list(ALL, { jobId: submitted.id })).toHaveLength(1);
         } finally {
           await restarted.close();
@@ -516,6 +526,7 @@ describeLab(labTitle, () => {
     const recorded = await databaseJob(labCluster('wuhu'), job.engineJobId!);
     expect(recorded?.state?.current).toBe('TIMEOUT');
     // Metered up to the limit: Slurm stops it a little after the minute.
+    await waitFor('usage metered', async () => (await store.usage.list(ALL, { jobId: job.id })).length > 0, 20_000);
     const usage = await store.usage.list(ALL, { jobId: job.id });
     expect(usage).toHaveLength(1);
     expect(usage[0]!.elapsedSeconds).toBe(recorded?.time?.elapsed);
