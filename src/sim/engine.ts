@@ -17,6 +17,7 @@ import { findAccelerator } from '../core/accelerators.ts';
 import { gflopsOf } from '../core/compute.ts';
 import { acceptedModels, canonicalModel } from '../core/scheduler/filter.ts';
 import type {
+  CapacityHold,
   Decisions,
   RunningAllocation,
   SchedulingPolicy,
@@ -296,6 +297,26 @@ export function simulate(
   const running = new Map<number, RunningAllocation>();
   let runningDirty = true;
   let runningArray: RunningAllocation[] = [];
+  /** The running allocations by job id, kept so incrementally: the policy sorts its input that way (one pass if so). */
+  const runningSorted: RunningAllocation[] = [];
+  const sortedAt = (id: string): number => {
+    let lo = 0;
+    let hi = runningSorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (runningSorted[mid]!.jobId < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const setRunning = (j: number, alloc: RunningAllocation): void => {
+    const at = sortedAt(alloc.jobId);
+    if (running.has(j)) runningSorted[at] = alloc;
+    else runningSorted.splice(at, 0, alloc);
+    running.set(j, alloc);
+  };
+  /** The policy's holds from its last cycle, passed back as they were (what the control plane does). */
+  let holds: CapacityHold[] = [];
   const poolDirty = pools.map(() => true);
   const poolSnap: SnapshotPool[] = new Array<SnapshotPool>(pools.length);
   let busyAcc = 0;
@@ -453,7 +474,7 @@ export function simulate(
     busyAcc -= gpus;
     heldP[jobTenant[j] as number]! -= gpus * (poolP[pi] as number);
     catHeldP[jobCat[j] as number]! -= gpus * (poolP[pi] as number);
-    running.delete(j);
+    if (running.delete(j)) runningSorted.splice(sortedAt(job.id), 1);
     runningDirty = true;
     jobNodes[j] = null;
     return accSec;
@@ -479,7 +500,7 @@ export function simulate(
     heldP[jobTenant[j] as number]! += gpus * (poolP[pi] as number);
     catHeldP[jobCat[j] as number]! += gpus * (poolP[pi] as number);
     const pool = pools[pi]!;
-    running.set(j, {
+    setRunning(j, {
       jobId: job.id,
       tenantId: job.tenantId,
       tenantCategory: job.tenantCategory,
@@ -539,6 +560,12 @@ export function simulate(
     for (const m of pendingByTenant) take(m, perTenantPending, window);
     take(pendingStrategic, maxPending, window);
     take(pendingRequeued, maxPending, window);
+    // Jobs the policy holds capacity for must stay in view, or their holds lapse.
+    for (const h of holds) {
+      const j = jobIndex.get(h.jobId);
+      const sj = j === undefined ? undefined : pending.get(j);
+      if (sj !== undefined) window.set(j as number, sj);
+    }
     return [...window.values()].sort(
       (a, b) => a.submittedAt.getTime() - b.submittedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
@@ -569,7 +596,7 @@ export function simulate(
         poolDirty[pi] = false;
       }
     if (runningDirty) {
-      runningArray = [...running.values()];
+      runningArray = [...runningSorted];
       runningDirty = false;
     }
     advanceUsage(t);
@@ -583,13 +610,15 @@ export function simulate(
         });
     const snapshot: SchedulingSnapshot = {
       pools: [...poolSnap],
-      pending: pendingWindow(),
+      pending: window,
       running: runningArray,
       usage,
+      holds,
     };
     const t0 = performance.now();
     const decisions: Decisions = policy(snapshot, new Date(trace.epochMs + t * 1000));
     policyMs += performance.now() - t0;
+    holds = decisions.holds ?? [];
     let preempted = false;
     for (const p of decisions.preemptions ?? []) {
       const j = jobIndex.get(p.jobId);
@@ -604,7 +633,11 @@ export function simulate(
       const grace = p.graceSeconds ?? defaultGrace;
       if (grace > 0) {
         // It keeps its accelerators while it checkpoints; the policy sees it as stopping.
-        running.set(j, { ...alloc, stopRequested: true });
+        setRunning(j, {
+          ...alloc,
+          stopRequested: true,
+          ...(p.forJobId === undefined ? {} : { preemptedFor: p.forJobId }),
+        });
         runningDirty = true;
         push(t + grace, STOP, j, attempt[j] as number, -1);
       } else {

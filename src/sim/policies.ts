@@ -5,7 +5,6 @@
  */
 import * as scheduler from '../core/scheduler/index.ts';
 import { compareJobs, fcfs } from '../core/scheduler/fcfs.ts';
-import { DEFAULT_POLICY } from '../core/scheduler/policy-config.ts';
 import type { SchedulingPolicy } from '../core/scheduler/types.ts';
 
 export interface NamedPolicy {
@@ -42,25 +41,9 @@ export function schedulerPolicies(): Record<string, SchedulingPolicy> {
   return typeof table === 'object' && table !== null ? (table as Record<string, SchedulingPolicy>) : {};
 }
 
-/**
- * Simulator-only variants of the scheduler's policy, for diagnosis: 'suanli-no-reclaim' is the suanli policy with
- * DEFAULT_POLICY except that reserved-share reclaim preempts nobody (strategic preemption stays).
- */
-function variants(): Record<string, SchedulingPolicy> {
-  const make = (scheduler as Record<string, unknown>)['suanliPolicy'];
-  if (typeof make !== 'function') return {};
-  const config = DEFAULT_POLICY;
-  return {
-    'suanli-no-reclaim': (make as (c: typeof config) => SchedulingPolicy)({
-      ...config,
-      preemption: { ...config.preemption, reclaimMayPreempt: [] },
-    }),
-  };
-}
-
 /** Resolves names to policies; names with neither a policy nor a stand-in are returned in `missing`. */
 export function resolvePolicies(names: readonly string[]): { policies: NamedPolicy[]; missing: string[] } {
-  const table = { ...variants(), ...schedulerPolicies() };
+  const table = schedulerPolicies();
   const policies: NamedPolicy[] = [];
   const missing: string[] = [];
   for (const name of names) {

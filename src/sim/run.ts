@@ -25,7 +25,6 @@ export function defaultEngineOptions(): EngineOptions {
     halfLifeSeconds: DEFAULT_POLICY.fairShare.halfLifeHours * 3600,
     maxPending: 64,
     perTenantPending: 4,
-    preemptExemptSeconds: 600,
     reserved: defaultReserved(),
   };
 }
@@ -90,7 +89,7 @@ export function markdownReport(trace: SimTrace, c: Comparison, p: Provenance, op
     `- machine: ${p.machine}`,
     `- trace: \`${p.traceFile}\``,
     ...trace.notes.map((n) => `- ${n}`),
-    `- engine: snapshot window ${options.maxPending || 'all'} oldest + ${options.perTenantPending ?? 4} per tenant + strategic + requeued; usage half-life ${((options.halfLifeSeconds ?? 0) / 3600).toFixed(0)} h; reserved shares ${JSON.stringify(options.reserved ?? {})}; preempt-exempt ${options.preemptExemptSeconds ?? 0} s; outages ${JSON.stringify(options.outages ?? [])}`,
+    `- engine: snapshot window ${options.maxPending || 'all'} oldest + ${options.perTenantPending ?? 4} per tenant + strategic + requeued; usage half-life ${((options.halfLifeSeconds ?? 0) / 3600).toFixed(0)} h; reserved shares ${JSON.stringify(options.reserved ?? {})}; engine preempt-exempt ${options.preemptExemptSeconds ?? 0} s (suanli's own minimum runtime before preemption: ${DEFAULT_POLICY.preemption.minRuntimeSeconds} s); outages ${JSON.stringify(options.outages ?? [])}`,
     '',
     'Times in hours; distributions are mean / p50 / p95 / p99. Queueing delay = start of the completing run − submit.',
     '',

@@ -254,6 +254,70 @@ describe('scheduler properties', () => {
     );
   });
 
+  it('suanli keeps them in the next cycle with its holds, holds only what is free or stopping, and spares young jobs', () => {
+    fc.assert(
+      fc.property(snapshotArb, configArb, fc.integer({ min: 0, max: 40 }), (snapshot, config, minutes) => {
+        const minRunMs = config.preemption.minRuntimeSeconds * 1000;
+        const check = (s: SchedulingSnapshot, now: Date, d: Decisions) => {
+          checkPlacements(s, d);
+          const byId = new Map((s.running ?? []).map((r) => [r.jobId, r]));
+          for (const v of d.preemptions ?? []) {
+            const r = byId.get(v.jobId) as RunningAllocation;
+            expect(r.startedAt).not.toBeNull();
+            expect(now.getTime() - (r.startedAt as Date).getTime()).toBeGreaterThanOrEqual(minRunMs);
+            expect(s.pending.some((j) => j.id === v.forJobId)).toBe(true);
+          }
+          // Placements and holds together never exceed what is free plus what stopping jobs and victims will free.
+          const room = new Map<string, number>();
+          for (const p of s.pools) for (const n of p.nodes) room.set(`${p.poolId}/${n.name}`, n.free);
+          const victims = new Set((d.preemptions ?? []).map((v) => v.jobId));
+          for (const r of s.running ?? [])
+            if (r.stopRequested === true || victims.has(r.jobId))
+              for (const n of r.nodeNames) {
+                const key = `${r.poolId}/${n}`;
+                room.set(key, (room.get(key) ?? 0) + r.acceleratorsPerNode);
+              }
+          const use = (poolId: string, names: string[], per: number) => {
+            for (const n of names) {
+              const key = `${poolId}/${n}`;
+              room.set(key, (room.get(key) ?? 0) - per);
+              expect(room.get(key)).toBeGreaterThanOrEqual(0);
+            }
+          };
+          for (const p of d.placements) {
+            const j = s.pending.find((x) => x.id === p.jobId) as SnapshotJob;
+            use(p.poolId, p.nodeNames, j.spec.acceleratorsPerNode);
+          }
+          const held = (d.holds ?? []).map((h) => h.jobId);
+          expect(new Set(held).size).toBe(held.length);
+          for (const h of d.holds ?? []) {
+            const j = s.pending.find((x) => x.id === h.jobId) as SnapshotJob;
+            expect(d.pending.some((p) => p.jobId === h.jobId)).toBe(true);
+            expect(h.nodeNames.length).toBe(j.spec.nodes);
+            use(h.poolId, h.nodeNames, h.acceleratorsPerNode);
+          }
+        };
+        const d1 = decide(snapshot, NOW, config);
+        check(snapshot, NOW, d1);
+        // The control plane's part: victims stopping for their job, holds passed back.
+        const forJob = new Map((d1.preemptions ?? []).map((v) => [v.jobId, v.forJobId]));
+        const next: SchedulingSnapshot = {
+          ...snapshot,
+          running: (snapshot.running ?? []).map((r) => {
+            const to = forJob.get(r.jobId);
+            return to === undefined ? r : { ...r, stopRequested: true, preemptedFor: to };
+          }),
+          holds: d1.holds ?? [],
+        };
+        const later = new Date(NOW.getTime() + minutes * 60_000);
+        const d2 = decide(next, later, config);
+        check(next, later, d2);
+        expect(decide(structuredClone(next), later, config)).toEqual(d2);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('suanli never lends a reserve that lends nothing', () => {
     fc.assert(
       fc.property(snapshotArb, (snapshot) => {
@@ -339,6 +403,7 @@ describe('no starvation', () => {
           const running = new Map<string, RunningAllocation & { endStep: number }>();
           const startedAt = new Map<string, number>();
           const arrivedAt = new Map<string, number>();
+          let holds: SchedulingSnapshot['holds'] = [];
           const ids = arrivals.map((_, i) => `j${String(i).padStart(3, '0')}`);
           for (let step = 0; step < 400 && startedAt.size < arrivals.length; step++) {
             const now = new Date(start + step * STEP);
@@ -367,8 +432,10 @@ describe('no starvation', () => {
               pools: [{ ...p, nodes: p.nodes.map((n) => ({ ...n, free: n.accelerators - (used.get(n.name) ?? 0) })) }],
               pending: [...waiting.values()],
               running: [...running.values()].map(({ endStep: _e, ...r }) => r),
+              holds,
             };
             const d = policy(snapshot, now);
+            holds = d.holds ?? [];
             // Preempted jobs go back to the queue with their history (and their submission time).
             for (const v of d.preemptions ?? []) {
               const r = running.get(v.jobId);

@@ -204,7 +204,7 @@ describe('suanli: quotas and reserved shares', () => {
       pending: [job('u', { acceleratorsPerNode: 8 }, { tenantId: 'uni', tenantCategory: 'university' })],
       running: [
         running('old', small, ['n1'], 8, { startedMinutesAgo: 300, timeLimitMinutes: 600 }),
-        running('new', small, ['n2'], 8, { startedMinutesAgo: 5, timeLimitMinutes: 600 }),
+        running('new', small, ['n2'], 8, { startedMinutesAgo: 15, timeLimitMinutes: 600 }),
       ],
     };
     const d = decide(snapshot, NOW, config);
@@ -213,8 +213,9 @@ describe('suanli: quotas and reserved shares', () => {
         jobId: 'new',
         reason:
           'reclaimed for the universities reserved share (job u): the shared share was borrowing; ' +
-          'it had the least lost work there (0.7 accelerator-hours of work since it started, 2.5 P)',
+          'it had the least lost work there (2 accelerator-hours of work since it started, 2.5 P)',
         graceSeconds: 300,
+        forJobId: 'u',
       },
     ]);
     expect(reasonFor(d, 'u')).toBe(

@@ -49,6 +49,7 @@ export class PoolState implements PoolStats {
   private readonly failed = new Map<number, number>();
   private readonly bigEnoughUp = new Map<number, number>();
   private readonly bigEnoughAll = new Map<number, number>();
+  private byName: Map<string, number> | undefined;
   /** Bumped when the pool's free capacity changes: cached "nothing fits here" answers stay valid while it holds. */
   version = 0;
 
@@ -138,6 +139,19 @@ export class PoolState implements PoolStats {
     });
   }
 
+  /** Changes one node's free accelerators by `delta` (a hold taking or giving back capacity). */
+  adjust(i: number, delta: number): void {
+    if (delta === 0) return;
+    this.version++;
+    const before = this.free[i] as number;
+    const after = before + delta;
+    if (before > 0) removeSorted(this.levels[before] as number[], i);
+    if (after > 0) insertSorted(this.levels[after] as number[], i);
+    this.free[i] = after;
+    // Capacity grew: failed fits may fit now (callers grow capacity only before the queue pass).
+    if (delta > 0) this.failed.clear();
+  }
+
   private upWithSize(perNode: number): number {
     let n = this.bigEnoughUp.get(perNode);
     if (n === undefined) {
@@ -166,6 +180,10 @@ export class PoolState implements PoolStats {
   }
 
   nodeIndex(name: string): number {
+    if (this.names.length > 16) {
+      this.byName ??= new Map(this.names.map((n, i) => [n, i]));
+      return this.byName.get(name) ?? -1;
+    }
     let lo = 0;
     let hi = this.names.length;
     while (lo < hi) {

@@ -47,6 +47,13 @@ export interface PreemptionConfig {
   /** The per-cycle bound on preemption (strategic and reclaim together): jobs and P. */
   maxJobsPerCycle: number;
   maxPPerCycle: number;
+  /**
+   * A job that started less than this many seconds ago is never a victim (Slurm's PreemptExemptTime); a job admitted
+   * but not started counts as just started.
+   */
+  minRuntimeSeconds: number;
+  /** How long capacity freed by a preemption stays held for the job it was freed for (see CapacityHold). */
+  holdSeconds: number;
 }
 
 export interface ScoringConfig {
@@ -120,6 +127,10 @@ export const DEFAULT_POLICY: PolicyConfig = {
     reclaimMayPreempt: ['best-effort', 'normal'],
     maxJobsPerCycle: 8,
     maxPPerCycle: 64,
+    // Our choice, as Slurm's PreemptExemptTime is commonly set: ten minutes of work before a job can be preempted.
+    minRuntimeSeconds: 600,
+    // Our choice: the grace period and then some; a hold also ends as soon as its job starts or leaves the queue.
+    holdSeconds: 1800,
   },
   backfill: { enabled: true, unknownRuntimeSeconds: 3600 },
 };

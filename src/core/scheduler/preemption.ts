@@ -21,6 +21,11 @@ export interface Budget {
   p: number;
 }
 
+/** Jobs whose accelerators are spoken for: victims and stopping jobs another waiting job will use. */
+export interface Claimed {
+  has(jobId: string): boolean;
+}
+
 export interface VictimSet {
   pool: PoolState;
   victims: Candidate[];
@@ -57,7 +62,7 @@ function inPool(
   pool: PoolState,
   candidates: readonly Candidate[],
   allowed: (c: Candidate) => boolean,
-  claimed: ReadonlySet<string>,
+  claimed: Claimed,
   perNode: number,
   count: number,
   budget: Budget,
@@ -109,7 +114,7 @@ export function chooseVictims(
   pools: readonly PoolState[],
   byPool: ReadonlyMap<number, Candidate[]>,
   allowed: (c: Candidate) => boolean,
-  claimed: ReadonlySet<string>,
+  claimed: Claimed,
   perNode: number,
   count: number,
   budget: Budget,
@@ -127,4 +132,31 @@ export function chooseVictims(
       best = found;
   }
   return best;
+}
+
+/**
+ * The nodes the gang will use once the victims and stopping jobs of `set` are gone: nodes they free first (then
+ * nodes free now), fullest first, so the hold covers the capacity the preemption was for.
+ */
+export function gangNodes(set: VictimSet, perNode: number, count: number): number[] {
+  const { pool } = set;
+  const projected = [...pool.free];
+  const touched = new Set<number>();
+  for (const c of [...set.victims, ...set.stopping])
+    for (const i of c.nodes) {
+      if (!pool.up[i]) continue;
+      projected[i] = (projected[i] as number) + c.alloc.acceleratorsPerNode;
+      touched.add(i);
+    }
+  const fit: number[] = [];
+  projected.forEach((f, i) => {
+    if (pool.up[i] && f >= perNode) fit.push(i);
+  });
+  fit.sort(
+    (a, b) =>
+      (touched.has(b) ? 1 : 0) - (touched.has(a) ? 1 : 0) ||
+      (projected[a] as number) - (projected[b] as number) ||
+      a - b,
+  );
+  return fit.slice(0, count);
 }

@@ -2,7 +2,9 @@
  * The suanli policy: one pass over the queue in policy order (ordering.ts). For each job: static checks (shared per
  * job shape), quotas and reserved shares (accounting.ts), the cheapest fitting pool (placement.ts) with the gang
  * all-or-nothing in one pool, EASY backfill behind the first blocked job (backfill.ts), and preemption for strategic
- * jobs and reserved-share reclaim within a per-cycle bound (preemption.ts). Pure and deterministic.
+ * jobs and reserved-share reclaim within a per-cycle bound (preemption.ts). Capacity a preemption frees is held for
+ * the job it was freed for (`holds`, passed back by the control plane each cycle) ahead of the queue, so it cannot go
+ * to another job that would then be preempted in turn. Pure and deterministic.
  */
 import { Ledger, groupLabel, projectKey } from './accounting.ts';
 import { Holders, admitBackfill, reserve, type Reservation } from './backfill.ts';
@@ -12,14 +14,22 @@ import { compareStrings } from './filter.ts';
 import { orderQueue, type Entry } from './ordering.ts';
 import { makeScorer, rank, type Scorer } from './placement.ts';
 import { DEFAULT_POLICY, type PolicyConfig } from './policy-config.ts';
-import { candidatesByPool, chooseVictims, type Budget, type Candidate } from './preemption.ts';
+import { candidatesByPool, chooseVictims, gangNodes, type Budget, type Candidate, type Claimed } from './preemption.ts';
 import { Ahead, busyReason, inAbout, plural, staticReason } from './reasons.ts';
 import { ShapeCache, type Shape } from './shapes.ts';
-import type { Decisions, PendingReason, Placement, Preemption, SchedulingSnapshot } from './types.ts';
+import type {
+  CapacityHold,
+  Decisions,
+  PendingReason,
+  Placement,
+  Preemption,
+  RunningAllocation,
+  SchedulingSnapshot,
+} from './types.ts';
 import { formatP } from './units.ts';
 
 export function suanli(snapshot: SchedulingSnapshot, now: Date, config: PolicyConfig = DEFAULT_POLICY): Decisions {
-  return new Cycle(snapshot, now.getTime(), config).run();
+  return new Cycle(snapshot, now, config).run();
 }
 
 class Cycle {
@@ -28,6 +38,15 @@ class Cycle {
   private readonly ledger: Ledger;
   private readonly holders: Holders;
   private readonly victims: Map<number, Candidate[]>;
+  /** Running allocations per pool, whatever the configuration: holds need the stopping ones. */
+  private readonly allocations: Map<number, Candidate[]>;
+  /** Stopping jobs preempted for a job that still waits: victim id → that job's id. */
+  private readonly stopsFor = new Map<string, string>();
+  private readonly holdsIn: readonly CapacityHold[];
+  private readonly beneficiaries: ReadonlySet<string>;
+  private readonly holdsOut: CapacityHold[] = [];
+  /** Jobs settled before the queue pass (their hold was kept, used or given up with a reason). */
+  private readonly settled = new Set<string>();
   private readonly queue: Entry[];
   private readonly placements: Placement[] = [];
   private readonly pending: PendingReason[] = [];
@@ -46,15 +65,18 @@ class Cycle {
   private readonly claimed = new Set<string>();
   private readonly budget: Budget;
   private readonly ahead = new Ahead();
+  private readonly now: number;
 
   constructor(
     snapshot: SchedulingSnapshot,
-    private readonly now: number,
+    private readonly nowDate: Date,
     private readonly config: PolicyConfig,
   ) {
+    const now = nowDate.getTime();
+    this.now = now;
     this.pools = [...snapshot.pools].sort(comparePools).map((p, i) => new PoolState(p, i));
     this.shapes = new ShapeCache(this.pools);
-    const running = [...(snapshot.running ?? [])].sort((a, b) => compareStrings(a.jobId, b.jobId));
+    const running = byJobId(snapshot.running ?? []);
     this.ledger = new Ledger(config, snapshot, this.pools, running);
     const { backfill, preemption } = config;
     this.holders = new Holders(
@@ -64,15 +86,24 @@ class Cycle {
       backfill.unknownRuntimeSeconds * 1000,
       preemption.graceSeconds * 1000,
     );
-    this.victims = preemption.enabled ? candidatesByPool(this.pools, running, now) : new Map();
+    this.allocations = candidatesByPool(this.pools, running, now);
+    this.victims = preemption.enabled ? this.allocations : new Map();
+    const waiting = new Set(snapshot.pending.map((j) => j.id));
+    for (const r of running)
+      if (r.stopRequested === true && r.preemptedFor !== undefined && waiting.has(r.preemptedFor))
+        this.stopsFor.set(r.jobId, r.preemptedFor);
+    this.holdsIn = snapshot.holds ?? [];
+    this.beneficiaries = new Set(this.stopsFor.values());
     this.budget = { jobs: preemption.maxJobsPerCycle, p: preemption.maxPPerCycle };
     this.queue = orderQueue(snapshot.pending, now, config, this.shapes, this.ledger);
   }
 
   run(): Decisions {
     const scorer = makeScorer(this.config.scoring, this.pools);
+    this.applyHolds(scorer);
     for (const entry of this.queue) {
       const { job, shape } = entry;
+      if (this.settled.has(job.id)) continue;
       if (shape.eligible.length === 0) {
         let reason = this.neverCache.get(shape.key);
         if (reason === undefined) this.neverCache.set(shape.key, (reason = staticReason(shape)));
@@ -104,7 +135,128 @@ class Cycle {
       if (reason === undefined) reasons.set(shape.key, (reason = busyReason(shape, shape.eligible)));
       (this.pending[at] as PendingReason).reason = reason + suffix;
     }
-    return { placements: this.placements, pending: this.pending, preemptions: this.preemptions };
+    return {
+      placements: this.placements,
+      pending: this.pending,
+      preemptions: this.preemptions,
+      holds: this.holdsOut,
+    };
+  }
+
+  /**
+   * Before the queue pass: the capacity held for jobs that preemptions made room for is taken out of the free
+   * capacity, then each such job (in queue order) starts on its held nodes once they are all free, or elsewhere if it
+   * fits now (giving the hold back), or keeps waiting with its hold. A hold whose job no longer waits, that expired,
+   * or that can no longer fill (a node down, its capacity taken by someone else) is dropped.
+   */
+  private applyHolds(scorer: Scorer): void {
+    if (this.holdsIn.length === 0) return;
+    const position = new Map(this.queue.map((e, i) => [e.job.id, i]));
+    const byPool = new Map(this.pools.map((p) => [p.pool.poolId, p]));
+    const expiry = this.config.preemption.holdSeconds * 1000;
+    const holds = this.holdsIn
+      .filter((h) => position.has(h.jobId))
+      .sort(
+        (a, b) =>
+          (position.get(a.jobId) as number) - (position.get(b.jobId) as number) ||
+          a.since.getTime() - b.since.getTime() ||
+          compareStrings(a.poolId, b.poolId),
+      );
+    /** Per pool: accelerators of stopping jobs per node not yet counted toward a hold. */
+    const stopping = new Map<number, number[]>();
+    const kept: Array<{ entry: Entry; pool: PoolState; nodes: number[]; withheld: number[]; since: Date }> = [];
+    for (const h of holds) {
+      const entry = this.queue[position.get(h.jobId) as number] as Entry;
+      const { shape } = entry;
+      const pool = byPool.get(h.poolId);
+      if (this.settled.has(h.jobId) || pool === undefined || !pool.pool.healthy) continue;
+      if (this.now - h.since.getTime() >= expiry) continue;
+      if (h.acceleratorsPerNode !== shape.perNode || h.nodeNames.length !== shape.count) continue;
+      if (!shape.eligible.includes(pool)) continue;
+      const nodes = h.nodeNames.map((n) => pool.nodeIndex(n));
+      if (new Set(nodes).size !== nodes.length || nodes.some((i) => i < 0 || !pool.up[i])) continue;
+      let left = stopping.get(pool.index);
+      if (left === undefined) {
+        left = new Array<number>(pool.names.length).fill(0);
+        for (const c of this.allocations.get(pool.index) ?? [])
+          if (c.alloc.stopRequested === true)
+            for (const i of c.nodes) left[i] = (left[i] as number) + c.alloc.acceleratorsPerNode;
+        stopping.set(pool.index, left);
+      }
+      const withheld = nodes.map((i) => Math.min(pool.free[i] as number, shape.perNode));
+      const short = nodes.map((i, k) => shape.perNode - (withheld[k] as number));
+      if (nodes.some((i, k) => (short[k] as number) > (left[i] as number))) continue;
+      nodes.forEach((i, k) => {
+        left[i] = (left[i] as number) - (short[k] as number);
+        pool.adjust(i, -(withheld[k] as number));
+      });
+      this.settled.add(h.jobId);
+      kept.push({ entry, pool, nodes, withheld, since: h.since });
+    }
+    for (const { entry, pool, nodes, withheld, since } of kept) {
+      const { job, shape } = entry;
+      const giveBack = () => nodes.forEach((i, k) => pool.adjust(i, withheld[k] as number));
+      const p = shape.perNode * shape.count * pool.pPerAccel;
+      const refused = this.ledger.refusal(job, entry.group, p, true);
+      if (refused !== null) {
+        giveBack();
+        this.wait(entry, refused);
+        continue;
+      }
+      if (withheld.every((w) => w === shape.perNode)) {
+        this.commit(entry, pool, nodes, p);
+        continue;
+      }
+      // Still stopping there: start elsewhere if it fits now, else keep the hold.
+      if (this.place(entry, scorer) === 'placed') {
+        giveBack();
+        continue;
+      }
+      const stops = (this.allocations.get(pool.index) ?? []).filter(
+        (c) => c.alloc.stopRequested === true && c.nodes.some((i) => nodes.includes(i)),
+      );
+      for (const c of stops) this.claimed.add(c.alloc.jobId);
+      this.keep(entry, pool, nodes, since);
+      this.wait(
+        entry,
+        `waiting for ${plural(stops.length, 'preempted job')} to stop on ${pool.label}; its nodes are held for it`,
+      );
+    }
+  }
+
+  /** Holds `nodes` of `pool` for the job across cycles: counted as its use now, and kept from every other job. */
+  private keep(entry: Entry, pool: PoolState, nodes: number[], since: Date): void {
+    const { job, shape } = entry;
+    const p = shape.perNode * shape.count * pool.pPerAccel;
+    this.ledger.hold(job.tenantId, projectKey(job), entry.group, p, pool.domestic);
+    const { graceSeconds } = this.config.preemption;
+    this.holders.add(pool.index, {
+      nodes,
+      perNode: shape.perNode,
+      end: this.now + (graceSeconds + job.spec.timeLimitSeconds) * 1000,
+      known: true,
+    });
+    this.holdsOut.push({
+      jobId: job.id,
+      poolId: pool.pool.poolId,
+      nodeNames: nodes.map((i) => pool.names[i] as string),
+      acceleratorsPerNode: shape.perNode,
+      since,
+    });
+  }
+
+  /** Records a placement on nodes whose capacity was already taken from the pool. */
+  private commit(entry: Entry, pool: PoolState, nodes: number[], p: number): void {
+    const { job, shape } = entry;
+    const end = this.now + job.spec.timeLimitSeconds * 1000;
+    this.holders.add(pool.index, { nodes, perNode: shape.perNode, end, known: true });
+    this.ledger.hold(job.tenantId, projectKey(job), entry.group, p, pool.domestic);
+    this.placements.push({
+      jobId: job.id,
+      clusterId: pool.pool.clusterId,
+      poolId: pool.pool.poolId,
+      nodeNames: nodes.map((i) => pool.names[i] as string),
+    });
   }
 
   /** Places the job on the best pool that fits now, or says what stopped it; 'busy' = nothing fits anywhere. */
@@ -136,10 +288,8 @@ class Cycle {
         delayed = true;
         continue;
       }
-      const nodeNames = pool.take(nodes, shape.perNode);
-      this.holders.add(pool.index, { nodes, perNode: shape.perNode, end, known: true });
-      this.ledger.hold(job.tenantId, projectKey(job), entry.group, p, pool.domestic);
-      this.placements.push({ jobId: job.id, clusterId: pool.pool.clusterId, poolId: pool.pool.poolId, nodeNames });
+      pool.take(nodes, shape.perNode);
+      this.commit(entry, pool, nodes, p);
       return 'placed';
     }
     return { refusal, delayed };
@@ -184,29 +334,51 @@ class Cycle {
     if (this.budget.jobs <= 0 || this.budget.p <= 0) return null;
     // Within a cycle free capacity, candidates (claims) and budget only shrink, so a failed search stays failed
     // unless more groups start borrowing: the key names those.
-    const key = `${shape.key}\u0000${cls}\u0000${reclaiming ? `${group}\u0000${this.ledger.borrowingGroups()}` : ''}`;
+    // A job that stopping jobs were preempted for sees capacity no other job does: its searches are its own.
+    const own = this.beneficiaries.has(job.id) ? `\u0000${job.id}` : '';
+    const key = `${shape.key}\u0000${cls}\u0000${reclaiming ? `${group}\u0000${this.ledger.borrowingGroups()}` : ''}${own}`;
     if (this.preemptFailed.has(key)) return null;
 
+    const minRunMs = preemption.minRuntimeSeconds * 1000;
+    // Admitted but not started counts as just started.
+    const seasoned = (c: Candidate) => c.alloc.startedAt !== null && this.now - c.alloc.startedAt.getTime() >= minRunMs;
     const byClass = (c: Candidate) => strategicOver.has(c.alloc.priorityClass);
+    // Reclaim only where the job, once placed there, is still within its group's nominal share: a reclaim that would
+    // make it a borrower in turn invites the next reclaim.
+    const entitledIn = new Map<PoolState, boolean>();
     const byReclaim = (c: Candidate) => {
       const victimGroup = this.ledger.groupOf(c.alloc.tenantCategory);
-      return reclaimOver.has(c.alloc.priorityClass) && victimGroup !== group && this.ledger.borrowing(victimGroup);
+      if (!reclaimOver.has(c.alloc.priorityClass) || victimGroup === group || !this.ledger.borrowing(victimGroup))
+        return false;
+      let ok = entitledIn.get(c.pool);
+      if (ok === undefined)
+        entitledIn.set(c.pool, (ok = this.ledger.entitled(group, shape.perNode * shape.count * c.pool.pPerAccel)));
+      return ok;
     };
-    const allowed = (c: Candidate) => byClass(c) || (reclaiming && byReclaim(c));
+    const allowed = (c: Candidate) => seasoned(c) && (byClass(c) || (reclaiming && byReclaim(c)));
+    const claimed: Claimed = {
+      has: (id) => this.claimed.has(id) || (this.stopsFor.get(id) ?? job.id) !== job.id,
+    };
     const found = chooseVictims(
       shape.eligible,
       this.victims,
       allowed,
-      this.claimed,
+      claimed,
       shape.perNode,
       shape.count,
       this.budget,
     );
-    if (found === null) {
+    const p = found === null ? 0 : shape.perNode * shape.count * found.pool.pPerAccel;
+    if (found === null || this.ledger.quotaRefusal(job, p) !== null) {
       this.preemptFailed.add(key);
       return null;
     }
-    for (const c of found.stopping) this.claimed.add(c.alloc.jobId);
+    // The gang's nodes are held for it from now on: what is free on them now, and what its victims free.
+    const nodes = gangNodes(found, shape.perNode, shape.count);
+    const stops = found.stopping.filter((c) => c.nodes.some((i) => nodes.includes(i)));
+    for (const c of stops) this.claimed.add(c.alloc.jobId);
+    for (const i of nodes) found.pool.adjust(i, -Math.min(found.pool.free[i] as number, shape.perNode));
+    this.keep(entry, found.pool, nodes, this.nowDate);
     const graceSeconds = preemption.graceSeconds;
     for (const c of found.victims) {
       this.claimed.add(c.alloc.jobId);
@@ -220,12 +392,21 @@ class Cycle {
         jobId: c.alloc.jobId,
         reason: `${why}; it had the least lost work there (${lost}, ${formatP(c.p)})`,
         graceSeconds,
+        forJobId: job.id,
       });
     }
     if (found.victims.length === 0)
-      return `waiting for ${plural(found.stopping.length, 'preempted job')} to stop on ${found.pool.label}`;
+      return `waiting for ${plural(stops.length, 'preempted job')} to stop on ${found.pool.label}`;
     return `preempting ${plural(found.victims.length, 'job')} on ${found.pool.label} to start it (grace ${graceSeconds} s)`;
   }
+}
+
+/** Running allocations by job id (sums over them then do not depend on input order); one pass when already sorted. */
+function byJobId(running: readonly RunningAllocation[]): RunningAllocation[] {
+  let sorted = true;
+  for (let i = 1; i < running.length && sorted; i++)
+    sorted = compareStrings((running[i - 1] as RunningAllocation).jobId, (running[i] as RunningAllocation).jobId) < 0;
+  return sorted ? [...running] : [...running].sort((a, b) => compareStrings(a.jobId, b.jobId));
 }
 
 function unchanged(versions: readonly number[], pools: readonly PoolState[]): boolean {

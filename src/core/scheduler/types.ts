@@ -59,6 +59,28 @@ export interface RunningAllocation {
   timeLimitSeconds: number;
   /** A preemption was already decided and the job is stopping: its accelerators free soon, never pick it again. */
   stopRequested?: boolean;
+  /**
+   * While stopping: the pending job it was preempted for (the decision's `Preemption.forJobId`). Its accelerators go
+   * to that job only, as long as it waits.
+   */
+  preemptedFor?: string;
+}
+
+/**
+ * Capacity a preemption freed (or is freeing) for one pending job: the nodes its gang will use, kept for it ahead of
+ * every other job until it is placed, leaves the queue, the hold breaks (another holder or a node down) or it
+ * expires (`preemption.holdSeconds` after `since`). The policy returns its holds in `Decisions.holds`; the control
+ * plane passes the last cycle's holds back in `SchedulingSnapshot.holds` as they were.
+ */
+export interface CapacityHold {
+  /** The pending job the capacity is kept for. */
+  jobId: string;
+  poolId: string;
+  /** The gang's nodes (`spec.nodes` of them), `acceleratorsPerNode` held on each. */
+  nodeNames: string[];
+  acceleratorsPerNode: number;
+  /** When the preemption that made the hold was decided. */
+  since: Date;
 }
 
 /** A tenant's past use, for fair share and quotas. */
@@ -85,6 +107,8 @@ export interface SchedulingSnapshot {
   running?: RunningAllocation[];
   usage?: TenantUsage[];
   projectUsage?: ProjectUsage[];
+  /** The holds the previous cycle returned (`Decisions.holds`); absent = none. */
+  holds?: CapacityHold[];
 }
 
 export interface Placement {
@@ -107,6 +131,8 @@ export interface Preemption {
   reason: string;
   /** Seconds the job gets to checkpoint and stop before it is killed; absent = the engine's default. */
   graceSeconds?: number;
+  /** The pending job it is stopped for; the control plane reports it back as `RunningAllocation.preemptedFor`. */
+  forJobId?: string;
 }
 
 export interface Decisions {
@@ -114,6 +140,8 @@ export interface Decisions {
   pending: PendingReason[];
   /** Absent or empty for policies that never preempt. */
   preemptions?: Preemption[];
+  /** Capacity kept for jobs that preemptions are making room for; pass it back in the next snapshot's `holds`. */
+  holds?: CapacityHold[];
 }
 
 /** A scheduling policy: pure and deterministic (same snapshot and time, same decisions). */

@@ -18,8 +18,12 @@ export function pPerAccelerator(model: string): number {
   return p;
 }
 
+const domestic = new Map<string, boolean>();
+
 export function isDomestic(model: string): boolean {
-  return findAccelerator(model)?.domestic ?? false;
+  let d = domestic.get(model);
+  if (d === undefined) domestic.set(model, (d = findAccelerator(model)?.domestic ?? false));
+  return d;
 }
 
 /** "7.92 P", "12.5 P", "8 P": short, for people. */
