@@ -16,6 +16,8 @@ export interface StoredJob extends Job {
   /** Set while a preemption is being carried out; the reason says why. */
   preemptRequestedAt: Date | null;
   preemptReason: string | null;
+  /** The pending job this preemption makes room for. */
+  preemptFor: string | null;
   updatedAt: Date;
   idempotencyKey: string | null;
 }
@@ -46,6 +48,7 @@ function toJob(row: JobRow): StoredJob {
     dispatchStartedAt: row.dispatch_started_at,
     preemptRequestedAt: row.preempt_requested_at,
     preemptReason: row.preempt_reason,
+    preemptFor: row.preempt_for,
     updatedAt: row.updated_at,
     idempotencyKey: row.idempotency_key,
   };
@@ -75,6 +78,7 @@ export interface JobPatch {
   dispatchStartedAt?: Date | null;
   preemptRequestedAt?: Date | null;
   preemptReason?: string | null;
+  preemptFor?: string | null;
 }
 
 function patchColumns(patch: JobPatch) {
@@ -92,6 +96,7 @@ function patchColumns(patch: JobPatch) {
   if (patch.dispatchStartedAt !== undefined) set.dispatch_started_at = patch.dispatchStartedAt;
   if (patch.preemptRequestedAt !== undefined) set.preempt_requested_at = patch.preemptRequestedAt;
   if (patch.preemptReason !== undefined) set.preempt_reason = patch.preemptReason;
+  if (patch.preemptFor !== undefined) set.preempt_for = patch.preemptFor;
   return set;
 }
 

@@ -110,6 +110,7 @@ export interface JobsTable {
   dispatch_started_at: Timestamp | null;
   preempt_requested_at: Timestamp | null;
   preempt_reason: string | null;
+  preempt_for: string | null;
   idempotency_key: string | null;
   updated_at: Timestamp;
 }

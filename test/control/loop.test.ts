@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJobSpec } from '../../src/core/job-spec.ts';
 import type { JobState } from '../../src/core/domain.ts';
 import { CONTROL_LEASE } from '../../src/server/control/loop.ts';
+import type { SchedulingSnapshot } from '../../src/core/scheduler/index.ts';
 import { ALL, createStore, type Store } from '../../src/store/index.ts';
 import { describeEachDatabase, postgresUrl } from '../helpers/databases.ts';
 import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
@@ -153,13 +154,27 @@ describeEachDatabase('preemption', (database) => {
   it('stops a preempted run, meters the work done, and requeues the job with its history', async () => {
     const { decide } = await import('../../src/core/scheduler/index.ts');
     const store = await database.open();
-    // A policy that preempts any running job named "victim" once a job named "urgent" waits.
+    // A policy that preempts any running job named "victim" once a job named "urgent" waits, holding capacity for it.
+    const seen: SchedulingSnapshot[] = [];
     const platform = await startPlatform(store, {
       policy: (snapshot, now) => {
+        seen.push(snapshot);
         const decisions = decide(snapshot, now);
-        const urgent = snapshot.pending.some((j) => j.spec.name === 'urgent');
-        const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null);
-        return { ...decisions, preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work' })) };
+        const urgent = snapshot.pending.find((j) => j.spec.name === 'urgent');
+        const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null && !r.stopRequested);
+        return {
+          ...decisions,
+          preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work', forJobId: urgent!.id })),
+          holds: urgent
+            ? victims.map((v) => ({
+                jobId: urgent.id,
+                poolId: v.poolId,
+                nodeNames: v.nodeNames,
+                acceleratorsPerNode: v.acceleratorsPerNode,
+                since: now,
+              }))
+            : (snapshot.holds ?? []),
+        };
       },
     });
     const { job: victim } = await store.jobs.create({
@@ -172,11 +187,12 @@ describeEachDatabase('preemption', (database) => {
     });
     await tickUntil(platform.loop, isState(store, victim.id, 'running'));
     await new Promise((r) => setTimeout(r, 1100));
-    await store.jobs.create({
+    const { job: urgent } = await store.jobs.create({
       tenantId: 'zhiyuan-llm',
       projectId: 'zhiyuan-llm-demo',
       submittedBy: 'zhiyuan-llm-admin',
-      spec: { ...spec('sleep 30'), name: 'urgent' },
+      // Both H100 nodes whole: it cannot start until the victim has stopped, so it waits through the preemption.
+      spec: { ...spec('sleep 30'), name: 'urgent', nodes: 2, acceleratorsPerNode: 8 },
       idempotencyKey: null,
       now: new Date(),
     });
@@ -193,6 +209,10 @@ describeEachDatabase('preemption', (database) => {
     ]);
     const preempted = (await store.jobs.events(victim.id)).find((e) => e.to === 'preempted');
     expect(preempted?.reason).toBe('preempted: room for urgent work');
+    // While the victim stopped, the next cycle saw whom it was stopping for and the capacity held for that job.
+    const stopping = seen.find((snap) => snap.running?.some((r) => r.jobId === victim.id && r.stopRequested));
+    expect(stopping?.running?.find((r) => r.jobId === victim.id)?.preemptedFor).toBe(urgent.id);
+    expect(stopping?.holds?.map((h) => h.jobId)).toEqual([urgent.id]);
     // The interrupted run used accelerators for about a second: that is metered, once.
     const usage = await store.usage.list(ALL, { jobId: victim.id });
     expect(usage).toHaveLength(1);

@@ -87,6 +87,7 @@ export async function followCluster(
           dispatchStartedAt: null,
           preemptRequestedAt: null,
           preemptReason: null,
+          preemptFor: null,
         },
       });
     }

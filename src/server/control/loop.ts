@@ -8,7 +8,7 @@
  * Several server processes may run this loop over one database; the lease lets one act at a time, and every state
  * change is conditional on the state it expects, so even a stale holder cannot move a job twice.
  */
-import { decide, type SchedulingPolicy } from '../../core/scheduler/index.ts';
+import { decide, type CapacityHold, type SchedulingPolicy } from '../../core/scheduler/index.ts';
 import type { Engine } from '../../engines/engine.ts';
 import type { Store, StoredJob } from '../../store/index.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
@@ -74,6 +74,11 @@ export class ControlLoop {
   private stopped = false;
   private readonly failedPolls = new Map<string, number>();
   private readonly cancelSent = new Map<string, number>();
+  /**
+   * Capacity the last cycle held for jobs that preemptions make room for, handed back to the next cycle. Kept in
+   * memory: after a restart or failover it is rebuilt from the stopping victims' `preempt_for`.
+   */
+  private holds: CapacityHold[] = [];
   readonly intervalMs: number;
   readonly leaseTtlMs: number;
 
@@ -265,8 +270,12 @@ export class ControlLoop {
     const { store, now, holder } = context;
     const source = await buildSnapshot(store, now);
     const { snapshot } = source;
-    if (snapshot.pending.length === 0) return { admitted: 0, preempted: 0 };
-    const decisions = (this.options.policy ?? decide)(snapshot, now);
+    if (snapshot.pending.length === 0) {
+      this.holds = [];
+      return { admitted: 0, preempted: 0 };
+    }
+    const decisions = (this.options.policy ?? decide)({ ...snapshot, holds: this.holds }, now);
+    this.holds = decisions.holds ?? [];
     const pending = new Map(source.pending.map((j): [string, StoredJob] => [j.id, j]));
     let admitted = 0;
     for (const placement of decisions.placements) {
@@ -295,7 +304,7 @@ export class ControlLoop {
     }
     let preempted = 0;
     const active = new Map(source.active.map((j): [string, StoredJob] => [j.id, j]));
-    for (const { jobId, reason } of decisions.preemptions ?? []) {
+    for (const { jobId, reason, forJobId } of decisions.preemptions ?? []) {
       const job = active.get(jobId);
       if (!job || job.preemptRequestedAt || job.cancelRequested) continue;
       if (job.state === 'admitted' && !job.dispatchStartedAt) {
@@ -307,7 +316,12 @@ export class ControlLoop {
           patch: { clusterId: null, poolId: null, nodeNames: [], dispatchStartedAt: null, engineJobId: null },
         });
       } else {
-        await store.jobs.annotate(job.id, job.state, { preemptRequestedAt: now, preemptReason: reason }, now);
+        await store.jobs.annotate(
+          job.id,
+          job.state,
+          { preemptRequestedAt: now, preemptReason: reason, preemptFor: forJobId ?? null },
+          now,
+        );
       }
       preempted++;
     }

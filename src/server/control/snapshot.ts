@@ -111,6 +111,7 @@ export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSo
           startedAt: j.startedAt,
           timeLimitSeconds: j.spec.timeLimitSeconds,
           stopRequested: j.preemptRequestedAt !== null || j.cancelRequested,
+          ...(j.preemptFor && j.preemptRequestedAt ? { preemptedFor: j.preemptFor } : {}),
         })),
       usage,
       projectUsage,
