@@ -12,6 +12,7 @@ import {
   publishedAllocation,
 } from './openb.ts';
 import type { FgdPoint } from './openb.ts';
+import { renderOpenbChart } from './openb-svg.ts';
 import type { NamedPolicy } from './policies.ts';
 
 export interface OpenbRun {
@@ -100,6 +101,22 @@ export async function runOpenb(o: OpenbRun): Promise<void> {
   const base = join(o.out, `sim-openb-${o.date}`);
   writeFileSync(`${base}.md`, md);
   writeFileSync(
+    `${base}.svg`,
+    renderOpenbChart({
+      title: `openb (FGD replay): GPU allocation ratio, mean of ${seeds.length} seed${seeds.length === 1 ? '' : 's'}, ${o.date}`,
+      note: 'The platform allocates whole accelerators (a fractional pod gets a whole GPU): the gap to FGD shows the cost of not sharing GPUs.',
+      levels: [100, 130],
+      series: [
+        ...rows.map((r, i) => ({
+          name: r.name,
+          values: [r.at100, r.at130],
+          kind: i < o.policies.length ? ('ours' as const) : ('reference' as const),
+        })),
+        ...published.map((p) => ({ name: p.policy, values: [p.at100, p.at130], kind: 'published' as const })),
+      ],
+    }),
+  );
+  writeFileSync(
     `${base}.json`,
     JSON.stringify(
       { trace: 'openb', provenance: { command: o.command, date: o.date, machine: o.machine }, seeds, rows, published },
@@ -107,5 +124,5 @@ export async function runOpenb(o: OpenbRun): Promise<void> {
       2,
     ) + '\n',
   );
-  console.log(`wrote ${relative(process.cwd(), base)}.{md,json}`);
+  console.log(`wrote ${relative(process.cwd(), base)}.{md,json,svg}`);
 }
