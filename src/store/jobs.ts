@@ -217,12 +217,11 @@ export class JobRepo {
   }
 
   /** For the control loop: all jobs in these states, oldest first. */
-  async inStates(states: JobState[]): Promise<StoredJob[]> {
-    const rows = await this.selectJobs(this.db)
-      .where('jobs.state', 'in', states)
-      .orderBy('jobs.submitted_at')
-      .orderBy('jobs.id')
-      .execute();
+  /** Jobs in these states, oldest first; only those placed on `clusterId` when it is given. */
+  async inStates(states: JobState[], clusterId?: string): Promise<StoredJob[]> {
+    let query = this.selectJobs(this.db).where('jobs.state', 'in', states);
+    if (clusterId !== undefined) query = query.where('jobs.cluster_id', '=', clusterId);
+    const rows = await query.orderBy('jobs.submitted_at').orderBy('jobs.id').execute();
     return rows.map((r) => toJob(r));
   }
 

@@ -9,19 +9,24 @@ import { ALL, type Store } from '../../src/store/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 
-/** A cluster with a queue: it accepts jobs and keeps them queued; `down` makes every call fail, as a dead controller. */
+/**
+ * A cluster with a queue: it accepts jobs and keeps them queued; `down` makes every call fail, as a dead controller,
+ * and `delayMs` makes every call answer that late, as a controller that is struggling.
+ */
 class QueueingCluster implements Engine {
   readonly kind = 'slurm' as const;
   down = false;
+  delayMs = 0;
   readonly jobs = new Map<string, { tag: string; state: EngineJobStatus['state'] }>();
   readonly cancelled: string[] = [];
   private next = 1;
 
-  private check(): void {
+  private async check(): Promise<void> {
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.down) throw new Error('connection refused: is the cluster controller running?');
   }
   async inventory() {
-    this.check();
+    await this.check();
     return {
       pools: [
         {
@@ -33,18 +38,18 @@ class QueueingCluster implements Engine {
     };
   }
   async submit(request: EngineSubmitRequest) {
-    this.check();
+    await this.check();
     const engineJobId = String(this.next++);
     this.jobs.set(engineJobId, { tag: request.tag, state: 'queued' });
     return { engineJobId };
   }
   async findByTag(tag: string) {
-    this.check();
+    await this.check();
     const found = [...this.jobs.entries()].find(([, j]) => j.tag === tag);
     return found ? this.statusOf(found[0]) : null;
   }
   async listTagged(prefix: string) {
-    this.check();
+    await this.check();
     return [...this.jobs.entries()].filter(([, j]) => j.tag.startsWith(prefix)).map(([id]) => this.statusOf(id));
   }
   private statusOf(engineJobId: string): EngineJobStatus {
@@ -60,11 +65,11 @@ class QueueingCluster implements Engine {
     };
   }
   async status(ids: string[]) {
-    this.check();
+    await this.check();
     return ids.map((id) => this.statusOf(id));
   }
   async cancel(engineJobId: string) {
-    this.check();
+    await this.check();
     const job = this.jobs.get(engineJobId);
     if (job) job.state = 'cancelled';
     this.cancelled.push(engineJobId);
@@ -133,5 +138,55 @@ describeEachDatabase('a member cluster that stops answering', (database) => {
     // One run, one usage record: the job's run on wuhu-1.
     const usage = await store.usage.list(ALL, { jobId: job.id });
     expect(usage.map((u) => u.clusterId)).toEqual(['wuhu-1']);
+  });
+});
+
+describeEachDatabase('a member cluster that answers slower than the lease lasts', (database) => {
+  let store: Store;
+  let platform: TestPlatform;
+  const slow = new QueueingCluster();
+  beforeAll(async () => {
+    store = await database.open();
+    // Each call to hefei-1 takes longer than the whole lease lifetime, and longer than a tick waits for a cluster.
+    platform = await startPlatform(store, { leaseTtlMs: 600, passBudgetMs: 100, inventoryEveryMs: 200 });
+    slow.delayMs = 900;
+    platform.engines.use('hefei-1', slow);
+  });
+  afterAll(async () => {
+    await platform.close();
+    await store.close();
+  });
+
+  const submit = async (model: string) => {
+    const parsed = parseJobSpec({
+      ...HELLO_JOB,
+      spec: { ...HELLO_JOB.spec, resources: { accelerator: { model } }, script: 'echo ok' },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const { job } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: parsed.spec,
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    return job;
+  };
+
+  it('holds up neither the lease nor the other clusters, and its own jobs still go there once', async () => {
+    const onSlow = await submit('A100-80GB');
+    const elsewhere = await submit('H100-SXM');
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, elsewhere.id))?.state === 'succeeded');
+    // The H100 job finished on wuhu-1 while every call to hefei-1 took longer than the lease lasts.
+    expect((await store.jobs.get(ALL, elsewhere.id))?.clusterId).toBe('wuhu-1');
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, onSlow.id))?.state === 'dispatched');
+    const dispatched = (await store.jobs.get(ALL, onSlow.id))!;
+    expect(dispatched.clusterId).toBe('hefei-1');
+    // The slow submit outlived the lease lifetime; the loop renewed the lease instead of losing its claim.
+    expect([...slow.jobs.values()].filter((j) => j.tag === dispatched.dispatchTag)).toHaveLength(1);
+    expect(slow.jobs.size).toBe(1);
+    expect((await platform.loop.tick()).leader).toBe(true);
+    expect((await store.federation.getCluster('hefei-1'))?.healthy).toBe(true);
   });
 });

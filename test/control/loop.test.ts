@@ -303,8 +303,9 @@ describeEachDatabase('control-plane restart', (database) => {
     const a = await startPlatform(storeA, { dataDir, holder: 'plane-a', leaseTtlMs: 400 });
     const b = await startPlatform(storeB, { dataDir, holder: 'plane-b', leaseTtlMs: 400, seed: false });
     const jobs = [];
-    for (let i = 0; i < 24; i++) jobs.push(await submit(storeA, `echo ${i}`));
-    // Both loops tick as fast as they can, concurrently; halfway, A stops and B must take over.
+    for (let i = 0; i < 16; i++) jobs.push(await submit(storeA, `echo ${i}`));
+    // Both loops tick as fast as they can, concurrently; halfway, A stops and B must take over, including jobs
+    // submitted after A has gone.
     const both = async (until: () => Promise<boolean>) => {
       const deadline = Date.now() + 60_000;
       while (!(await until())) {
@@ -317,6 +318,7 @@ describeEachDatabase('control-plane restart', (database) => {
     expect((await a.loop.tick()).leader).toBe(true);
     await both(() => finished(8));
     await a.loop.stop();
+    for (let i = 16; i < 24; i++) jobs.push(await submit(storeA, `echo ${i}`));
     await tickUntil(b.loop, () => finished(jobs.length), 60_000);
 
     const submitted = engineJobs(dataDir);

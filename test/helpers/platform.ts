@@ -39,6 +39,8 @@ export async function startPlatform(
     policy?: SchedulingPolicy;
     /** How often the loop re-reads clusters' inventory (default 60 s: the demo's local pools do not change). */
     inventoryEveryMs?: number;
+    /** How long a tick waits for slow clusters (the loop's default otherwise). */
+    passBudgetMs?: number;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
@@ -60,6 +62,7 @@ export async function startPlatform(
     leaseTtlMs: options.leaseTtlMs ?? 5_000,
     inventoryEveryMs: options.inventoryEveryMs ?? 60_000,
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
   });
   return {
     store,

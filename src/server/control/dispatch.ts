@@ -3,7 +3,7 @@
  * the lease) comes before the submit; a job claimed but never confirmed is "in doubt" and is settled by asking the
  * engine for its dispatch tag, never by submitting blindly again.
  */
-import { EngineRejection } from '../../engines/engine.ts';
+import { EngineRejection, type Engine } from '../../engines/engine.ts';
 import type { JobPatch, StoredJob } from '../../store/index.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import { CONTROL_LEASE, type LoopContext } from './loop.ts';
@@ -88,21 +88,20 @@ export async function dispatchJob(context: LoopContext, job: StoredJob, cluster:
 }
 
 /**
- * Settles jobs claimed for dispatch longer ago than a lease lifetime and never confirmed: their dispatcher died or
- * lost the lease between the engine's answer and the database write.
+ * Settles jobs claimed for dispatch on this cluster longer ago than a lease lifetime and never confirmed: their
+ * dispatcher died or lost the lease between the engine's answer and the database write. It runs only while the
+ * cluster answers: an unreachable cluster cannot say whether it has the job.
  */
-export async function recoverInDoubt(context: LoopContext, clusters: Map<string, ClusterRecord>): Promise<void> {
+export async function recoverInDoubt(context: LoopContext, cluster: ClusterRecord, engine: Engine): Promise<void> {
   const { store, now } = context;
   const cutoff = now.getTime() - context.leaseTtlMs;
-  const inDoubt = (await store.jobs.inStates(['admitted'])).filter(
+  const inDoubt = (await store.jobs.inStates(['admitted'], cluster.id)).filter(
     (j) => j.dispatchStartedAt && j.dispatchStartedAt.getTime() < cutoff,
   );
   for (const job of inDoubt) {
-    const cluster = job.clusterId ? clusters.get(job.clusterId) : undefined;
-    // An unreachable cluster cannot say whether it has the job: wait for it to answer.
-    if (!cluster || !cluster.healthy || !job.dispatchTag) continue;
+    if (!job.dispatchTag) continue;
     try {
-      const found = await context.engines.for(cluster).findByTag(job.dispatchTag);
+      const found = await engine.findByTag(job.dispatchTag);
       if (found) {
         await confirm(context, job, cluster, found.engineJobId, 'recovered: found on');
       } else {

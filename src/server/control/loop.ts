@@ -41,6 +41,10 @@ export interface ControlLoopOptions {
   unhealthyAfter?: number;
   /** The scheduling policy; the core's `decide` unless a test or the simulator swaps it. */
   policy?: SchedulingPolicy;
+  /** How long a tick waits for the clusters' passes before going on without a slow one (default 2 s). */
+  passBudgetMs?: number;
+  /** Submits in flight at once per cluster (default 4). */
+  dispatchConcurrency?: number;
   /** Called after each tick that acted (tests and metrics hook in here). */
   onTick?: (report: TickReport) => void;
 }
@@ -65,12 +69,80 @@ export interface LoopContext {
   now: Date;
   log: LoopLogger;
   leaseTtlMs: number;
+  /** Renews the lease when a third of its lifetime has passed; false once this process no longer holds it. */
+  keepLease: () => Promise<boolean>;
+}
+
+function emptyReport(): TickReport {
+  return {
+    leader: false,
+    admitted: 0,
+    dispatched: 0,
+    finished: 0,
+    preempted: 0,
+    withdrawn: 0,
+    metered: 0,
+    durationMs: 0,
+  };
+}
+
+const COUNTS = ['dispatched', 'finished', 'withdrawn', 'metered'] as const;
+
+function addCounts(report: TickReport, counts: Partial<TickReport>): void {
+  for (const key of COUNTS) report[key] += counts[key] ?? 0;
+}
+
+/** Counts of passes that ended after their tick, for the next tick's report. */
+class LateCounts {
+  private counts: Partial<TickReport> = {};
+  add(counts: Partial<TickReport>): void {
+    for (const key of COUNTS) this.counts[key] = (this.counts[key] ?? 0) + (counts[key] ?? 0);
+  }
+  take(): Partial<TickReport> {
+    const counts = this.counts;
+    this.counts = {};
+    return counts;
+  }
+}
+
+/**
+ * The lease as one tick holds it. Work that talks to clusters can outlast the lease's lifetime, so it renews the
+ * lease as it goes; if another process took the lease in between (the epoch changed), this tick's view of the
+ * world is stale and it stops acting.
+ */
+class LeaseKeeper {
+  private renewedAt = Date.now();
+  private lost = false;
+  private renewing: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly holder: string,
+    private readonly ttlMs: number,
+    private readonly epoch: number,
+  ) {}
+
+  keep(): Promise<boolean> {
+    if (this.lost) return Promise.resolve(false);
+    if (Date.now() - this.renewedAt < this.ttlMs / 3) return Promise.resolve(true);
+    this.renewing ??= this.store.leases
+      .acquire(CONTROL_LEASE, this.holder, this.ttlMs)
+      .then((epoch) => {
+        if (epoch === this.epoch) this.renewedAt = Date.now();
+        else this.lost = true;
+        return !this.lost;
+      })
+      .finally(() => (this.renewing = null));
+    return this.renewing;
+  }
 }
 
 export class ControlLoop {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
-  private lastInventory = 0;
+  private readonly lastInventory = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly late = new LateCounts();
   private stopped = false;
   private readonly failedPolls = new Map<string, number>();
   private readonly cancelSent = new Map<string, number>();
@@ -81,10 +153,16 @@ export class ControlLoop {
   private holds: CapacityHold[] = [];
   readonly intervalMs: number;
   readonly leaseTtlMs: number;
+  private readonly inventoryEveryMs: number;
+  private readonly passBudgetMs: number;
+  private readonly dispatchConcurrency: number;
 
   constructor(private readonly options: ControlLoopOptions) {
     this.intervalMs = options.intervalMs ?? 1000;
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    this.inventoryEveryMs = options.inventoryEveryMs ?? 30_000;
+    this.passBudgetMs = options.passBudgetMs ?? 2_000;
+    this.dispatchConcurrency = Math.max(1, options.dispatchConcurrency ?? 4);
   }
 
   start(): void {
@@ -105,87 +183,131 @@ export class ControlLoop {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await Promise.all(this.inFlight.values());
     await this.options.store.leases.release(CONTROL_LEASE, this.options.holder).catch(() => undefined);
   }
 
   async tick(): Promise<TickReport> {
     const started = Date.now();
     const { store, holder } = this.options;
-    const report: TickReport = {
-      leader: false,
-      admitted: 0,
-      dispatched: 0,
-      finished: 0,
-      preempted: 0,
-      withdrawn: 0,
-      metered: 0,
-      durationMs: 0,
-    };
+    const report = emptyReport();
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
     if (epoch === null) return { ...report, durationMs: Date.now() - started };
     report.leader = true;
-    const context: LoopContext = {
-      store,
-      engines: this.options.engines,
-      holder,
-      now: this.options.clock(),
-      log: this.options.log,
-      leaseTtlMs: this.leaseTtlMs,
-    };
+    const lease = new LeaseKeeper(store, holder, this.leaseTtlMs, epoch);
+    const context = this.contextAt(this.options.clock(), lease);
+    addCounts(report, this.late.take());
+
+    // 1. Observe every cluster (inventory when due, withdrawals to settle, cancels, runs to follow and meter). Each
+    //    cluster's pass runs on its own, so a cluster that is slow to answer holds up neither the others nor this
+    //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
     const clusters = await store.federation.listClusters();
-    const inventoryEvery = this.options.inventoryEveryMs ?? 30_000;
-    if (started - this.lastInventory >= inventoryEvery) {
-      await this.refreshInventory(context, clusters);
-      this.lastInventory = started;
-    }
+    await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster, lease));
+
+    // 2. Decide, holding the lease: database work only.
+    if (!(await lease.keep())) return this.finish(report, started);
     const byId = new Map((await store.federation.listClusters()).map((c) => [c.id, c]));
     for (const cluster of byId.values()) {
-      if (!cluster.healthy) {
-        report.withdrawn += await withdrawFromUnhealthy(context, cluster);
-        continue;
-      }
-      const engine = this.engineOrNull(context, cluster);
-      if (!engine) continue;
-      try {
-        await settleWithdrawals(context, cluster, engine);
-      } catch (error) {
-        await this.pollFailed(context, cluster, error);
-      }
+      if (!cluster.healthy) report.withdrawn += await withdrawFromUnhealthy(context, cluster);
     }
-    await this.carryOutCancellations(context, byId);
+    await this.cancelUndispatched(context);
     Object.assign(report, await this.schedule(context));
-    await recoverInDoubt(context, byId);
-    for (const job of await store.jobs.inStates(['admitted'])) {
-      const cluster = job.clusterId ? byId.get(job.clusterId) : undefined;
-      if (job.dispatchStartedAt || !cluster) continue;
-      if (await dispatchJob(context, job, cluster)) report.dispatched++;
-    }
-    const following = await store.jobs.inStates(['dispatched', 'running']);
-    // Clusters are followed and metered side by side, so one that is slow to fail does not hold up the others. One
-    // that is already unhealthy is left to the inventory refresh, which notices its return.
-    const passes = await Promise.all(
-      [...byId.values()].map(async (cluster) => {
-        const jobs = following.filter((j) => j.clusterId === cluster.id);
-        const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
-        if (!engine) return { finished: 0, metered: 0 };
-        try {
-          const finished = jobs.length > 0 ? await followCluster(context, cluster, engine, jobs) : 0;
-          const metered = await meterCluster(context, cluster, engine);
-          if (jobs.length > 0 || metered > 0) await this.pollSucceeded(context, cluster);
-          return { finished, metered };
-        } catch (error) {
-          await this.pollFailed(context, cluster, error);
-          return { finished: 0, metered: 0 };
-        }
-      }),
-    );
-    for (const pass of passes) {
-      report.finished += pass.finished;
-      report.metered += pass.metered;
-    }
+
+    // 3. Hand admitted jobs to their clusters, each cluster on its own.
+    await this.runPasses('dispatch', [...byId.values()], (cluster) => this.dispatchToCluster(cluster, lease));
+    return this.finish(report, started);
+  }
+
+  private finish(report: TickReport, started: number): TickReport {
+    addCounts(report, this.late.take());
     report.durationMs = Date.now() - started;
     this.options.onTick?.(report);
     return report;
+  }
+
+  private contextAt(now: Date, lease: LeaseKeeper | null): LoopContext {
+    return {
+      store: this.options.store,
+      engines: this.options.engines,
+      holder: this.options.holder,
+      now,
+      log: this.options.log,
+      leaseTtlMs: this.leaseTtlMs,
+      keepLease: () => (lease ? lease.keep() : Promise.resolve(true)),
+    };
+  }
+
+  /**
+   * Starts `work` for each cluster that has no pass of this kind in flight, and waits for them at most the pass
+   * budget. Counts of a pass that finishes after the tick are added to the next tick's report.
+   */
+  private async runPasses(
+    kind: 'observe' | 'dispatch',
+    clusters: ClusterRecord[],
+    work: (cluster: ClusterRecord) => Promise<Partial<TickReport>>,
+  ): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const cluster of clusters) {
+      const key = `${kind}:${cluster.id}`;
+      if (this.inFlight.has(key)) continue;
+      const pass = work(cluster)
+        .then((counts) => this.late.add(counts))
+        .catch((error: unknown) => this.options.log.error({ cluster: cluster.name, err: error }, `${kind} pass failed`))
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pass);
+      started.push(pass);
+    }
+    if (started.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.passBudgetMs)));
+    await Promise.race([Promise.all(started), budget]);
+    clearTimeout(timer);
+  }
+
+  private async observeCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
+    const context = this.contextAt(this.options.clock(), lease);
+    const inventoryDue = Date.now() - (this.lastInventory.get(cluster.id) ?? 0) >= this.inventoryEveryMs;
+    if (inventoryDue) {
+      this.lastInventory.set(cluster.id, Date.now());
+      cluster = (await this.refreshCluster(context, cluster)) ?? cluster;
+    }
+    // One that is unhealthy is left to the inventory refresh, which notices its return.
+    const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
+    if (!engine) return {};
+    try {
+      await settleWithdrawals(context, cluster, engine);
+      await recoverInDoubt(context, cluster, engine);
+      const following = await context.store.jobs.inStates(['dispatched', 'running'], cluster.id);
+      const finished = following.length > 0 ? await followCluster(context, cluster, engine, following) : 0;
+      const metered = await meterCluster(context, cluster, engine);
+      // After following: a run being stopped stays visible to the next scheduling cycle as stopping.
+      await this.sendCancels(context, cluster, engine);
+      if (following.length > 0 || metered > 0) await this.pollSucceeded(context, cluster);
+      return { finished, metered };
+    } catch (error) {
+      await this.pollFailed(context, cluster, error);
+      return {};
+    }
+  }
+
+  private async dispatchToCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
+    const admitted = (await this.options.store.jobs.inStates(['admitted'], cluster.id)).filter(
+      (j) => !j.dispatchStartedAt,
+    );
+    if (admitted.length === 0) return {};
+    let dispatched = 0;
+    let next = 0;
+    // A few submits in flight per cluster: the engine's API answers concurrent requests, and each job is claimed
+    // (a conditional update checking the lease) before its submit, so none goes twice.
+    const worker = async () => {
+      while (next < admitted.length) {
+        const job = admitted[next++]!;
+        if (!(await lease.keep())) return;
+        if (await dispatchJob(this.contextAt(this.options.clock(), lease), job, cluster)) dispatched++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
+    return { dispatched };
   }
 
   private engineOrNull(context: LoopContext, cluster: ClusterRecord): Engine | null {
@@ -197,11 +319,8 @@ export class ControlLoop {
     }
   }
 
-  private async refreshInventory(context: LoopContext, clusters: ClusterRecord[]): Promise<void> {
-    await Promise.all(clusters.map((cluster) => this.refreshCluster(context, cluster)));
-  }
-
-  private async refreshCluster(context: LoopContext, cluster: ClusterRecord): Promise<void> {
+  /** Reads the cluster's inventory into the store; returns the cluster as it stands afterwards (health may change). */
+  private async refreshCluster(context: LoopContext, cluster: ClusterRecord): Promise<ClusterRecord | null> {
     try {
       const engine = context.engines.for(cluster);
       const inventory = await engine.inventory();
@@ -214,6 +333,7 @@ export class ControlLoop {
     } catch (error) {
       await this.pollFailed(context, cluster, error);
     }
+    return context.store.federation.getCluster(cluster.id);
   }
 
   private async pollSucceeded(context: LoopContext, cluster: ClusterRecord): Promise<void> {
@@ -237,28 +357,33 @@ export class ControlLoop {
     );
   }
 
-  private async carryOutCancellations(context: LoopContext, clusters: Map<string, ClusterRecord>): Promise<void> {
+  /** Cancellations that need no engine: jobs not yet handed to one, and preempted ones waiting to be requeued. */
+  private async cancelUndispatched(context: LoopContext): Promise<void> {
     const { store, now, holder } = context;
-    const wanted = (await store.jobs.inStates(['pending', 'admitted', 'dispatched', 'running', 'preempted'])).filter(
-      (j) => j.cancelRequested || (j.preemptRequestedAt && (j.state === 'dispatched' || j.state === 'running')),
-    );
-    for (const job of wanted) {
-      const change = { reason: 'cancelled at the user’s request', actor: holder, now };
-      if (!job.cancelRequested) {
-        // A preemption in progress: stop the run; follow.ts returns the job to the queue when the engine confirms.
-      } else if (job.state === 'pending' || (job.state === 'admitted' && !job.dispatchStartedAt)) {
-        await store.jobs.transition(job.id, job.state, 'cancelled', { ...change, patch: { endedAt: now } });
-        continue;
-      }
+    const change = { reason: 'cancelled at the user’s request', actor: holder, now };
+    for (const job of await store.jobs.inStates(['pending', 'admitted', 'preempted'])) {
+      if (!job.cancelRequested) continue;
       if (job.state === 'preempted') {
         await store.jobs.transition(job.id, 'preempted', 'pending', change);
-        continue;
+      } else if (job.state === 'pending' || !job.dispatchStartedAt) {
+        await store.jobs.transition(job.id, job.state, 'cancelled', { ...change, patch: { endedAt: now } });
       }
-      const cluster = job.clusterId ? clusters.get(job.clusterId) : undefined;
-      const sentAt = this.cancelSent.get(job.id) ?? 0;
-      if (!cluster?.healthy || !job.engineJobId || now.getTime() - sentAt < 30_000) continue;
+    }
+  }
+
+  /**
+   * Asks the engine to stop runs whose cancellation was requested or that the scheduler preempts; follow.ts records
+   * the outcome when the engine confirms. A request is repeated at most every 30 s.
+   */
+  private async sendCancels(context: LoopContext, cluster: ClusterRecord, engine: Engine): Promise<void> {
+    const { now } = context;
+    const wanted = (await context.store.jobs.inStates(['dispatched', 'running'], cluster.id)).filter(
+      (j) => j.engineJobId && (j.cancelRequested || j.preemptRequestedAt),
+    );
+    for (const job of wanted) {
+      if (now.getTime() - (this.cancelSent.get(job.id) ?? 0) < 30_000) continue;
       try {
-        await context.engines.for(cluster).cancel(job.engineJobId);
+        await engine.cancel(job.engineJobId!);
         this.cancelSent.set(job.id, now.getTime());
       } catch (error) {
         context.log.warn({ job: job.id, err: error }, 'cancel failed; will retry');
