@@ -19,6 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/server/app.ts';
+import type { AppContext } from '../src/server/context.ts';
 import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
 import { seedDemo } from '../src/server/demo.ts';
 import { EngineRegistry } from '../src/server/engines.ts';
@@ -54,8 +55,11 @@ const JOBS = Number(arg('jobs') ?? 200);
 const LAB_FILE = arg('lab') ?? process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
 const INTERVAL_MS = Number(arg('interval-ms') ?? 1000);
 const DATABASE_URL = arg('database-url');
+/** Accelerators per partition suanli may leave waiting in Slurm's queue (cluster config queueAheadAccelerators). */
+const QUEUE_AHEAD = Number(arg('queue-ahead') ?? JOBS);
 const WRITE = !process.argv.includes('--no-write');
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
+if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
 if (!existsSync(LAB_FILE)) {
   console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
   process.exit(2);
@@ -284,7 +288,8 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
     });
   }
   const engines = new TimedEngineRegistry(dir);
-  const app = await buildApp({ store, engines, metrics: createMetrics(store), clock, version: 'bench' });
+  const context: AppContext = { store, engines, metrics: createMetrics(store), clock, version: 'bench' };
+  const app = await buildApp(context);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1`;
@@ -311,6 +316,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
         tokenFile,
         partitions: target.lab.partitions,
         workDir,
+        queueAheadAccelerators: QUEUE_AHEAD,
       },
     });
   }
@@ -332,6 +338,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       if (!succeededAt && finished >= JOBS) succeededAt = now();
     },
   });
+  context.jobSubmitted = () => loop.nudge();
   loop.start();
   await sleep(200); // the first tick reads every cluster's inventory
 

@@ -42,6 +42,8 @@ export interface EngineJobStatus {
   startedAt: Date | null;
   endedAt: Date | null;
   exitCode: number | null;
+  /** The nodes the engine runs it on, where it reports them (for jobs it placed itself). */
+  nodeNames?: string[];
 }
 
 /** The engine's own account of a finished run (Slurm: sacct / slurmdbd). */

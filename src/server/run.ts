@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createStore } from '../store/index.ts';
 import { buildApp } from './app.ts';
+import type { AppContext } from './context.ts';
 import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { ControlLoop } from './control/loop.ts';
@@ -76,10 +77,10 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     writeFileSync(join(dataDir, 'admin-token'), `${bootstrapToken}\n`, { mode: 0o600 });
   }
   const metrics = createMetrics(store);
-  const app = await buildApp(
-    { store, engines, metrics, clock, version: '0.1.0' },
-    { logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel } },
-  );
+  const context: AppContext = { store, engines, metrics, clock, version: '0.1.0' };
+  const app = await buildApp(context, {
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
+  });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -103,7 +104,10 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
       metrics.jobsFinished.inc(report.finished);
     },
   });
-  if (config.loop.enabled) loop.start();
+  if (config.loop.enabled) {
+    context.jobSubmitted = () => loop.nudge();
+    loop.start();
+  }
 
   print(`suanli API listening on ${url}  (docs ${url}/docs, OpenAPI ${url}/openapi.json)`);
   print(`store: ${store.description}`);

@@ -143,54 +143,63 @@ export class JobRepo {
    * key (created: false). The same key with a different spec is a conflict, not a silent replay.
    */
   async create(input: NewJob): Promise<{ job: StoredJob; created: boolean }> {
-    return this.db.transaction().execute(async (tx) => {
-      const id = uuidv7(input.now.getTime());
-      const inserted = await tx
-        .insertInto('jobs')
-        .values({
-          id,
-          tenant_id: input.tenantId,
-          project_id: input.projectId,
-          submitted_by: input.submittedBy,
-          name: input.spec.name,
-          priority_class: input.spec.priorityClass,
-          spec: JSON.stringify(input.spec),
-          state: 'pending',
-          reason: 'waiting for the next scheduling cycle',
-          submitted_at: input.now,
-          idempotency_key: input.idempotencyKey,
-          updated_at: input.now,
-        })
-        .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) {
-        const existing = await this.selectJobs(tx)
-          .where('jobs.tenant_id', '=', input.tenantId)
-          .where('jobs.idempotency_key', '=', input.idempotencyKey)
-          .executeTakeFirstOrThrow();
-        const job = toJob(existing);
-        if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
-          throw new IdempotencyConflict(
-            `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
-          );
-        }
-        return { job, created: false };
-      }
-      await tx
-        .insertInto('job_events')
-        .values({
-          job_id: id,
-          at: input.now,
-          from_state: null,
-          to_state: 'pending',
-          reason: 'submitted',
-          actor: input.submittedBy,
-        })
-        .execute();
-      const row = await this.selectJobs(tx).where('jobs.id', '=', id).executeTakeFirstOrThrow();
-      return { job: toJob(row), created: true };
-    });
+    const id = uuidv7(input.now.getTime());
+    // One statement (one round trip, atomic by itself): the job, its first event, and the stored row back.
+    const row = await this.db
+      .with('inserted', (db) =>
+        db
+          .insertInto('jobs')
+          .values({
+            id,
+            tenant_id: input.tenantId,
+            project_id: input.projectId,
+            submitted_by: input.submittedBy,
+            name: input.spec.name,
+            priority_class: input.spec.priorityClass,
+            spec: JSON.stringify(input.spec),
+            state: 'pending',
+            reason: 'waiting for the next scheduling cycle',
+            submitted_at: input.now,
+            idempotency_key: input.idempotencyKey,
+            updated_at: input.now,
+          })
+          .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
+          .returningAll(),
+      )
+      .with('first_event', (db) =>
+        db
+          .insertInto('job_events')
+          .columns(['job_id', 'at', 'from_state', 'to_state', 'reason', 'actor'])
+          .expression((eb) =>
+            eb
+              .selectFrom('inserted')
+              .select([
+                'inserted.id',
+                'inserted.submitted_at',
+                sql<null>`null`.as('from_state'),
+                'inserted.state',
+                sql<string>`'submitted'`.as('reason'),
+                'inserted.submitted_by',
+              ]),
+          ),
+      )
+      .selectFrom('inserted')
+      .innerJoin('projects', 'projects.id', 'inserted.project_id')
+      .selectAll('inserted')
+      .select('projects.name as project_name')
+      .executeTakeFirst();
+    if (row) return { job: toJob(row), created: true };
+    const existing = await this.selectJobs(this.db)
+      .where('jobs.tenant_id', '=', input.tenantId)
+      .where('jobs.idempotency_key', '=', input.idempotencyKey)
+      .executeTakeFirstOrThrow();
+    const job = toJob(existing);
+    if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
+      throw new IdempotencyConflict(
+        `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
+      );
+    }
+    return { job, created: false };
   }
 
   async get(scope: Scope, id: string): Promise<StoredJob | null> {

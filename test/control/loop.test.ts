@@ -340,3 +340,28 @@ describeEachDatabase('control-plane restart', (database) => {
     rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 });
+
+describeEachDatabase('a submission wakes the loop', (database) => {
+  it('places a job at once, not at the next timer tick', async () => {
+    const store = await database.open();
+    // A minute between timer ticks: only the submission's nudge can place the job within the test's time.
+    const platform = await startPlatform(store, { intervalMs: 60_000 });
+    platform.loop.start();
+    while ((await store.leases.holder(CONTROL_LEASE)) === null) await new Promise((resolve) => setTimeout(resolve, 20));
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      headers: { authorization: `Bearer ${platform.token('qiming-ai-admin')}` },
+      payload: HELLO_JOB,
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const id = response.json<{ id: string }>().id;
+    const deadline = Date.now() + 5_000;
+    while ((await store.jobs.get(ALL, id))?.state === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await store.jobs.get(ALL, id))?.state).not.toBe('pending');
+    await platform.close();
+    await store.close();
+  });
+});

@@ -3,6 +3,7 @@
  * tokens, local engines in a temp folder, the Fastify app (driven with inject, no port), and a control loop that
  * tests tick by hand or start.
  */
+import type { AppContext } from '../../src/server/context.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export async function startPlatform(
     policy?: SchedulingPolicy;
     /** How often the loop re-reads clusters' inventory (default 60 s: the demo's local pools do not change). */
     inventoryEveryMs?: number;
+    /** Milliseconds between ticks once started (default 50). */
+    intervalMs?: number;
     /** How long a tick waits for slow clusters (the loop's default otherwise). */
     passBudgetMs?: number;
   } = {},
@@ -51,19 +54,21 @@ export async function startPlatform(
       : await seedDemo(store, { now: clock(), workDir: (id) => join(dataDir, 'engines', id) });
   const engines = new EngineRegistry(dataDir);
   const metrics = createMetrics(store);
-  const app = await buildApp({ store, engines, metrics, clock, version: 'test' });
+  const context: AppContext = { store, engines, metrics, clock, version: 'test' };
+  const app = await buildApp(context);
   const loop = new ControlLoop({
     store,
     engines,
     holder: options.holder ?? `test-${Math.random().toString(36).slice(2, 8)}`,
     clock,
     log: silentLog,
-    intervalMs: 50,
+    intervalMs: options.intervalMs ?? 50,
     leaseTtlMs: options.leaseTtlMs ?? 5_000,
     inventoryEveryMs: options.inventoryEveryMs ?? 60_000,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
   });
+  context.jobSubmitted = () => loop.nudge();
   return {
     store,
     app,

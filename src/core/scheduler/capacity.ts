@@ -152,6 +152,11 @@ export class PoolState implements PoolStats {
     if (delta > 0) this.failed.clear();
   }
 
+  /** Whether the gang would fit on the up nodes once they were empty (what an engine's own queue waits for). */
+  fitsWhenEmpty(perNode: number, count: number): boolean {
+    return this.upWithSize(perNode) >= count;
+  }
+
   private upWithSize(perNode: number): number {
     let n = this.bigEnoughUp.get(perNode);
     if (n === undefined) {

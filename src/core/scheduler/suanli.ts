@@ -66,6 +66,9 @@ class Cycle {
   private readonly budget: Budget;
   private readonly ahead = new Ahead();
   private readonly now: number;
+  /** Per pool index: accelerators its engine's queue may still take this cycle. */
+  private readonly queueRoom: number[];
+  private scorer: Scorer | null = null;
 
   constructor(
     snapshot: SchedulingSnapshot,
@@ -96,10 +99,14 @@ class Cycle {
     this.beneficiaries = new Set(this.stopsFor.values());
     this.budget = { jobs: preemption.maxJobsPerCycle, p: preemption.maxPPerCycle };
     this.queue = orderQueue(snapshot.pending, now, config, this.shapes, this.ledger);
+    this.queueRoom = this.pools.map((p) =>
+      p.pool.queueAhead ? Math.max(0, p.pool.queueAhead.limit - p.pool.queueAhead.queued) : 0,
+    );
   }
 
   run(): Decisions {
     const scorer = makeScorer(this.config.scoring, this.pools);
+    this.scorer = scorer;
     this.applyHolds(scorer);
     for (const entry of this.queue) {
       const { job, shape } = entry;
@@ -308,6 +315,7 @@ class Cycle {
       this.waitBusy(entry, `; ${preempting}`);
       return;
     }
+    if (this.queueAhead(entry)) return;
     let suffix = this.ahead.context(entry.cls);
     if (this.reservation === null && this.config.backfill.enabled) {
       this.reservation = reserve(entry.job.id, shape.eligible, this.holders, shape.perNode, shape.count, this.now);
@@ -315,6 +323,38 @@ class Cycle {
         suffix = `; next in line: expected to start on ${this.reservation.pool.label} ${inAbout(this.reservation.start - this.now)}`;
     }
     this.waitBusy(entry, suffix);
+  }
+
+  /**
+   * Nothing fits now and nothing is preempted: hand the job to the queue of a pool whose engine keeps one, if that
+   * queue has room and the job's quotas and shares allow it there. It then counts as using those accelerators, so
+   * the queue holds no more than the policy would let run; the engine starts it when its nodes free up.
+   */
+  private queueAhead(entry: Entry): boolean {
+    const { job, shape } = entry;
+    const need = shape.perNode * shape.count;
+    const room = shape.eligible.filter(
+      (p) =>
+        (this.queueRoom[p.index] as number) >= need && p.pool.healthy && p.fitsWhenEmpty(shape.perNode, shape.count),
+    );
+    if (room.length === 0 || this.scorer === null) return false;
+    const preferDomestic = shape.domesticChoice && this.ledger.belowDomesticFloor();
+    for (const pool of rank(this.scorer, room, shape, job.preferredRegions, preferDomestic)) {
+      const p = need * pool.pPerAccel;
+      // Not on free capacity: a full federation is no share refusal, but quotas and a group's share still hold.
+      if (this.ledger.refusal(job, entry.group, p, false) !== null) continue;
+      this.queueRoom[pool.index] = (this.queueRoom[pool.index] as number) - need;
+      this.ledger.hold(job.tenantId, projectKey(job), entry.group, p, pool.domestic);
+      this.placements.push({
+        jobId: job.id,
+        clusterId: pool.pool.clusterId,
+        poolId: pool.pool.poolId,
+        nodeNames: [],
+        queued: true,
+      });
+      return true;
+    }
+    return false;
   }
 
   private waitBusy(entry: Entry, suffix: string): void {

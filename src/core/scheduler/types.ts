@@ -28,6 +28,11 @@ export interface SnapshotPool {
   /** The provider's share of green power, basis points (0..10000); absent = unknown. */
   greenPowerBasisPoints?: number;
   nodes: SnapshotNode[];
+  /**
+   * Accelerators of jobs the pool's own engine may hold in its queue (Slurm does), beyond what is free now, and how
+   * many such queued jobs' accelerators it holds already. Absent or 0 = the pool takes only what fits now.
+   */
+  queueAhead?: { limit: number; queued: number };
 }
 
 export interface SnapshotJob {
@@ -115,8 +120,10 @@ export interface Placement {
   jobId: string;
   clusterId: string;
   poolId: string;
-  /** `spec.nodes` distinct nodes of the pool. */
+  /** `spec.nodes` distinct nodes of the pool; empty when `queued`. */
   nodeNames: string[];
+  /** Nothing fits now: the job waits in the pool's own queue (`SnapshotPool.queueAhead`), and its engine picks nodes. */
+  queued?: boolean;
 }
 
 export interface PendingReason {

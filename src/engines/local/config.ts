@@ -59,6 +59,10 @@ export function validateLocalEngineConfig(config: LocalEngineConfig): void {
       }
     }
   }
+  if ('queueAheadAccelerators' in config) {
+    // Jobs queued ahead come without nodes; this engine runs each job on the nodes the scheduler chose.
+    throw new Error('local engine: queueAheadAccelerators is for engines with a queue of their own (slurm)');
+  }
   const grace = config.killGraceSeconds;
   if (grace !== undefined && !(grace >= 0 && Number.isFinite(grace))) {
     throw new Error('local engine: killGraceSeconds must be a non-negative number');

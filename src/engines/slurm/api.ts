@@ -20,6 +20,8 @@ export interface SlurmJobInfo {
   user: string | null;
   /** The StdOut path as Slurm stores it (may hold %j and friends). */
   stdout: string | null;
+  /** The nodes allocated to it; empty while it waits. */
+  nodeNames: string[];
 }
 
 /** A job as slurmdbd keeps it, for good. */

@@ -25,6 +25,11 @@ export interface SlurmEngineConfig {
   timeoutSeconds?: number;
   /** Directory jobs start in and write their output to (on the cluster's nodes). Default /tmp. */
   workDir?: string;
+  /**
+   * Accelerators per partition that suanli may hand to Slurm's own queue when nothing is free (read by the control
+   * plane's snapshot, docs/scheduling.md "Queueing ahead"). Default 0: only what fits now is dispatched.
+   */
+  queueAheadAccelerators?: number;
 }
 
 export const DEFAULT_ACCOUNTING_DELAY_MS = 10_000;
@@ -49,6 +54,10 @@ export function validateSlurmEngineConfig(config: SlurmEngineConfig): void {
   if (!config.token && !config.tokenFile) throw new Error(`${who}: a token or a tokenFile is required`);
   if (config.partitions !== undefined && !Array.isArray(config.partitions)) {
     throw new Error(`${who}: partitions must be a list of partition names`);
+  }
+  const ahead = config.queueAheadAccelerators;
+  if (ahead !== undefined && !(typeof ahead === 'number' && Number.isInteger(ahead) && ahead >= 0)) {
+    throw new Error(`${who}: queueAheadAccelerators must be a whole number of accelerators, 0 or more`);
   }
 }
 

@@ -304,6 +304,7 @@ export function fromController(job: SlurmJobInfo): EngineJobStatus {
     startedAt: mapped.state === 'queued' ? null : job.startedAt,
     endedAt: final ? job.endedAt : null,
     exitCode: final ? job.exitCode : null,
+    ...(job.nodeNames.length > 0 ? { nodeNames: job.nodeNames } : {}),
   };
 }
 

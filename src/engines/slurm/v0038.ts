@@ -10,6 +10,7 @@
  * - A non-numeric job id on /slurmdb/.../job/{id} makes slurmrestd exit (fatal): the engine sends numeric ids only.
  * - /slurmdb/.../job/{id} answers for the daemon's own cluster only (job ids restart on every cluster).
  */
+import { expandHostlist } from './hostlist.ts';
 import { EngineRejection } from '../engine.ts';
 import { SLURM_ERRNO } from './client.ts';
 import type { SlurmClient, SlurmErrorEntry, SlurmResponse } from './client.ts';
@@ -33,6 +34,8 @@ interface CtldJob {
   partition?: string;
   user_name?: string;
   standard_output?: string;
+  /** The allocated nodes as a hostlist ("hf[1-2]"); empty while pending. */
+  nodes?: string;
 }
 
 interface CtldNode {
@@ -108,6 +111,7 @@ export function toJobInfo(job: CtldJob): SlurmJobInfo {
     partition: job.partition ?? '',
     user: job.user_name ?? null,
     stdout: job.standard_output || null,
+    nodeNames: job.nodes ? expandHostlist(job.nodes) : [],
   };
 }
 

@@ -50,13 +50,18 @@ export async function followCluster(
     const status = statuses.get(job.engineJobId!);
     if (!status || status.state === 'queued') continue;
     if (status.state === 'running') {
+      // A job queued ahead had no nodes until its engine chose them: record where it really runs.
+      const placedByEngine = job.nodeNames.length === 0 && (status.nodeNames?.length ?? 0) > 0;
+      const nodeNames = placedByEngine ? status.nodeNames! : job.nodeNames;
       if (job.state === 'dispatched') {
         await store.jobs.transition(job.id, 'dispatched', 'running', {
-          reason: `running on ${cluster.name} (${job.nodeNames.join(', ')})`,
+          reason: `running on ${cluster.name} (${nodeNames.join(', ')})`,
           actor: holder,
           now,
-          patch: { startedAt: status.startedAt ?? now },
+          patch: { startedAt: status.startedAt ?? now, ...(placedByEngine ? { nodeNames } : {}) },
         });
+      } else if (placedByEngine) {
+        await store.jobs.annotate(job.id, 'running', { nodeNames }, now);
       }
       continue;
     }

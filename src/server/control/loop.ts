@@ -20,6 +20,8 @@ import { meterCluster } from './meter.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
+/** The shortest gap between ticks that submissions ask for (`ControlLoop.nudge`). */
+const NUDGE_GAP_MS = 20;
 
 export interface LoopLogger {
   info(obj: object, msg: string): void;
@@ -144,6 +146,10 @@ export class ControlLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly late = new LateCounts();
   private stopped = false;
+  private started = false;
+  private ticking = false;
+  private nudged = false;
+  private lastTickEnd = 0;
   private readonly failedPolls = new Map<string, number>();
   private readonly cancelSent = new Map<string, number>();
   /**
@@ -167,15 +173,42 @@ export class ControlLoop {
 
   start(): void {
     this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.tick().catch((error: unknown) =>
-        this.options.log.error({ err: error }, 'control loop tick failed'),
-      );
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.intervalMs);
-    };
-    this.timer = setTimeout(loop, 0);
+    this.started = true;
+    this.wakeIn(0);
+  }
+
+  /**
+   * Asks for a tick soon (a job was submitted): at once when idle, right after the tick in flight otherwise, and
+   * at most one every `NUDGE_GAP_MS`, so a burst of submissions costs a few ticks, not one each.
+   */
+  nudge(): void {
+    if (!this.started || this.stopped) return;
+    if (this.ticking) {
+      this.nudged = true;
+      return;
+    }
+    this.wakeIn(Math.max(0, this.lastTickEnd + NUDGE_GAP_MS - Date.now()));
+  }
+
+  private wakeIn(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tickOnTimer(), delayMs);
+  }
+
+  private async tickOnTimer(): Promise<void> {
+    this.timer = null;
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
+    this.running = this.tick().catch((error: unknown) =>
+      this.options.log.error({ err: error }, 'control loop tick failed'),
+    );
+    await this.running;
+    this.ticking = false;
+    this.lastTickEnd = Date.now();
+    if (this.stopped) return;
+    const again = this.nudged;
+    this.nudged = false;
+    this.wakeIn(again ? NUDGE_GAP_MS : this.intervalMs);
   }
 
   /** Stops ticking, waits for a tick in flight and gives the lease up so another process can take over at once. */
@@ -203,6 +236,8 @@ export class ControlLoop {
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
     const clusters = await store.federation.listClusters();
     await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster, lease));
+    // Metering reads the engine's accounting (slurmdbd can take a second or more); nothing in this tick needs it.
+    void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster, lease), 0);
 
     // 2. Decide, holding the lease: database work only.
     if (!(await lease.keep())) return this.finish(report, started);
@@ -242,9 +277,10 @@ export class ControlLoop {
    * budget. Counts of a pass that finishes after the tick are added to the next tick's report.
    */
   private async runPasses(
-    kind: 'observe' | 'dispatch',
+    kind: 'observe' | 'meter' | 'dispatch',
     clusters: ClusterRecord[],
     work: (cluster: ClusterRecord) => Promise<Partial<TickReport>>,
+    budgetMs = this.passBudgetMs,
   ): Promise<void> {
     const started: Promise<void>[] = [];
     for (const cluster of clusters) {
@@ -257,9 +293,9 @@ export class ControlLoop {
       this.inFlight.set(key, pass);
       started.push(pass);
     }
-    if (started.length === 0) return;
+    if (started.length === 0 || budgetMs <= 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.passBudgetMs)));
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
     await Promise.race([Promise.all(started), budget]);
     clearTimeout(timer);
   }
@@ -279,11 +315,24 @@ export class ControlLoop {
       await recoverInDoubt(context, cluster, engine);
       const following = await context.store.jobs.inStates(['dispatched', 'running'], cluster.id);
       const finished = following.length > 0 ? await followCluster(context, cluster, engine, following) : 0;
-      const metered = await meterCluster(context, cluster, engine);
       // After following: a run being stopped stays visible to the next scheduling cycle as stopping.
       await this.sendCancels(context, cluster, engine);
-      if (following.length > 0 || metered > 0) await this.pollSucceeded(context, cluster);
-      return { finished, metered };
+      if (following.length > 0) await this.pollSucceeded(context, cluster);
+      return { finished };
+    } catch (error) {
+      await this.pollFailed(context, cluster, error);
+      return {};
+    }
+  }
+
+  private async meterCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
+    const context = this.contextAt(this.options.clock(), lease);
+    const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
+    if (!engine) return {};
+    try {
+      const metered = await meterCluster(context, cluster, engine);
+      if (metered > 0) await this.pollSucceeded(context, cluster);
+      return { metered };
     } catch (error) {
       await this.pollFailed(context, cluster, error);
       return {};
@@ -408,8 +457,11 @@ export class ControlLoop {
       if (!job) continue;
       const attempt = job.attempt + 1;
       const pool = snapshot.pools.find((p) => p.poolId === placement.poolId);
+      const where = pool ? `${pool.clusterName}/${pool.poolName}` : placement.clusterId;
       const moved = await store.jobs.transition(job.id, 'pending', 'admitted', {
-        reason: `placed on ${pool ? `${pool.clusterName}/${pool.poolName}` : placement.clusterId} (${placement.nodeNames.join(', ')})`,
+        reason: placement.queued
+          ? `queued on ${where}: nothing is free now, and its own scheduler starts it when nodes free up`
+          : `placed on ${where} (${placement.nodeNames.join(', ')})`,
         actor: holder,
         now,
         patch: {

@@ -20,6 +20,25 @@ export function monthStartCst(now: Date): Date {
   return new Date(Date.UTC(cst.getUTCFullYear(), cst.getUTCMonth(), 1) - 8 * 3600_000);
 }
 
+/**
+ * The accelerators a cluster lets wait in its engine's own queue (cluster configuration `queueAheadAccelerators`,
+ * per pool; engines without a queue refuse the setting). 0 = suanli hands over only what fits now.
+ */
+export function queueAheadLimit(config: Record<string, unknown>): number {
+  const value = config.queueAheadAccelerators;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+/** Accelerators of jobs handed to a pool's own queue (no nodes chosen) and not yet seen on nodes, per pool. */
+export function queuedAhead(active: StoredJob[]): Map<string, number> {
+  const byPool = new Map<string, number>();
+  for (const job of active) {
+    if (!job.poolId || job.nodeNames.length > 0) continue;
+    byPool.set(job.poolId, (byPool.get(job.poolId) ?? 0) + job.spec.acceleratorsPerNode * job.spec.nodes);
+  }
+  return byPool;
+}
+
 /** Accelerators held per pool and node by jobs that are admitted, dispatched or running. */
 export function allocations(active: StoredJob[]): Map<string, Map<string, number>> {
   const byPool = new Map<string, Map<string, number>>();
@@ -42,6 +61,7 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
   const clusterById = new Map(clusters.map((c) => [c.id, c]));
   const providerById = new Map(providers.map((p) => [p.id, p]));
   const held = allocations(active);
+  const queued = queuedAhead(active);
   const result: SnapshotPool[] = [];
   for (const pool of pools) {
     const cluster = clusterById.get(pool.clusterId);
@@ -61,6 +81,9 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
       fenPerAcceleratorHour: prices.get(pool.id) ?? null,
       greenPowerBasisPoints: provider?.greenPowerBasisPoints ?? 0,
       nodes: pool.nodes.map((n) => ({ ...n, free: Math.max(0, n.accelerators - (used.get(n.name) ?? 0)) })),
+      ...(queueAheadLimit(cluster.config) > 0
+        ? { queueAhead: { limit: queueAheadLimit(cluster.config), queued: queued.get(pool.id) ?? 0 } }
+        : {}),
     });
   }
   return result;

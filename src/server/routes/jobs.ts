@@ -84,6 +84,7 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             idempotencyKey: typeof key === 'string' ? key : null,
             now: context.clock(),
           });
+          if (created) context.jobSubmitted?.();
           reply.code(created ? 201 : 200).header('location', `/api/v1/jobs/${job.id}`);
           return jobView(job, await names());
         } catch (error) {

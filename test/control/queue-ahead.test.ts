@@ -1,0 +1,90 @@
+/**
+ * Queueing ahead on a cluster whose engine keeps its own queue: when nothing is free there, jobs go to that queue
+ * up to the cluster's `queueAheadAccelerators`, without nodes; once the engine runs one, the nodes it chose are
+ * recorded, so the scheduler counts them as taken.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseJobSpec } from '../../src/core/job-spec.ts';
+import { ALL, type Store } from '../../src/store/index.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+import { QueueingCluster } from '../helpers/queueing-cluster.ts';
+
+describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => {
+  let store: Store;
+  let platform: TestPlatform;
+  const queueing = new QueueingCluster();
+  beforeAll(async () => {
+    store = await database.open();
+    platform = await startPlatform(store, { inventoryEveryMs: 100 });
+    const hefei = (await store.federation.getCluster('hefei-1'))!;
+    // hefei-1 becomes a one-node Slurm-like cluster (8 A100) that lets 16 accelerators wait in its queue.
+    await store.federation.upsertCluster({
+      id: hefei.id,
+      name: hefei.name,
+      engine: 'slurm',
+      providerId: hefei.providerId,
+      config: { queueAheadAccelerators: 16 },
+    });
+    platform.engines.use('hefei-1', queueing);
+  });
+  afterAll(async () => {
+    await platform.close();
+    await store.close();
+  });
+
+  const submit = async (name: string) => {
+    const parsed = parseJobSpec({
+      ...HELLO_JOB,
+      metadata: { ...HELLO_JOB.metadata, name },
+      spec: {
+        ...HELLO_JOB.spec,
+        resources: { accelerator: { model: 'A100-80GB' }, acceleratorsPerNode: 8, nodes: 1 },
+        constraints: { providers: ['hefei-aicc'] },
+        script: 'echo ok',
+      },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const { job } = await store.jobs.create({
+      tenantId: 'qiming-ai',
+      projectId: 'qiming-ai-demo',
+      submittedBy: 'qiming-ai-admin',
+      spec: parsed.spec,
+      idempotencyKey: null,
+      now: new Date(),
+    });
+    return job;
+  };
+
+  it('fills the free node, queues up to the limit without nodes, and records the nodes the engine chose', async () => {
+    const jobs = [await submit('first'), await submit('second'), await submit('third'), await submit('fourth')];
+    const get = (i: number) => store.jobs.get(ALL, jobs[i]!.id);
+    await tickUntil(platform.loop, async () => (await get(2))?.state === 'dispatched');
+    expect((await get(0))?.nodeNames).toEqual(['q-n1']);
+    for (const i of [1, 2]) {
+      const job = (await get(i))!;
+      expect(job).toMatchObject({ state: 'dispatched', clusterId: 'hefei-1', nodeNames: [] });
+      const events = await store.jobs.events(job.id);
+      expect(events.find((e) => e.to === 'admitted')?.reason).toMatch(/^queued on hefei-1\/a100/);
+    }
+    // 8 on the node and 16 in the queue: the fourth waits in suanli.
+    await platform.loop.tick();
+    expect((await get(3))?.state).toBe('pending');
+    // What the engine was asked (submits go out side by side, so its order is not the queue's).
+    const asked = new Map([...queueing.jobs.values()].map((j) => [j.tag, j.nodeNames]));
+    const tags = await Promise.all([0, 1, 2].map(async (i) => (await get(i))!.dispatchTag));
+    expect(tags.map((t) => asked.get(t!))).toEqual([['q-n1'], [], []]);
+
+    // The engine starts the second job on the node it picked: suanli records it there.
+    const second = (await get(1))!;
+    const engineJob = queueing.jobs.get(second.engineJobId!)!;
+    engineJob.state = 'running';
+    engineJob.ranOn = ['q-n1'];
+    await tickUntil(platform.loop, async () => (await get(1))?.state === 'running');
+    expect((await get(1))?.nodeNames).toEqual(['q-n1']);
+    expect((await store.jobs.events(second.id)).at(-1)?.reason).toBe('running on hefei-1 (q-n1)');
+    // A queue slot freed (the second job holds a node now): the fourth goes to the queue.
+    await tickUntil(platform.loop, async () => (await get(3))?.state === 'dispatched');
+    expect((await get(3))?.nodeNames).toEqual([]);
+  });
+});
