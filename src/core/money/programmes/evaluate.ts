@@ -275,22 +275,24 @@ function rateOf(
     case 'tiered': {
       const applicable = rateRule.tiers.filter((t) => conditionFailures(t.when, event).length === 0);
       if (applicable.length === 0) return `no rate tier of ${id} applies to this charge`;
+      const ceiling = rateRule.ceilingBasisPoints;
+      const held = (bp: bigint): bigint => (ceiling !== null && bp > ceiling ? ceiling : bp);
+      const toCeiling = (bp: bigint): string =>
+        held(bp) === bp ? '' : `, held to the ceiling ${formatBasisPoints(held(bp))}`;
       if (rateRule.combine === 'highest') {
         const best = applicable.reduce((a, b) => (b.basisPoints > a.basisPoints ? b : a));
         return {
-          rate: rateFromBasisPoints(best.basisPoints),
-          explanation: `rate: ${formatBasisPoints(best.basisPoints)} (tier ${best.id}, the highest that applies)`,
+          rate: rateFromBasisPoints(held(best.basisPoints)),
+          explanation:
+            `rate: ${formatBasisPoints(best.basisPoints)} (tier ${best.id}, the highest that applies)` +
+            toCeiling(best.basisPoints),
         };
       }
       const sum = applicable.reduce((total, t) => total + t.basisPoints, 0n);
-      const ceiling = rateRule.ceilingBasisPoints;
-      const capped = ceiling !== null && sum > ceiling ? ceiling : sum;
       const parts = applicable.map((t) => `${t.id} ${formatBasisPoints(t.basisPoints)}`).join(' + ');
       return {
-        rate: rateFromBasisPoints(capped),
-        explanation:
-          `rate: ${parts} = ${formatBasisPoints(sum)}` +
-          (capped === sum ? '' : `, held to the ceiling ${formatBasisPoints(capped)}`),
+        rate: rateFromBasisPoints(held(sum)),
+        explanation: `rate: ${parts} = ${formatBasisPoints(sum)}${toCeiling(sum)}`,
       };
     }
     default: {
