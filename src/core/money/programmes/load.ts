@@ -297,11 +297,14 @@ function commonChecks(spec: CommonWire, problems: Problems): FunderShare[] {
     funders.push({ funder: f.funder, shareBasisPoints: share });
   });
   const total = funders.reduce((sum, f) => sum + f.shareBasisPoints, 0n);
-  if (total !== BASIS_POINTS)
-    problems.add(
-      ['spec', 'funders'],
-      `funder shares sum to ${spec.funders.map((f) => f.share).join(' + ')} = ${Number(total) / 100}%, not 100%`,
-    );
+  if (total !== BASIS_POINTS) {
+    const shares = spec.funders.map((f) => f.share);
+    const what =
+      shares.length === 1
+        ? `the only funder share is ${shares[0] ?? ''}`
+        : `funder shares sum to ${shares.join(' + ')} = ${Number(total) / 100}%`;
+    problems.add(['spec', 'funders'], `${what}, not 100%`);
+  }
   return funders;
 }
 
