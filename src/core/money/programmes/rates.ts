@@ -31,6 +31,7 @@ export function rateAtMost(a: Rate, b: Rate): boolean {
 
 /** numerator / denominator as a decimal with at most `digits` decimals; "≈" marks a rounded (inexact) value. */
 function decimal(numerator: bigint, denominator: bigint, digits: number): string {
+  if (numerator < 0n) return `-${decimal(-numerator, denominator, digits)}`;
   const scale = 10n ** BigInt(digits);
   const scaled = numerator * scale;
   const exact = scaled % denominator === 0n;

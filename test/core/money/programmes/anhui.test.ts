@@ -182,6 +182,13 @@ describe('a commitment under 1.0 paid in instalments keeps 1.0 terms after 2.0 t
       { awardedRates: rates },
     );
     expect(result.awards).toEqual([]);
+    expect(result.notAwarded.map((n) => [n.programmeId, n.reasons])).toEqual([
+      ['anhui-2023-compute', ['tenant is registered in [shanghai], none of anhui']],
+      [
+        'anhui-2025-compute',
+        ['commitment app-2025-017 was signed 2025-05-20 under anhui-2023-compute, which keeps it on its terms'],
+      ],
+    ]);
   });
 
   it("a commitment signed after the repeal is 2.0's", () => {

@@ -165,6 +165,23 @@ describe('errors name the file, line, column and field', () => {
   });
 });
 
+describe('voucher programmes', () => {
+  const VOUCHER = readFileSync(join(PROGRAMMES_DIR, 'jiangsu-2026-compute-voucher.yaml'), 'utf8');
+
+  it('reports a share of 0%, a face value of ¥0 and one above the yearly limit', () => {
+    const text = VOUCHER.replace('maxShareOfCharge: 50%', 'maxShareOfCharge: 0%').replace(
+      "faceValues: ['¥10,000.00', '¥50,000.00', '¥100,000.00']",
+      "faceValues: ['¥0.00', '¥600,000.00']",
+    );
+    const line = lineOf(text, 'faceValues');
+    expect(errorsOf(text).map((e) => `${e.line}:${e.path}: ${e.message}`)).toEqual([
+      `${line}:spec.voucher.faceValues[0]: a face value must be above ¥0.00`,
+      `${lineOf(text, 'maxShareOfCharge')}:spec.voucher.maxShareOfCharge: must be above 0% and at most 100%`,
+      `${line}:spec.voucher.faceValues[1]: a face value above the per-tenant yearly limit could never be issued`,
+    ]);
+  });
+});
+
 describe('checks across files', () => {
   it('finds duplicate ids and two versions of one series in force on the same day', () => {
     const other = MINIMAL.replace('id: test', 'id: test-2').replace('validFrom: 2026-01-01', 'validFrom: 2026-06-01');
