@@ -17,9 +17,10 @@
  * Finally, programmes of one non-stacking group keep only one award per charge.
  */
 import { divRound, formatYuan, type Fen } from '../amount.ts';
-import { chinaCivilDate, chinaYear, withinWindow } from './calendar.ts';
+import { applyLimits, limitsFor } from './caps.ts';
+import { chinaCivilDate, withinWindow } from './calendar.ts';
 import { conditionFailures, eligibilityFailures } from './conditions.ts';
-import { poolLimit, splitByFunders } from './pools.ts';
+import { splitByFunders } from './pools.ts';
 import { formatBasisPoints, formatFactor, formatPercent, multiplyRates, rateFromBasisPoints } from './rates.ts';
 import type {
   AwardedRate,
@@ -118,56 +119,15 @@ function evaluateProgramme(
     `${formatYuan(base)} × ${formatPercent(rate)} = ${formatYuan(exact)} (rounded ${ROUNDING_WORDS[programme.rounding]})`,
   );
 
-  const year = chinaYear(event.at);
-  const limits: { name: string; limit: Fen; words: string }[] = [];
-  const caps = programme.caps;
-  if (caps.perTransactionFen !== null)
-    limits.push({
-      name: 'per-transaction',
-      limit: caps.perTransactionFen,
-      words: `per-transaction cap ${formatYuan(caps.perTransactionFen)}`,
-    });
-  if (caps.perTenantPerYearFen !== null) {
-    const already = view.awardedToTenantInYear(id, event.tenant.id, year);
-    limits.push({
-      name: 'per-tenant-per-year',
-      limit: nonNegative(caps.perTenantPerYearFen - already),
-      words: `per-tenant cap ${formatYuan(caps.perTenantPerYearFen)} for ${year}, ${formatYuan(already)} already awarded`,
-    });
-  }
-  if (caps.programmeTotalFen !== null) {
-    const already = view.awardedInProgramme(id);
-    limits.push({
-      name: 'programme-total',
-      limit: nonNegative(caps.programmeTotalFen - already),
-      words: `programme total ${formatYuan(caps.programmeTotalFen)}, ${formatYuan(already)} already awarded`,
-    });
-  }
-  if (programme.budget?.exhaustion === 'first-come-first-served') {
-    const limit = poolLimit(programme.funders, (funder) => view.poolRemaining(id, funder));
-    const left = programme.funders.map((f) => `${f.funder} ${formatYuan(view.poolRemaining(id, f.funder))}`);
-    limits.push({
-      name: 'budget-pool',
-      limit,
-      words: `budget pools (first come, first served): ${left.join(', ')} left`,
-    });
-  }
-
-  let amount = exact;
-  let cappedBy: string | undefined;
-  for (const l of limits) {
-    if (l.limit < amount) {
-      amount = l.limit;
-      cappedBy = l.name;
-      explanation.push(`capped at ${formatYuan(amount)} by the ${l.words}`);
-    }
-  }
-  if (amount <= 0n) {
-    const binding = limits.find((l) => l.name === cappedBy);
+  const capped = applyLimits(exact, limitsFor(programme, event, view));
+  explanation.push(...capped.notes);
+  const amount = capped.amountFen;
+  if (amount <= 0n)
     return none([
-      exact <= 0n ? `the award rounds to ${formatYuan(exact)}` : `nothing left under the ${binding?.words ?? 'caps'}`,
+      exact <= 0n
+        ? `the award rounds to ${formatYuan(exact)}`
+        : `nothing left under the ${capped.binding?.words ?? 'caps'}`,
     ]);
-  }
   if (amount < programme.minimumAwardFen)
     return none([
       `the award ${formatYuan(amount)} is below the minimum award ${formatYuan(programme.minimumAwardFen)}`,
@@ -193,11 +153,9 @@ function evaluateProgramme(
     settlement,
     explanation,
   };
-  if (cappedBy !== undefined) award.cappedBy = cappedBy;
+  if (capped.binding !== undefined) award.cappedBy = capped.binding.name;
   return { award };
 }
-
-const nonNegative = (x: Fen): Fen => (x < 0n ? 0n : x);
 
 const BASE_WORDS = { metered: 'metered charge', paid: 'amount paid', contract: 'contract amount' } as const;
 

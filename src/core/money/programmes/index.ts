@@ -2,6 +2,7 @@
 export * from './types.ts';
 export { evaluateSubsidies, checkAwardedRate, ProgrammeEvaluationError } from './evaluate.ts';
 export { splitByFunders, poolLimit, prorateClaims, type Claim } from './pools.ts';
+export { limitsFor, applyLimits, type Limit } from './caps.ts';
 export { voucherCoverage, voucherLastDay, issuableFaceValue, type VoucherUse } from './vouchers.ts';
 export {
   parseProgrammeText,

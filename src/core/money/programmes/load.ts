@@ -8,6 +8,7 @@
  * unique ids). `checkProgrammeSet` then checks files together: unique ids, repeals naming a loaded programme,
  * versions of one series not in force on the same day, non-stacking groups that agree on their rule.
  */
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { BASIS_POINTS, parseYuan, type Fen } from '../amount.ts';
@@ -31,7 +32,6 @@ import type {
   SubsidyRule,
   VoucherProgramme,
 } from './types.ts';
-import type { Static, TSchema } from '@sinclair/typebox';
 
 /** One problem in a programme file. `path` is the field, dotted with list indexes: "spec.rules[0].rate.ceiling". */
 export interface ProgrammeError {
@@ -243,10 +243,6 @@ class Problems {
   }
 }
 
-function yuan(text: string): Fen {
-  return parseYuan(text);
-}
-
 function condition(wire: Static<typeof ConditionWire> | undefined): Condition {
   const c: Condition = {};
   if (wire === undefined) return c;
@@ -368,7 +364,7 @@ function rule(wire: RuleWireValue, index: number, problems: Problems): SubsidyRu
 
 function positiveYuan(text: string | undefined, path: PathSegment[], problems: Problems): Fen | null {
   if (text === undefined) return null;
-  const fen = yuan(text);
+  const fen = parseYuan(text);
   if (fen <= 0n) problems.add(path, 'must be above ¥0.00 (leave it out for no limit)');
   return fen;
 }
@@ -404,8 +400,8 @@ function toSubsidyProgramme(
     perTenantPerYearFen: positiveYuan(spec.caps?.perTenantPerYear, ['spec', 'caps', 'perTenantPerYear'], problems),
     programmeTotalFen: positiveYuan(spec.caps?.programmeTotal, ['spec', 'caps', 'programmeTotal'], problems),
   };
-  const minimumBaseFen = spec.minimumBase === undefined ? 0n : yuan(spec.minimumBase);
-  const minimumAwardFen = spec.minimumAward === undefined ? 0n : yuan(spec.minimumAward);
+  const minimumBaseFen = spec.minimumBase === undefined ? 0n : parseYuan(spec.minimumBase);
+  const minimumAwardFen = spec.minimumAward === undefined ? 0n : parseYuan(spec.minimumAward);
   for (const [name, cap] of Object.entries(caps))
     if (cap !== null && cap > 0n && minimumAwardFen > cap)
       problems.add(
@@ -453,7 +449,7 @@ function toVoucherProgramme(
   const funders = commonChecks(spec, problems);
   const v = spec.voucher;
   const faceValuesFen = v.faceValues.map((text, i) => {
-    const fen = yuan(text);
+    const fen = parseYuan(text);
     if (fen <= 0n) problems.add(['spec', 'voucher', 'faceValues', i], 'a face value must be above ¥0.00');
     return fen;
   });
