@@ -214,6 +214,27 @@ describe('programme properties', () => {
     );
   });
 
+  it('a non-stacking group pays at most one award per charge, the largest the group would pay alone', () => {
+    fc.assert(
+      fc.property(scenario, ({ programmes, events, pool, awardedRates }) => {
+        const grouped = programmes.map((p) => ({
+          ...p,
+          stacking: { group: 'g', resolve: 'larger-award' as const, precedence: 0 },
+        }));
+        for (const event of events) {
+          const view = new MemoryLedgerView();
+          for (const p of programmes) for (const f of p.funders) view.fund(p.metadata.id, f.funder, pool);
+          const alone = evaluateSubsidies(programmes, event, view, { awardedRates }).awards;
+          const together = evaluateSubsidies(grouped, event, view, { awardedRates }).awards;
+          expect(together.length).toBe(alone.length === 0 ? 0 : 1);
+          const best = alone.reduce((m, a) => (a.amountFen > m ? a.amountFen : m), 0n);
+          if (together[0] !== undefined) expect(together[0].amountFen).toBe(best);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('the natural year of a charge is its year in Beijing time', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4 * 366 * 24 * 60 }), (minute) => {
