@@ -65,6 +65,23 @@ describe('the shipped programmes', () => {
   });
 });
 
+describe('docs/programmes.md', () => {
+  it('its example programme loads (beside the 1.0 it repeals)', () => {
+    const doc = readFileSync(join(PROGRAMMES_DIR, '../docs/programmes.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(example).toContain('kind: SubsidyProgramme');
+    const { errors, programmes } = loadProgrammes([
+      { file: 'docs/programmes.md', text: example },
+      { file: 'anhui-2023-compute.yaml', text: ANHUI_2023 },
+    ]);
+    expect(errors).toEqual([]);
+    expect(programmes[0]?.kind === 'SubsidyProgramme' && programmes[0].rules.map((r) => r.rate.type)).toEqual([
+      'fixed',
+      'ceiling',
+    ]);
+  });
+});
+
 describe('errors name the file, line, column and field', () => {
   it('accepts the minimal programme', () => {
     expect(errorsOf(MINIMAL)).toEqual([]);
