@@ -5,7 +5,8 @@
  * in the same run on the same lab, half of them to each cluster. Reports jobs/s for submission and the time until
  * every job is COMPLETED, and writes bench/results/slurm-<YYYY-MM-DD>.md.
  *
- *   npx tsx bench/slurm.ts [--jobs 200] [--lab FILE] [--interval-ms 1000] [--database-url URL] [--no-write]
+ *   npx tsx bench/slurm.ts [--jobs 200] [--clients 1] [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000]
+ *                          [--database-url URL] [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
  *
  * suanli runs in this process as `suanli server` would (demo federation, the loop's production defaults unless
@@ -57,9 +58,21 @@ const INTERVAL_MS = Number(arg('interval-ms') ?? 1000);
 const DATABASE_URL = arg('database-url');
 /** Accelerators per partition suanli may leave waiting in Slurm's queue (cluster config queueAheadAccelerators). */
 const QUEUE_AHEAD = Number(arg('queue-ahead') ?? JOBS);
+/** Submitting clients at once, on both paths (many tenants submit at the same time). */
+const CLIENTS = Number(arg('clients') ?? 1);
+
+/** Runs `submitOne(i)` for i = 0..JOBS-1 from CLIENTS clients at once, each taking the next index. */
+async function submitAll(submitOne: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const client = async () => {
+    while (next < JOBS) await submitOne(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(CLIENTS, JOBS) }, client));
+}
 const WRITE = !process.argv.includes('--no-write');
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
+if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new Error('--clients must be a positive integer');
 if (!existsSync(LAB_FILE)) {
   console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
   process.exit(2);
@@ -174,7 +187,7 @@ async function direct(run: string, workDir: string): Promise<Result> {
   const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
   const start = now();
   try {
-    for (let i = 0; i < JOBS; i++) {
+    await submitAll(async (i) => {
       const target = TARGETS[i % TARGETS.length]!;
       const c = target.lab;
       const tag = `bench-${run}-direct-${i}`;
@@ -202,7 +215,7 @@ async function direct(run: string, workDir: string): Promise<Result> {
         throw new Error(`${c.name} refused a job: HTTP ${response.status} ${JSON.stringify(answer.errors)}`);
       }
       ids.get(c.name)!.push(String(answer.job_id));
-    }
+    });
     const submitted = now();
     const done = await waitCompleted(ids, submitted + 600_000);
     return { submitMs: submitted - start, completedMs: done.at - start, notCompleted: done.bad };
@@ -349,7 +362,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   // Slurm's view, polled as for the direct jobs: when is the last of them COMPLETED?
   const completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
   try {
-    for (let i = 0; i < JOBS; i++) {
+    await submitAll(async (i) => {
       const target = TARGETS[i % TARGETS.length]!;
       const job = await call(tenant, 'POST', '/jobs', {
         apiVersion: 'suanli.io/v1',
@@ -364,7 +377,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       });
       ids.push(String(job['id']));
       tags.add(`suanli-${String(job['id'])}-1`);
-    }
+    });
     const accepted = now();
     const deadline = accepted + 900_000;
     while (!succeededAt) {
@@ -486,7 +499,6 @@ async function main(): Promise<void> {
       return c && c.calls > 0 ? (c.ms / c.calls).toFixed(1) : '–';
     };
     // The clusters are followed side by side: wall time is about the sum over the busier cluster.
-    const accountingWall = seconds((s.calls.get('accounting')?.ms ?? 0) / TARGETS.length);
     const firstWaveRatio = s.firstWave / (s.firstWaveMs / 1000) / (JOBS / (d.submitMs / 1000));
     console.log(
       `  ratio suanli/direct (submission, all ${JOBS}): ${ratio.toFixed(2)}; ` +
@@ -499,14 +511,15 @@ async function main(): Promise<void> {
     const report = `# Slurm submission benchmark, ${date}
 
 - Machine: ${machine()}
-- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}\` (bench/slurm.ts)
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
 - Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
-  slurmrestd one at a time over keep-alive connections; Slurm queues what does not fit.
-- suanli: in-process server (${s.store}), \`POST /api/v1/jobs\` over HTTP one at a time; the control loop every
-  ${INTERVAL_MS} ms (production default 1000 ms) places jobs only where suanli sees free accelerators, dispatches
-  them to slurmrestd one at a time, and frees the accelerators when slurmdbd has the run's accounting.
+  slurmrestd over keep-alive connections by ${CLIENTS} client(s) at once; Slurm queues what does not fit.
+- suanli: in-process server (${s.store}), \`POST /api/v1/jobs\` over HTTP by ${CLIENTS} client(s) at once; each
+  submission nudges the control loop (timer ${INTERVAL_MS} ms); jobs go onto free accelerators or, up to
+  \`queueAheadAccelerators\` = ${QUEUE_AHEAD} per partition, into Slurm's own queue (docs/scheduling.md, "Queueing
+  ahead"); up to 4 submits in flight per cluster; metering runs beside the ticks.
 - Load average when the run ended: ${load}.
 
 | path | N | all submitted (s) | submission jobs/s | all COMPLETED on Slurm (s) |
@@ -527,14 +540,10 @@ suanli in detail:
 
 Where the time goes:
 
-- Handing jobs to Slurm is not the limit: \`engine.submit\` took ${perCall('submit')} ms per job, a direct POST
+- \`engine.submit\` took ${perCall('submit')} ms per job (up to 4 at once per cluster), a direct POST
   ${(d.submitMs / JOBS).toFixed(1)} ms; the loop submitted up to ${s.maxDispatchedPerTick} jobs in one tick.
-- \`engine.accounting\` (one \`GET /slurmdb/v0.0.38/job/{id}\` per finished job, ${perCall('accounting')} ms each here;
-  one after another within a cluster, the two clusters side by side, inside the tick) took
-  ${seconds(s.calls.get('accounting')?.ms ?? 0)} s summed over both clusters, about ${accountingWall} s of wall time
-  against the ${seconds(s.dispatchedMs)} s until the last dispatch. suanli frees a job's accelerators only once its
-  accounting is stored, and dispatches only onto accelerators it sees free, so with more jobs than accelerators
-  each wave of dispatches waits for the previous wave's accounting (and for the tick doing it).
+- \`engine.accountingMany\` (one slurmdbd query per cluster and pass, beside the ticks) took
+  ${seconds(s.calls.get('accountingMany')?.ms ?? 0)} s summed over both clusters.
 - The API accepted jobs at ${rate(JOBS, s.acceptMs)} jobs/s, ${(JOBS / (s.acceptMs / 1000) / (JOBS / (d.submitMs / 1000))).toFixed(2)} × direct.
 
 Slurm engine calls made by the control loop and the API during the suanli run (inside ticks; one after another within a cluster):
@@ -549,6 +558,8 @@ ${calls.map((c) => c.line).join('\n')}
         JOBS !== 200 ? `jobs${JOBS}` : '',
         INTERVAL_MS !== 1000 ? `interval${INTERVAL_MS}` : '',
         DATABASE_URL ? 'postgres' : '',
+        CLIENTS !== 1 ? `clients${CLIENTS}` : '',
+        QUEUE_AHEAD !== JOBS ? `ahead${QUEUE_AHEAD}` : '',
       ].filter((v) => v);
       const name = `slurm-${[date, ...variant].join('-')}.md`;
       const out = join(dirname(fileURLToPath(import.meta.url)), 'results', name);

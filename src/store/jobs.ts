@@ -286,43 +286,62 @@ export class JobRepo {
     },
   ): Promise<StoredJob | null> {
     assertTransition(from, to);
-    return this.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('jobs')
-        .set({ state: to, updated_at: change.now, reason: change.reason, ...patchColumns(change.patch ?? {}) })
-        .where('id', '=', id)
-        .where('state', '=', from)
-        .returning('id')
-        .executeTakeFirst();
-      if (!updated) return null;
-      await tx
-        .insertInto('job_events')
-        .values({
-          job_id: id,
-          at: change.now,
-          from_state: from,
-          to_state: to,
-          reason: change.reason,
-          actor: change.actor,
-        })
-        .execute();
-      if (change.meter) {
-        await tx
-          .insertInto('metering_queue')
-          .values({
-            cluster_id: change.meter.clusterId,
-            engine_job_id: change.meter.engineJobId,
-            job_id: id,
-            pool_id: change.meter.poolId,
-            ended_at: change.meter.endedAt,
-            enqueued_at: change.now,
-          })
-          .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id']).doNothing())
-          .execute();
-      }
-      const row = await this.selectJobs(tx).where('jobs.id', '=', id).executeTakeFirstOrThrow();
-      return toJob(row);
-    });
+    // One statement (one round trip, atomic by itself): the conditional update, its event, the metering entry.
+    const withUpdate = this.db
+      .with('updated', (db) =>
+        db
+          .updateTable('jobs')
+          .set({ state: to, updated_at: change.now, reason: change.reason, ...patchColumns(change.patch ?? {}) })
+          .where('id', '=', id)
+          .where('state', '=', from)
+          .returningAll(),
+      )
+      .with('event', (db) =>
+        db
+          .insertInto('job_events')
+          .columns(['job_id', 'at', 'from_state', 'to_state', 'reason', 'actor'])
+          .expression((eb) =>
+            eb
+              .selectFrom('updated')
+              .select([
+                'updated.id',
+                sql<Date>`${change.now}::timestamptz`.as('at'),
+                sql<string>`${from}::text`.as('from_state'),
+                'updated.state',
+                'updated.reason',
+                sql<string>`${change.actor}::text`.as('actor'),
+              ]),
+          ),
+      );
+    const meter = change.meter;
+    // The metering CTE only adds a table the final select never reads: the type stays that of `withUpdate`.
+    const query: typeof withUpdate = meter
+      ? (withUpdate.with('metered', (db) =>
+          db
+            .insertInto('metering_queue')
+            .columns(['cluster_id', 'engine_job_id', 'job_id', 'pool_id', 'ended_at', 'enqueued_at'])
+            .expression((eb) =>
+              eb
+                .selectFrom('updated')
+                .select([
+                  sql<string>`${meter.clusterId}::text`.as('cluster_id'),
+                  sql<string>`${meter.engineJobId}::text`.as('engine_job_id'),
+                  'updated.id',
+                  sql<string | null>`${meter.poolId}::text`.as('pool_id'),
+                  sql<Date>`${meter.endedAt}::timestamptz`.as('ended_at'),
+                  sql<Date>`${change.now}::timestamptz`.as('enqueued_at'),
+                ]),
+            )
+            .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id']).doNothing()),
+        ) as unknown as typeof withUpdate)
+      : withUpdate;
+    const row = await query
+      .selectFrom('updated')
+      .innerJoin('projects', 'projects.id', 'updated.project_id')
+      .selectAll('updated')
+      .select('projects.name as project_name')
+      .executeTakeFirst();
+    return row ? toJob(row) : null;
   }
 
   /** Updates columns without a state change (a new pending reason, a start time seen late). */

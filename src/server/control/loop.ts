@@ -43,7 +43,7 @@ export interface ControlLoopOptions {
   unhealthyAfter?: number;
   /** The scheduling policy; the core's `decide` unless a test or the simulator swaps it. */
   policy?: SchedulingPolicy;
-  /** How long a tick waits for the clusters' passes before going on without a slow one (default 2 s). */
+  /** How long a tick waits for the clusters' passes before going on without a slow one (default 250 ms). */
   passBudgetMs?: number;
   /** Submits in flight at once per cluster (default 4). */
   dispatchConcurrency?: number;
@@ -167,7 +167,7 @@ export class ControlLoop {
     this.intervalMs = options.intervalMs ?? 1000;
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
     this.inventoryEveryMs = options.inventoryEveryMs ?? 30_000;
-    this.passBudgetMs = options.passBudgetMs ?? 2_000;
+    this.passBudgetMs = options.passBudgetMs ?? 250;
     this.dispatchConcurrency = Math.max(1, options.dispatchConcurrency ?? 4);
   }
 
