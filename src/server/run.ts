@@ -7,6 +7,7 @@ import { createStore } from '../store/index.ts';
 import { buildApp } from './app.ts';
 import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
+import { DEFAULT_CONSOLE_DIR } from './console.ts';
 import { ControlLoop } from './control/loop.ts';
 import { seedDemo } from './demo.ts';
 import { EngineRegistry } from './engines.ts';
@@ -78,7 +79,10 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   const metrics = createMetrics(store);
   const app = await buildApp(
     { store, engines, metrics, clock, version: '0.1.0' },
-    { logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel } },
+    {
+      logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
+      consoleDir: DEFAULT_CONSOLE_DIR,
+    },
   );
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -106,6 +110,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   if (config.loop.enabled) loop.start();
 
   print(`suanli API listening on ${url}  (docs ${url}/docs, OpenAPI ${url}/openapi.json)`);
+  print(`console: ${url}/`);
   print(`store: ${store.description}`);
   if (bootstrapToken) {
     print(

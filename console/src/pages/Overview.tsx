@@ -1,0 +1,277 @@
+/** The programme office's page: the province's compute, how busy it is, who waits, the reserves, cluster health. */
+import { useMemo } from 'react';
+import type { CapacityRow, Overview as OverviewData, QueueRow } from '../api.ts';
+import { Chart, type ChartOption } from '../components/Chart.tsx';
+import { ErrorNotice, Loading } from '../components/Notice.tsx';
+import type { MessageKey } from '../i18n/messages.ts';
+import { useI18n, type I18n } from '../i18n/i18n.tsx';
+import { useLoad } from '../load.ts';
+import { useSession } from '../session.tsx';
+
+const byLabel = (row: CapacityRow) => row.label;
+
+function barOption(rows: CapacityRow[], i18n: I18n, label: (row: CapacityRow) => string): ChartOption {
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', data: rows.map(label), inverse: true },
+    series: [
+      { type: 'bar', stack: 'p', name: i18n.t('overview.busySeries'), data: rows.map((r) => Number(r.busyP)) },
+      {
+        type: 'bar',
+        stack: 'p',
+        name: i18n.t('overview.idleSeries'),
+        data: rows.map((r) => Number((Number(r.capacityP) - Number(r.busyP)).toFixed(3))),
+      },
+    ],
+  };
+}
+
+const summaryOf = (rows: CapacityRow[], i18n: I18n, label: (row: CapacityRow) => string) =>
+  rows.map((r) => `${label(r)} ${i18n.p(r.capacityP)}`).join('；');
+
+function CapacityChart({
+  title,
+  rows,
+  label,
+}: {
+  title: MessageKey;
+  rows: CapacityRow[];
+  label: (row: CapacityRow) => string;
+}) {
+  const i18n = useI18n();
+  const option = useMemo(() => barOption(rows, i18n, label), [rows, i18n, label]);
+  return (
+    <Chart
+      title={i18n.t(title)}
+      summary={i18n.t('overview.chartSummary', { title: i18n.t(title), items: summaryOf(rows, i18n, label) })}
+      option={option}
+      height={Math.max(160, 40 + rows.length * 36)}
+    />
+  );
+}
+
+function QueueTable({
+  caption,
+  rows,
+  label,
+}: {
+  caption: MessageKey;
+  rows: QueueRow[];
+  label: (key: string) => string;
+}) {
+  const { t, duration, number } = useI18n();
+  return (
+    <div className="table-scroll">
+      <table>
+        <caption>{t(caption)}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('overview.queueKey')}</th>
+            <th scope="col">{t('overview.queuePending')}</th>
+            <th scope="col">{t('overview.queueOldest')}</th>
+            <th scope="col">{t('overview.queueMean')}</th>
+            <th scope="col">{t('overview.queueStarted')}</th>
+            <th scope="col">{t('overview.queueStartWait')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <th scope="row">{label(r.key)}</th>
+              <td className="num">{number(r.pending)}</td>
+              <td className="num">{r.pending ? duration(r.oldestWaitSeconds) : '—'}</td>
+              <td className="num">{r.pending ? duration(r.meanWaitSeconds) : '—'}</td>
+              <td className="num">{number(r.started)}</td>
+              <td className="num">{r.started ? duration(r.meanStartWaitSeconds) : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Figures({ data }: { data: OverviewData }) {
+  const i18n = useI18n();
+  const { t, p, number } = i18n;
+  const total = data.capacity.total;
+  const domestic = data.capacity.byOrigin.find((r) => r.key === 'domestic');
+  const share = Number(total.capacityP) > 0 ? Number(domestic?.capacityP ?? 0) / Number(total.capacityP) : 0;
+  const pending = data.queue.byPriorityClass.reduce((s, r) => s + r.pending, 0);
+  const figures: Array<[MessageKey, string]> = [
+    ['overview.totalCapacity', p(total.capacityP)],
+    ['overview.busy', p(total.busyP)],
+    ['overview.domesticShare', i18n.percent(share)],
+    ['overview.accelerators', number(total.accelerators)],
+    ['overview.pending', number(pending)],
+    ['overview.unhealthy', number(data.clusters.filter((c) => !c.healthy).length)],
+  ];
+  return (
+    <dl className="figures">
+      {figures.map(([label, value]) => (
+        <div key={label}>
+          <dt>{t(label)}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Overview() {
+  const { api } = useSession();
+  const i18n = useI18n();
+  const { t, p, number, dateTime } = i18n;
+  const { data, error } = useLoad(() => api<OverviewData>('/overview?hours=24&buckets=24'), [api], 10_000);
+  const origin = (r: CapacityRow) => t(`origin.${r.key}` as MessageKey);
+
+  const utilisation = useMemo<ChartOption | null>(() => {
+    if (!data) return null;
+    const hour = new Intl.DateTimeFormat(i18n.locale, { hour: '2-digit', minute: '2-digit' });
+    const capacity = Number(data.capacity.total.capacityP);
+    return {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: data.utilisation.points.map((pt) => hour.format(new Date(pt.at))) },
+      yAxis: { type: 'value', min: 0 },
+      series: [
+        {
+          type: 'line',
+          name: t('overview.busySeries'),
+          areaStyle: {},
+          data: data.utilisation.points.map((pt) => pt.busyP),
+        },
+        {
+          type: 'line',
+          name: t('overview.capacitySeries'),
+          lineStyle: { type: 'dashed' },
+          data: data.utilisation.points.map(() => capacity),
+        },
+      ],
+    };
+  }, [data, i18n, t]);
+
+  const originPie = useMemo<ChartOption | null>(
+    () =>
+      data && {
+        tooltip: { trigger: 'item' },
+        legend: { top: 0 },
+        series: [
+          {
+            type: 'pie',
+            radius: ['40%', '70%'],
+            top: 24,
+            label: { formatter: '{b}: {c} P' },
+            data: data.capacity.byOrigin.map((r) => ({
+              name: t(`origin.${r.key}` as MessageKey),
+              value: Number(r.capacityP),
+            })),
+          },
+        ],
+      },
+    [data, t],
+  );
+
+  if (error && !data) return <ErrorNotice error={error} />;
+  if (!data || !utilisation || !originPie) return <Loading />;
+  const category = (key: string) => t(`category.${key}` as MessageKey);
+  return (
+    <section>
+      <h1>{t('overview.heading')}</h1>
+      <p className="hint">{dateTime(data.at)}</p>
+      <ErrorNotice error={error} />
+      <Figures data={data} />
+      <div className="grid">
+        <CapacityChart title="overview.byCity" rows={data.capacity.byCity} label={byLabel} />
+        <CapacityChart title="overview.byProvider" rows={data.capacity.byProvider} label={byLabel} />
+        <CapacityChart title="overview.byModel" rows={data.capacity.byModel} label={byLabel} />
+        <Chart
+          title={t('overview.byOrigin')}
+          summary={t('overview.chartSummary', {
+            title: t('overview.byOrigin'),
+            items: summaryOf(data.capacity.byOrigin, i18n, origin),
+          })}
+          option={originPie}
+        />
+      </div>
+      <Chart
+        title={t('overview.utilisation')}
+        summary={t('overview.chartSummary', {
+          title: t('overview.utilisation'),
+          items: data.utilisation.points.map((pt) => `${dateTime(pt.at)} ${p(pt.busyP)}`).join('；'),
+        })}
+        option={utilisation}
+      />
+      <h2>{t('overview.queue')}</h2>
+      <div className="grid">
+        <QueueTable
+          caption="overview.queueByClass"
+          rows={data.queue.byPriorityClass}
+          label={(k) => t(`class.${k}` as MessageKey)}
+        />
+        <QueueTable caption="overview.queueByCategory" rows={data.queue.byTenantCategory} label={category} />
+      </div>
+      <h2>{t('overview.reserved')}</h2>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('overview.reservedGroup')}</th>
+              <th scope="col">{t('overview.reservedNominal')}</th>
+              <th scope="col">{t('overview.reservedUsed')}</th>
+              <th scope="col">{t('overview.reservedLent')}</th>
+              <th scope="col">{t('overview.reservedBorrowed')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.reservedShares.map((r) => (
+              <tr key={r.group}>
+                <th scope="row">{category(r.group)}</th>
+                <td className="num">{number(r.nominalP)}</td>
+                <td className="num">{number(r.usedP)}</td>
+                <td className="num">{number(r.lentP)}</td>
+                <td className="num">{number(r.borrowedP)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>{t('overview.health')}</h2>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('overview.cluster')}</th>
+              <th scope="col">{t('overview.provider')}</th>
+              <th scope="col">{t('common.city')}</th>
+              <th scope="col">{t('overview.engine')}</th>
+              <th scope="col">{t('overview.healthy')}</th>
+              <th scope="col">{t('overview.lastInventory')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.clusters.map((c) => (
+              <tr key={c.id}>
+                <th scope="row">{c.name}</th>
+                <td>{c.providerName}</td>
+                <td>{c.city}</td>
+                <td>{c.engine}</td>
+                <td>
+                  <span className={`badge ${c.healthy ? 'state-succeeded' : 'state-failed'}`}>
+                    {c.healthy ? t('overview.ok') : t('overview.down')}
+                  </span>
+                  {c.healthReason ? ` ${c.healthReason}` : ''}
+                </td>
+                <td>{dateTime(c.lastInventoryAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
