@@ -39,6 +39,8 @@ export async function startPlatform(
     policy?: SchedulingPolicy;
     /** How often the loop re-reads clusters' inventory (default 60 s: the demo's local pools do not change). */
     inventoryEveryMs?: number;
+    /** Serve the built web console from here (the browser tests). */
+    consoleDir?: string;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
@@ -49,7 +51,10 @@ export async function startPlatform(
       : await seedDemo(store, { now: clock(), workDir: (id) => join(dataDir, 'engines', id) });
   const engines = new EngineRegistry(dataDir);
   const metrics = createMetrics(store);
-  const app = await buildApp({ store, engines, metrics, clock, version: 'test' });
+  const app = await buildApp(
+    { store, engines, metrics, clock, version: 'test' },
+    options.consoleDir ? { consoleDir: options.consoleDir } : {},
+  );
   const loop = new ControlLoop({
     store,
     engines,

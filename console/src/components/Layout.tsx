@@ -37,7 +37,7 @@ export function LanguageSwitch() {
       type="button"
       className="link-button"
       lang={other}
-      aria-label={t('lang.switchLabel')}
+
       onClick={() => setLocale(other)}
     >
       {t('lang.switch')}
