@@ -118,7 +118,7 @@ suite(title, () => {
     await expect.poll(() => page.locator('.figures dd').first().textContent()).toBe('35.97 P');
     expect(await page.locator('figure.chart svg').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('tbody tr', { hasText: 'wuhu-1' }).textContent()).toContain('正常');
-    await screenshot(page, 'operator-overview');
+    await screenshot(page, 'operator-overview-idle');
     await expectAccessible(page);
 
     await page.locator('nav a[href="/tenants"]').click();
@@ -279,7 +279,7 @@ suite(title, () => {
       const page = await login(user, PHONE);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow, `${user}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
       await screenshot(page, `narrow-${user}`);
     }
@@ -288,11 +288,61 @@ suite(title, () => {
   it('is usable from the keyboard: skip link first, then the navigation', async () => {
     const page = await login('qiming-ai-admin');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip-link');
+    expect(await page.evaluate<string>('document.activeElement.className')).toBe('skip-link');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
     await page.locator('nav a[href="/submit"]').focus();
     await page.keyboard.press('Enter');
     await page.locator('h1', { hasText: '提交作业' }).waitFor();
   });
+
+  it('operator: the overview shows the work in the federation (the README screenshot)', async () => {
+    const submit = async (user: string, name: string, model: string, perNode: number, nodes = 1) => {
+      const response = await platform.app.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: { authorization: `Bearer ${platform.token(user)}` },
+        payload: {
+          apiVersion: 'suanli.io/v1',
+          kind: 'Job',
+          metadata: { name, project: 'research' },
+          spec: {
+            resources: { accelerator: { model }, acceleratorsPerNode: perNode, nodes },
+            timeLimit: '1h',
+            script: 'sleep 600',
+            priorityClass: name.startsWith('llm') ? 'strategic' : 'normal',
+          },
+        },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      return (response.json() as { id: string }).id;
+    };
+    const ids = [
+      await submit('wuhu-gov-data-admin', 'llm-pretrain', 'H100-SXM', 8, 2),
+      await submit('zhiyuan-llm-admin', 'llm-finetune', 'H800', 8),
+      await submit('anhui-sci-univ-admin', 'protein-fold', 'A100-80GB', 8),
+      await submit('qiming-ai-admin', 'speech-asr', 'MLU370-X8', 8),
+    ];
+    await expect
+      .poll(async () => (await store.jobs.inStates(['running'])).length, { timeout: 30_000, interval: 250 })
+      .toBe(4);
+    ids.push(await submit('qiming-ai-admin', 'speech-tts', 'MLU370-X8', 8));
+    await expect.poll(async () => (await store.jobs.inStates(['pending'])).length, { timeout: 10_000 }).toBe(1);
+
+    const page = await login('office');
+    await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
+    const figure = (label: string) => page.locator('.figures div', { hasText: label }).locator('dd').textContent();
+    // 16 H100 + 8 H800 + 8 A100 + 8 MLU370 busy = 15.832 + 7.916 + 2.496 + 0.768 P.
+    await expect.poll(() => figure('在用算力')).toBe('27.012 P');
+    expect(await figure('排队作业')).toBe('1');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'operator-overview');
+
+    for (const id of ids) await store.jobs.requestCancel({ kind: 'all' }, id, new Date());
+    await expect
+      .poll(async () => (await store.jobs.inStates(['pending', 'admitted', 'dispatched', 'running'])).length, {
+        timeout: 30_000,
+      })
+      .toBe(0);
+  }, 90_000);
 });

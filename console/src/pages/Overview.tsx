@@ -1,7 +1,7 @@
 /** The programme office's page: the province's compute, how busy it is, who waits, the reserves, cluster health. */
 import { useMemo } from 'react';
 import type { CapacityRow, Overview as OverviewData, QueueRow } from '../api.ts';
-import { Chart, type ChartOption } from '../components/Chart.tsx';
+import { Chart, PALETTE, type ChartOption } from '../components/Chart.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { useI18n, type I18n } from '../i18n/i18n.tsx';
@@ -9,6 +9,9 @@ import { useLoad } from '../load.ts';
 import { useSession } from '../session.tsx';
 
 const byLabel = (row: CapacityRow) => row.label;
+/** In use is the figure that matters; idle is a quiet grey (still 3:1 against white). */
+const BUSY_COLOUR = PALETTE[0];
+const IDLE_COLOUR = '#8c959f';
 
 function barOption(rows: CapacityRow[], i18n: I18n, label: (row: CapacityRow) => string): ChartOption {
   return {
@@ -18,11 +21,18 @@ function barOption(rows: CapacityRow[], i18n: I18n, label: (row: CapacityRow) =>
     xAxis: { type: 'value' },
     yAxis: { type: 'category', data: rows.map(label), inverse: true },
     series: [
-      { type: 'bar', stack: 'p', name: i18n.t('overview.busySeries'), data: rows.map((r) => Number(r.busyP)) },
+      {
+        type: 'bar',
+        stack: 'p',
+        name: i18n.t('overview.busySeries'),
+        color: BUSY_COLOUR,
+        data: rows.map((r) => Number(r.busyP)),
+      },
       {
         type: 'bar',
         stack: 'p',
         name: i18n.t('overview.idleSeries'),
+        color: IDLE_COLOUR,
         data: rows.map((r) => Number((Number(r.capacityP) - Number(r.busyP)).toFixed(3))),
       },
     ],
@@ -132,24 +142,30 @@ export function Overview() {
     if (!data) return null;
     const hour = new Intl.DateTimeFormat(i18n.locale, { hour: '2-digit', minute: '2-digit' });
     const capacity = Number(data.capacity.total.capacityP);
+    const points = data.utilisation.points;
     return {
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: 'category', data: data.utilisation.points.map((pt) => hour.format(new Date(pt.at))) },
+      // The series holds each step's mean; the last point is what is in use at this moment.
+      xAxis: { type: 'category', data: [...points.map((pt) => hour.format(new Date(pt.at))), t('overview.now')] },
       yAxis: { type: 'value', min: 0 },
       series: [
         {
           type: 'line',
           name: t('overview.busySeries'),
-          areaStyle: {},
-          data: data.utilisation.points.map((pt) => pt.busyP),
+          itemStyle: { color: BUSY_COLOUR },
+          lineStyle: { color: BUSY_COLOUR },
+          areaStyle: { color: BUSY_COLOUR, opacity: 0.25 },
+          data: [...points.map((pt) => pt.busyP), Number(data.capacity.total.busyP)],
         },
         {
           type: 'line',
           name: t('overview.capacitySeries'),
-          lineStyle: { type: 'dashed' },
-          data: data.utilisation.points.map(() => capacity),
+          itemStyle: { color: IDLE_COLOUR },
+          lineStyle: { color: IDLE_COLOUR, type: 'dashed' },
+          symbol: 'none',
+          data: [...points.map(() => capacity), capacity],
         },
       ],
     };
@@ -165,7 +181,9 @@ export function Overview() {
             type: 'pie',
             radius: ['40%', '70%'],
             top: 24,
-            label: { formatter: '{b}: {c} P' },
+            label: {
+              formatter: (item: { name: string; value: unknown }) => `${item.name}: ${i18n.p(Number(item.value))}`,
+            },
             data: data.capacity.byOrigin.map((r) => ({
               name: t(`origin.${r.key}` as MessageKey),
               value: Number(r.capacityP),
@@ -173,7 +191,7 @@ export function Overview() {
           },
         ],
       },
-    [data, t],
+    [data, t, i18n],
   );
 
   if (error && !data) return <ErrorNotice error={error} />;
