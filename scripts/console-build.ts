@@ -26,7 +26,15 @@ export function consoleIsStale(): boolean {
 
 export async function buildConsole(): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: join(root, 'console', 'vite.config.ts'), logLevel: 'warn' });
+  // Vite keeps a NODE_ENV it finds; under Vitest that is "test", which would bundle React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(root, 'console', 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
 export async function ensureConsole(): Promise<boolean> {

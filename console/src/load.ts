@@ -35,7 +35,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], pol
       live = false;
       clearTimeout(timer);
     };
-  }, [...deps, generation, pollMs]); // The caller names what the load depends on.
+    // The caller names what the load depends on (the loader itself is a new closure every render).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, generation, pollMs]);
 
   return { data, error, reload };
 }

@@ -58,7 +58,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }
       setChecking(false);
     });
-  }, []); // Only once, on load: later logins go through the login page.
+    // Only once, on load: later logins go through the login page.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   return <SessionContext.Provider value={state}>{children}</SessionContext.Provider>;
 }
