@@ -90,6 +90,7 @@ suite(title, () => {
     await page.goto(baseUrl);
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     expect(await page.locator('h2').first().textContent()).toBe('登录');
+    await expectAccessible(page);
     await page.locator('button[lang="en"]').click();
     expect(await page.locator('h2').first().textContent()).toBe('Log in');
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
@@ -219,6 +220,36 @@ suite(title, () => {
     await page.locator('tr', { hasText: 'Ascend-910B' }).first().waitFor({ timeout: 15_000 });
     expect(await page.locator('.figures dd').textContent()).toMatch(/P·h$/);
     await expectAccessible(page);
+  }, 60_000);
+
+  it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {
+    const page = await login('qiming-ai-dev');
+    await page.locator('nav a[href="/submit"]').click();
+    await page.getByLabel('粘贴 YAML').check();
+    const jobsBefore = (await store.jobs.list({ kind: 'all' }, { limit: 1000 })).length;
+    await page
+      .locator('#yaml')
+      .fill('apiVersion: suanli.io/v1\nkind: Job\nmetadata: {name: y, project: demo}\nspec: {}\n');
+    await page.locator('form button[type=submit]').click();
+    expect(await page.locator('[role=alert]').textContent()).toContain('spec.timeLimit');
+    expect((await store.jobs.list({ kind: 'all' }, { limit: 1000 })).length).toBe(jobsBefore);
+    await page
+      .locator('#yaml')
+      .fill(
+        [
+          'apiVersion: suanli.io/v1',
+          'kind: Job',
+          'metadata: {name: from-yaml, project: research}',
+          'spec:',
+          '  resources: {accelerator: {model: K100}}',
+          '  timeLimit: 2m',
+          '  script: echo yaml works',
+        ].join('\n'),
+      );
+    await page.locator('form button[type=submit]').click();
+    await page.locator('h1', { hasText: 'from-yaml' }).waitFor();
+    await expect.poll(() => stateOf(page), { timeout: 30_000, interval: 250 }).toBe('succeeded');
+    expect(await page.locator('pre.logs').textContent()).toContain('yaml works');
   }, 60_000);
 
   it('tenant: sees why a job waits, cancels the job it waits for, and the waiter then runs', async () => {
