@@ -60,6 +60,11 @@ function groupRows(pools: SnapshotPool[], keyOf: (p: SnapshotPool) => [string, s
     .sort((a, b) => Number(b.capacityP) - Number(a.capacityP) || a.key.localeCompare(b.key));
 }
 
+/** P of all accelerators in these pools, as a number (for shares of it). */
+export function totalCapacityP(pools: SnapshotPool[]): number {
+  return Number(row('total', 'total', pools.map(countsOf)).capacityP);
+}
+
 export function capacityBreakdown(pools: SnapshotPool[], cityOf: (providerId: string) => string) {
   const domestic = (p: SnapshotPool) => findAccelerator(p.acceleratorModel)?.domestic ?? false;
   return {
@@ -94,7 +99,8 @@ export function utilisationSeries(
   window: { from: Date; to: Date; buckets: number },
 ): Array<{ at: string; busyP: number }> {
   const intervals: BusyInterval[] = [];
-  const perAccelerator = (model: string | undefined) => (model && known(model) ? pPerAccelerator(model) : 0);
+  // pPerAccelerator counts a model outside the catalogue as 0 P.
+  const perAccelerator = (model: string | undefined) => (model ? pPerAccelerator(model) : 0);
   for (const r of usage) {
     intervals.push({
       start: r.startedAt.getTime(),
@@ -201,7 +207,7 @@ export function reservedShares(
   const used = new Map<string, number>();
   for (const job of active) {
     const model = job.poolId ? modelOfPool(job.poolId) : undefined;
-    if (!model || !known(model)) continue;
+    if (!model) continue;
     const category = categoryOf(job.tenantId) ?? 'enterprise';
     const group = policy.reserved[category] ? category : 'shared';
     const p = job.nodeNames.length * job.spec.acceleratorsPerNode * pPerAccelerator(model);

@@ -2,7 +2,7 @@
  * The console's language and formats: a React context holding the locale, `t` to look up a message, and
  * formatters that follow the locale (numbers, P, money in CNY) and the browser's time zone (times).
  */
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { LOCALES, MESSAGES, type Locale, type MessageKey } from './messages.ts';
 
 const STORAGE_KEY = 'suanli.locale';
@@ -66,13 +66,13 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const [locale, setLocaleState] = useState<Locale>(initialLocale);
   const setLocale = useCallback((next: Locale) => {
     localStorage.setItem(STORAGE_KEY, next);
-    document.documentElement.lang = next;
     setLocaleState(next);
   }, []);
-  const value = useMemo(() => {
+  // Screen readers pick their voice from <html lang>; keep it in step with the chosen locale.
+  useEffect(() => {
     document.documentElement.lang = locale;
-    return makeI18n(locale, setLocale);
-  }, [locale, setLocale]);
+  }, [locale]);
+  const value = useMemo(() => makeI18n(locale, setLocale), [locale, setLocale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
 

@@ -12,7 +12,14 @@ import { requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { poolsWithFree } from '../control/snapshot.ts';
 import { ProblemSchema, notFound } from '../problems.ts';
-import { capacityBreakdown, queueRows, reservedShares, tenantCategoryOf, utilisationSeries } from '../province.ts';
+import {
+  capacityBreakdown,
+  queueRows,
+  reservedShares,
+  tenantCategoryOf,
+  totalCapacityP,
+  utilisationSeries,
+} from '../province.ts';
 import { requireProvider } from './clusters.ts';
 import { principalOf } from './principal.ts';
 
@@ -129,7 +136,8 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         ]);
         const [pools, usage, touched] = await Promise.all([
           poolsWithFree(store, now, active),
-          store.usage.list(ALL, { from, limit: 5000 }),
+          // Every run that ended in the window; a province's day is thousands of runs, well under the cap.
+          store.usage.list(ALL, { from, limit: 100_000 }),
           store.jobs.onClusters(
             clusters.map((c) => c.id),
             ['running', 'succeeded', 'failed', 'cancelled', 'preempted', 'lost'],
@@ -141,12 +149,8 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const categoryOf = tenantCategoryOf(tenants);
         const startedInWindow = touched.filter((j) => j.startedAt && j.startedAt >= from);
         const capacity = capacityBreakdown(pools, (id) => cityOf.get(id) ?? '');
-        const usableP = Number(
-          capacityBreakdown(
-            pools.filter((p) => p.healthy),
-            () => '',
-          ).total.capacityP,
-        );
+        // As the scheduler counts it: reserved shares are parts of what healthy clusters offer.
+        const usableP = totalCapacityP(pools.filter((p) => p.healthy));
         return {
           at: now.toISOString(),
           capacity,
