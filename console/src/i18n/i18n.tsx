@@ -1,63 +1,15 @@
-/**
- * The console's language and formats: a React context holding the locale, `t` to look up a message, and
- * formatters that follow the locale (numbers, P, money in CNY) and the browser's time zone (times).
- */
+/** The console's language: a React context holding the chosen locale's messages and formats (format.ts). */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { LOCALES, MESSAGES, type Locale, type MessageKey } from './messages.ts';
+import { makeI18n, type I18n } from './format.ts';
+import { LOCALES, type Locale } from './messages.ts';
+
+export type { I18n } from './format.ts';
 
 const STORAGE_KEY = 'suanli.locale';
-
-export interface I18n {
-  locale: Locale;
-  setLocale(locale: Locale): void;
-  t(key: MessageKey, values?: Record<string, string | number>): string;
-  number(value: number | string, maxDecimals?: number): string;
-  p(value: number | string): string;
-  percent(fraction: number): string;
-  ph(value: number | string): string;
-  /** Fen (integer 0.01 CNY) as money, e.g. ¥18.00. */
-  yuan(fen: number): string;
-  dateTime(iso: string | null): string;
-  duration(seconds: number): string;
-}
-
-export function fill(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
-}
 
 function initialLocale(): Locale {
   const saved = localStorage.getItem(STORAGE_KEY);
   return (LOCALES as readonly string[]).includes(saved ?? '') ? (saved as Locale) : 'zh-CN';
-}
-
-export function makeI18n(locale: Locale, setLocale: (l: Locale) => void): I18n {
-  const messages = MESSAGES[locale];
-  // A key built at run time (a job state the console does not know yet) shows as itself rather than failing.
-  const t: I18n['t'] = (key, values) => fill(messages[key] ?? key, values);
-  const number: I18n['number'] = (value, maxDecimals = 3) =>
-    new Intl.NumberFormat(locale, { maximumFractionDigits: maxDecimals }).format(Number(value));
-  const dateTimeFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
-  const money = new Intl.NumberFormat(locale, { style: 'currency', currency: 'CNY' });
-  return {
-    locale,
-    setLocale,
-    t,
-    number,
-    p: (value) => t('unit.p', { value: number(value) }),
-    percent: (fraction) =>
-      new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(fraction),
-    ph: (value) => t('unit.ph', { value: number(value, 4) }),
-    yuan: (fen) => money.format(fen / 100),
-    dateTime: (iso) => (iso ? dateTimeFormat.format(new Date(iso)) : '—'),
-    duration: (seconds) => {
-      const h = Math.floor(seconds / 3600);
-      const m = Math.floor((seconds % 3600) / 60);
-      const s = Math.round(seconds % 60);
-      if (h > 0) return t('duration.hm', { h: number(h), m });
-      if (m > 0) return t('duration.ms', { m, s });
-      return t('duration.s', { s });
-    },
-  };
 }
 
 const I18nContext = createContext<I18n | null>(null);
