@@ -249,7 +249,8 @@ suite(title, () => {
     await page.locator('form button[type=submit]').click();
     await page.locator('h1', { hasText: 'from-yaml' }).waitFor();
     await expect.poll(() => stateOf(page), { timeout: 30_000, interval: 250 }).toBe('succeeded');
-    expect(await page.locator('pre.logs').textContent()).toContain('yaml works');
+    // The output is polled on its own beat: it may show a moment after the state does.
+    await expect.poll(() => page.locator('pre.logs').textContent(), { timeout: 10_000 }).toContain('yaml works');
   }, 60_000);
 
   it('tenant: sees why a job waits, cancels the job it waits for, and the waiter then runs', async () => {
