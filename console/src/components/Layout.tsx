@@ -7,7 +7,7 @@ import { Link, useRouter } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 /** What each role sees in the navigation; the API refuses the rest anyway. */
-export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey }>> = {
+export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey; also?: string }>> = {
   operator: [
     { to: '/', label: 'nav.overview' },
     { to: '/tenants', label: 'nav.tenants' },
@@ -19,12 +19,12 @@ export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey }>> 
     { to: '/running', label: 'nav.running' },
   ],
   'tenant-admin': [
-    { to: '/', label: 'nav.jobs' },
+    { to: '/', label: 'nav.jobs', also: '/jobs' },
     { to: '/submit', label: 'nav.submit' },
     { to: '/usage', label: 'nav.usage' },
   ],
   'tenant-member': [
-    { to: '/', label: 'nav.jobs' },
+    { to: '/', label: 'nav.jobs', also: '/jobs' },
     { to: '/submit', label: 'nav.submit' },
   ],
 };
@@ -65,7 +65,10 @@ export function Layout({ children }: { children: ReactNode }) {
       <nav aria-label={t('nav.label')} className="nav">
         <ul>
           {NAVIGATION[user.role].map((item) => {
-            const current = item.to === '/' ? path === '/' : path.startsWith(item.to);
+            // A job's page belongs to the job list: mark that tab as the current one there too.
+            const within = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+            const current =
+              (item.to === '/' ? path === '/' : within(item.to)) || (item.also ? within(item.also) : false);
             return (
               <li key={item.to}>
                 <Link to={item.to} {...(current ? { 'aria-current': 'page' as const } : {})}>
