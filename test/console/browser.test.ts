@@ -122,6 +122,12 @@ suite(title, () => {
     await screenshot(page, 'operator-overview-idle');
     await expectAccessible(page);
 
+    // Looking back a week asks the API for 168 hours and relabels the chart.
+    const weekly = page.waitForResponse((r) => r.url().includes('/api/v1/overview?hours=168'));
+    await page.locator('#period').selectOption('week');
+    expect((await weekly).status()).toBe(200);
+    await page.locator('figcaption', { hasText: '过去 7 天在用算力' }).waitFor();
+
     await page.locator('nav a[href="/tenants"]').click();
     await page.locator('th', { hasText: 'qiming-ai' }).waitFor();
     await screenshot(page, 'operator-tenants');

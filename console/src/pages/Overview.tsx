@@ -1,5 +1,5 @@
 /** The programme office's page: the province's compute, how busy it is, who waits, the reserves, cluster health. */
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { CapacityRow, Overview as OverviewData, QueueRow } from '../api.ts';
 import { Chart, PALETTE, type ChartOption } from '../components/Chart.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
@@ -9,6 +9,14 @@ import { useLoad } from '../load.ts';
 import { useSession } from '../session.tsx';
 
 const byLabel = (row: CapacityRow) => row.label;
+
+/** The periods the office looks back over, and how finely each is drawn. */
+const PERIODS = {
+  day: { hours: 24, buckets: 24 },
+  week: { hours: 24 * 7, buckets: 28 },
+  month: { hours: 24 * 30, buckets: 30 },
+} as const;
+type PeriodKey = keyof typeof PERIODS;
 /** In use is the figure that matters; idle is a quiet grey (still 3:1 against white). */
 const BUSY_COLOUR = PALETTE[0];
 const IDLE_COLOUR = '#8c959f';
@@ -67,10 +75,13 @@ function QueueTable({
   caption,
   rows,
   label,
+  period,
 }: {
   caption: MessageKey;
   rows: QueueRow[];
   label: (key: string) => string;
+  /** The period the overview looks back over, for the "started" column. */
+  period: string;
 }) {
   const { t, duration, number } = useI18n();
   return (
@@ -83,7 +94,7 @@ function QueueTable({
             <th scope="col">{t('overview.queuePending')}</th>
             <th scope="col">{t('overview.queueOldest')}</th>
             <th scope="col">{t('overview.queueMean')}</th>
-            <th scope="col">{t('overview.queueStarted')}</th>
+            <th scope="col">{t('overview.queueStarted', { period })}</th>
             <th scope="col">{t('overview.queueStartWait')}</th>
           </tr>
         </thead>
@@ -135,12 +146,22 @@ export function Overview() {
   const { api } = useSession();
   const i18n = useI18n();
   const { t, p, number, dateTime } = i18n;
-  const { data, error } = useLoad(() => api<OverviewData>('/overview?hours=24&buckets=24'), [api], 10_000);
+  const [period, setPeriod] = useState<PeriodKey>('day');
+  const { hours, buckets } = PERIODS[period];
+  const { data, error } = useLoad(
+    () => api<OverviewData>(`/overview?hours=${hours}&buckets=${buckets}`),
+    [api, hours, buckets],
+    10_000,
+  );
+  const periodLabel = t(`overview.period.${period}`);
   const origin = (r: CapacityRow) => t(`origin.${r.key}` as MessageKey);
 
   const utilisation = useMemo<ChartOption | null>(() => {
     if (!data) return null;
-    const hour = new Intl.DateTimeFormat(i18n.locale, { hour: '2-digit', minute: '2-digit' });
+    const hour = new Intl.DateTimeFormat(
+      i18n.locale,
+      period === 'day' ? { hour: '2-digit', minute: '2-digit' } : { month: 'numeric', day: 'numeric', hour: '2-digit' },
+    );
     const capacity = Number(data.capacity.total.capacityP);
     const points = data.utilisation.points;
     return {
@@ -169,7 +190,7 @@ export function Overview() {
         },
       ],
     };
-  }, [data, i18n, t]);
+  }, [data, i18n, t, period]);
 
   const originPie = useMemo<ChartOption | null>(
     () =>
@@ -200,7 +221,17 @@ export function Overview() {
   return (
     <section>
       <h1>{t('overview.heading')}</h1>
-      <p className="hint">{dateTime(data.at)}</p>
+      <div className="toolbar">
+        <p className="hint">{dateTime(data.at)}</p>
+        <label htmlFor="period">{t('overview.period')}</label>
+        <select id="period" value={period} onChange={(e) => setPeriod(e.target.value as PeriodKey)}>
+          {(Object.keys(PERIODS) as PeriodKey[]).map((key) => (
+            <option key={key} value={key}>
+              {t(`overview.period.${key}`)}
+            </option>
+          ))}
+        </select>
+      </div>
       <ErrorNotice error={error} />
       <Figures data={data} />
       <div className="grid">
@@ -217,9 +248,9 @@ export function Overview() {
         />
       </div>
       <Chart
-        title={t('overview.utilisation')}
+        title={t('overview.utilisation', { period: periodLabel })}
         summary={t('overview.chartSummary', {
-          title: t('overview.utilisation'),
+          title: t('overview.utilisation', { period: periodLabel }),
           items: data.utilisation.points.map((pt) => `${dateTime(pt.at)} ${p(pt.busyP)}`).join('；'),
         })}
         option={utilisation}
@@ -230,8 +261,14 @@ export function Overview() {
           caption="overview.queueByClass"
           rows={data.queue.byPriorityClass}
           label={(k) => t(`class.${k}` as MessageKey)}
+          period={periodLabel}
         />
-        <QueueTable caption="overview.queueByCategory" rows={data.queue.byTenantCategory} label={category} />
+        <QueueTable
+          caption="overview.queueByCategory"
+          rows={data.queue.byTenantCategory}
+          label={category}
+          period={periodLabel}
+        />
       </div>
       <h2>{t('overview.reserved')}</h2>
       <div className="table-scroll">
