@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerToken, hashToken, principalFor } from './auth.ts';
+import { registerConsole } from './console.ts';
 import type { AppContext } from './context.ts';
 import { ProblemError, errorHandler, sendProblem } from './problems.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -11,11 +12,16 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { provinceRoutes } from './routes/province.ts';
 import { reconciliationRoutes } from './routes/reconciliation.ts';
 
 export async function buildApp(
   context: AppContext,
-  options: { logger?: FastifyServerOptions['logger'] } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    /** Serve the web console's built files from here at / (the server does; API-only tests leave it out). */
+    consoleDir?: string;
+  } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
@@ -90,8 +96,10 @@ export async function buildApp(
       await api.register(adminRoutes(context));
       await api.register(clusterRoutes(context));
       await api.register(reconciliationRoutes(context));
+      await api.register(provinceRoutes(context));
     },
     { prefix: '/api/v1' },
   );
+  if (options.consoleDir) registerConsole(app, options.consoleDir);
   return app;
 }

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'tenant:manage',
   /** Register clusters and set prices for the caller's own provider (the operator: any provider). */
   'clusters:manage',
+  /** The province-wide overview: every provider's capacity and every tenant's queue (the programme office). */
+  'province:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -34,6 +36,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'federation:manage',
     'tenant:manage',
     'clusters:manage',
+    'province:read',
   ],
   'provider-admin': ['clusters:read', 'clusters:manage'],
   'tenant-admin': [

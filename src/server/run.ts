@@ -8,6 +8,7 @@ import { buildApp } from './app.ts';
 import type { AppContext } from './context.ts';
 import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
+import { DEFAULT_CONSOLE_DIR } from './console.ts';
 import { ControlLoop } from './control/loop.ts';
 import { seedDemo } from './demo.ts';
 import { EngineRegistry } from './engines.ts';
@@ -80,6 +81,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   const context: AppContext = { store, engines, metrics, clock, version: '0.1.0' };
   const app = await buildApp(context, {
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
+    consoleDir: DEFAULT_CONSOLE_DIR,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -110,6 +112,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   }
 
   print(`suanli API listening on ${url}  (docs ${url}/docs, OpenAPI ${url}/openapi.json)`);
+  print(`console: ${url}/`);
   print(`store: ${store.description}`);
   if (bootstrapToken) {
     print(

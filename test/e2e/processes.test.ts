@@ -68,6 +68,13 @@ describe('a new user’s first five minutes', () => {
     expect(Object.keys(tokens).sort()).toEqual(['operator', 'provider-admin', 'tenant-admin', 'tenant-member']);
     const env = { SUANLI_URL: url, SUANLI_TOKEN: tokens['tenant-admin'] };
 
+    // The same process serves the web console (built by the test setup) at / and for the console's own paths.
+    for (const path of ['/', '/jobs/some-id']) {
+      const page = await fetch(`${url}${path}`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('<div id="root">');
+    }
+
     const submitted = await cli(['submit', '-f', 'examples/hello-job.yaml', '--wait', '--json'], env);
     expect(submitted.stderr).toBe('');
     expect(submitted.code).toBe(0);

@@ -44,6 +44,8 @@ export async function startPlatform(
     intervalMs?: number;
     /** How long a tick waits for slow clusters (the loop's default otherwise). */
     passBudgetMs?: number;
+    /** Serve the built web console from here (the browser tests). */
+    consoleDir?: string;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
@@ -55,7 +57,7 @@ export async function startPlatform(
   const engines = new EngineRegistry(dataDir);
   const metrics = createMetrics(store);
   const context: AppContext = { store, engines, metrics, clock, version: 'test' };
-  const app = await buildApp(context);
+  const app = await buildApp(context, options.consoleDir ? { consoleDir: options.consoleDir } : {});
   const loop = new ControlLoop({
     store,
     engines,

@@ -154,6 +154,33 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
 
+    app.patch(
+      '/tenants/:tenantId',
+      {
+        schema: {
+          tags: ['federation'],
+          summary: 'Verify a tenant or change its category (operator); other fields stay as they are',
+          params: Type.Object({ tenantId: Type.String() }),
+          body: Type.Object(
+            {
+              verified: Type.Optional(Type.Boolean()),
+              category: Type.Optional(Type.Union(TENANT_CATEGORIES.map((c) => Type.Literal(c)))),
+            },
+            { additionalProperties: false, minProperties: 1 },
+          ),
+          response: { 200: TenantSchema, ...problems },
+        },
+      },
+      async (request) => {
+        requirePermission(principalOf(request), 'federation:manage');
+        const tenant = (await federation.listTenants()).find((t) => t.id === request.params.tenantId);
+        if (!tenant) throw notFound(`tenant ${request.params.tenantId}`);
+        const updated = { ...tenant, ...request.body };
+        await federation.upsertTenant(updated, 'upsert');
+        return updated;
+      },
+    );
+
     const ProjectSchema = Type.Object({ id: Type.String(), tenantId: Type.String(), name: Type.String() });
     const TenantParams = Type.Object({ tenantId: Type.String() });
 

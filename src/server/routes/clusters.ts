@@ -51,7 +51,8 @@ const PriceSchema = Type.Object({
   createdBy: Type.String({ description: 'Who set this version' }),
 });
 
-function requireProvider(principal: Principal, providerId: string): void {
+/** The operator may act for any provider; a provider-admin only for its own. */
+export function requireProvider(principal: Principal, providerId: string): void {
   requirePermission(principal, 'clusters:manage');
   if (principal.user.role !== 'operator' && principal.user.providerId !== providerId) {
     throw forbidden(`you may manage only provider ${principal.user.providerId}`);

@@ -1,0 +1,61 @@
+/** Which page a path shows, by role: a role never gets a page for what the API would refuse it. */
+import type { ReactNode } from 'react';
+import type { Role } from './api.ts';
+import { Layout } from './components/Layout.tsx';
+import { Loading } from './components/Notice.tsx';
+import { Clusters } from './pages/Clusters.tsx';
+import { JobDetail } from './pages/JobDetail.tsx';
+import { Jobs } from './pages/Jobs.tsx';
+import { Login } from './pages/Login.tsx';
+import { NotFound } from './pages/NotFound.tsx';
+import { Overview } from './pages/Overview.tsx';
+import { Providers } from './pages/Providers.tsx';
+import { Running } from './pages/Running.tsx';
+import { Submit } from './pages/Submit.tsx';
+import { Tenants } from './pages/Tenants.tsx';
+import { Usage } from './pages/Usage.tsx';
+import { useRouter } from './router.tsx';
+import { useSessionState } from './session.tsx';
+
+const PAGES: Record<Role, Record<string, () => ReactNode>> = {
+  operator: {
+    '/': () => <Overview />,
+    '/tenants': () => <Tenants />,
+    '/providers': () => <Providers />,
+    '/jobs': () => <Jobs />,
+  },
+  'provider-admin': {
+    '/': () => <Clusters />,
+    '/running': () => <Running />,
+  },
+  'tenant-admin': {
+    '/': () => <Jobs />,
+    '/jobs': () => <Jobs />,
+    '/submit': () => <Submit />,
+    '/usage': () => <Usage />,
+  },
+  'tenant-member': {
+    '/': () => <Jobs />,
+    '/jobs': () => <Jobs />,
+    '/submit': () => <Submit />,
+  },
+};
+
+/** Roles that may read jobs have a detail page per job. */
+const READS_JOBS: readonly Role[] = ['operator', 'tenant-admin', 'tenant-member'];
+
+function page(role: Role, path: string): ReactNode {
+  const exact = PAGES[role][path];
+  if (exact) return exact();
+  const job = /^\/jobs\/([^/]+)$/.exec(path);
+  if (job?.[1] && READS_JOBS.includes(role)) return <JobDetail key={job[1]} id={decodeURIComponent(job[1])} />;
+  return <NotFound />;
+}
+
+export function App() {
+  const { session, checking } = useSessionState();
+  const { path } = useRouter();
+  if (checking) return <Loading />;
+  if (!session) return <Login />;
+  return <Layout>{page(session.user.role, path)}</Layout>;
+}

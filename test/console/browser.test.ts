@@ -1,0 +1,387 @@
+/**
+ * The web console in a real browser (Debian's Chromium via playwright-core) against a whole platform in-process:
+ * the demo federation, local engines that really run jobs, the control loop, and the server's console handler.
+ * Every role logs in with its token; a tenant submits from the form and watches the job succeed, sees why a job
+ * waits, cancels; the language switches; another tenant's job stays out of reach by URL. Screenshots of the main
+ * pages go to test-artifacts/console/, and axe-core checks those pages for serious or critical violations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createStore, type Store } from '../../src/store/index.ts';
+import { DEFAULT_CONSOLE_DIR } from '../../src/server/console.ts';
+import { chromiumInstalled, launchChromium, screenshot, seriousViolations, CHROMIUM } from '../helpers/browser.ts';
+import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
+
+const installed = chromiumInstalled();
+if (!installed && process.env.CI === 'true') {
+  throw new Error(`Chromium is not installed at ${CHROMIUM}: CI must run the browser tests (apt-get install chromium)`);
+}
+const skipped = `the web console in Chromium — SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+// The reporter folds a wholly skipped file into one line; say why where people look.
+if (!installed) console.warn(skipped);
+const suite = installed ? describe : describe.skip;
+const title = installed ? 'the web console in Chromium' : skipped;
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+suite(title, () => {
+  let store: Store;
+  let platform: TestPlatform;
+  let baseUrl: string;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    store = await createStore({});
+    platform = await startPlatform(store, { consoleDir: DEFAULT_CONSOLE_DIR });
+    baseUrl = await platform.app.listen({ port: 0, host: '127.0.0.1' });
+    platform.loop.start();
+    chromium = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await chromium?.close();
+    await platform?.close();
+    await store?.close();
+  });
+
+  async function open(viewport = DESKTOP): Promise<Page> {
+    // The browser's own locale is English and its zone Shanghai: the console must still start in Chinese.
+    const context = await chromium.browser.newContext({ viewport, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    return page;
+  }
+
+  async function login(user: string, viewport = DESKTOP): Promise<Page> {
+    const page = await open(viewport);
+    await page.goto(baseUrl);
+    await page.locator('#token').fill(platform.token(user));
+    await page.locator('form button[type=submit]').click();
+    await page.locator('nav[aria-label]').waitFor();
+    return page;
+  }
+
+  const navLinks = (page: Page) => page.locator('nav a').allTextContents();
+
+  async function expectAccessible(page: Page): Promise<void> {
+    const violations = await seriousViolations(page);
+    expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
+  }
+
+  /** Submits a job from the form; returns the new job's id, from the detail page the console opens. */
+  async function submitFromForm(page: Page, job: { name: string; model: string; perNode: string; script: string }) {
+    await page.locator('nav a[href="/submit"]').click();
+    await page.locator('#name').fill(job.name);
+    await page.locator('#model').selectOption(job.model);
+    await page.locator('#acceleratorsPerNode').fill(job.perNode);
+    await page.locator('#script').fill(job.script);
+    await page.locator('form button[type=submit]').click();
+    await page.waitForURL(/\/jobs\/[^/]+$/);
+    return decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+  }
+
+  const stateOf = (page: Page) => page.locator('.job-status .badge').getAttribute('data-state');
+
+  it('starts in Chinese and switches to English and back, on the login page and after', async () => {
+    const page = await open();
+    await page.goto(baseUrl);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    expect(await page.locator('h2').first().textContent()).toBe('登录');
+    await expectAccessible(page);
+    await page.locator('button[lang="en"]').click();
+    expect(await page.locator('h2').first().textContent()).toBe('Log in');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await page.locator('#token').fill(platform.token('office'));
+    await page.locator('form button[type=submit]').click();
+    await page.locator('h1', { hasText: 'The province at a glance' }).waitFor();
+    expect(await navLinks(page)).toEqual(['Province overview', 'Tenants', 'Providers', 'Jobs']);
+    await page.locator('button[lang="zh-CN"]').click();
+    await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
+    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业']);
+  });
+
+  it('refuses an unknown token on the login page', async () => {
+    const page = await open();
+    await page.goto(baseUrl);
+    await page.locator('#token').fill('sl_not-a-token');
+    await page.locator('form button[type=submit]').click();
+    await expect.poll(() => page.locator('[role=alert]').textContent()).toContain('令牌无效');
+  });
+
+  it('operator: the province overview, tenants and providers, accessible', async () => {
+    const page = await login('office');
+    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业']);
+    await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
+    // The demo federation's capacity: 72 accelerators, 35.97 P (exact P from the catalogue, formatted for zh-CN).
+    await expect.poll(() => page.locator('.figures dd').first().textContent()).toBe('35.97 P');
+    expect(await page.locator('figure.chart svg').count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('tbody tr', { hasText: 'wuhu-1' }).textContent()).toContain('正常');
+    await screenshot(page, 'operator-overview-idle');
+    await expectAccessible(page);
+
+    // Looking back a week asks the API for 168 hours and relabels the chart.
+    const weekly = page.waitForResponse((r) => r.url().includes('/api/v1/overview?hours=168'));
+    await page.locator('#period').selectOption('week');
+    expect((await weekly).status()).toBe(200);
+    await page.locator('figcaption', { hasText: '过去 7 天在用算力' }).waitFor();
+
+    await page.locator('nav a[href="/tenants"]').click();
+    await page.locator('th', { hasText: 'qiming-ai' }).waitFor();
+    await screenshot(page, 'operator-tenants');
+    await expectAccessible(page);
+
+    await page.locator('nav a[href="/providers"]').click();
+    await page.locator('th', { hasText: 'hefei-aicc' }).waitFor();
+    await expectAccessible(page);
+  });
+
+  it('operator: onboards a tenant, verifies it and changes its category', async () => {
+    const page = await login('office');
+    await page.locator('nav a[href="/tenants"]').click();
+    await page.locator('#tenant-id').fill('lujiang-lab');
+    await page.locator('#tenant-name').fill('Lujiang Lab');
+    await page.locator('#tenant-organisation').fill('Lujiang Lab');
+    await page.locator('#tenant-category').selectOption('research-institute');
+    await page.getByRole('button', { name: '新增租户' }).click();
+    const row = page.locator('tr', { has: page.locator('th', { hasText: 'lujiang-lab' }) });
+    await row.waitFor();
+    await row.getByRole('button', { name: /核验/ }).click();
+    await expect
+      .poll(async () => (await store.federation.listTenants()).find((t) => t.id === 'lujiang-lab')?.verified)
+      .toBe(true);
+    await row.locator('select').selectOption('university');
+    await expect
+      .poll(async () => (await store.federation.listTenants()).find((t) => t.id === 'lujiang-lab')?.category)
+      .toBe('university');
+  });
+
+  it('provider-admin: its own clusters, pools and prices; sets a price with validity dates', async () => {
+    const page = await login('wuhu-admin');
+    expect(await navLinks(page)).toEqual(['集群与资源池', '运行中的作业']);
+    await page.locator('h2', { hasText: 'wuhu-1' }).waitFor();
+    // Only its own provider's clusters: no Hefei or Suzhou cluster is listed.
+    expect(await page.locator('article h2').allTextContents()).toEqual([expect.stringContaining('wuhu-1')]);
+    expect(await page.locator('tr', { hasText: 'Ascend-910B' }).textContent()).toContain('¥9.00');
+    await screenshot(page, 'provider-clusters');
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: /调整价格 910b/ }).click();
+    await page.locator('#wuhu-1-910b-amount').fill('8.5');
+    await page.locator('#wuhu-1-910b-from').fill('2027-01-01T00:00');
+    await page.locator('#wuhu-1-910b-to').fill('2027-07-01T00:00');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.locator('[role=status]', { hasText: '新价格已保存' }).waitFor();
+    const prices = await store.federation.listPrices('wuhu-1:910b');
+    const added = prices.find((p) => p.fenPerAcceleratorHour === 850);
+    // Entered in the user's zone (Shanghai, UTC+8), stored as instants.
+    expect(added?.validFrom.toISOString()).toBe('2026-12-31T16:00:00.000Z');
+    expect(added?.validTo?.toISOString()).toBe('2027-06-30T16:00:00.000Z');
+    await page.locator('nav a[href="/running"]').click();
+    await page.locator('h1', { hasText: '在我的集群上运行的作业' }).waitFor();
+    expect(await page.locator('a[href="/jobs"]').count()).toBe(0);
+  });
+
+  let succeededJobId = '';
+
+  it('tenant-admin: submits a job from the form and sees it reach succeeded, with its output', async () => {
+    const page = await login('qiming-ai-admin');
+    expect(await navLinks(page)).toEqual(['作业', '提交作业', '用量']);
+    await page.locator('nav a[href="/submit"]').click();
+    await page.locator('h1', { hasText: '提交作业' }).waitFor();
+    await screenshot(page, 'tenant-submit');
+    await expectAccessible(page);
+
+    // The browser checks with the core's parser before sending: a bad name and time limit are named in place.
+    await page.locator('#name').fill('Bad Name');
+    await page.locator('#timeLimit').fill('ten minutes');
+    await page.locator('form button[type=submit]').click();
+    expect(await page.locator('#name-error').textContent()).toMatch(/lowercase|must match/i);
+    expect(await page.locator('#timeLimit-error').textContent()).not.toBe('');
+    expect(await page.locator('#name').getAttribute('aria-invalid')).toBe('true');
+    await page.locator('#timeLimit').fill('5m');
+
+    succeededJobId = await submitFromForm(page, {
+      name: 'form-hello',
+      model: 'Ascend-910B',
+      perNode: '1',
+      script: 'echo "hello from $SUANLI_ACCELERATOR_MODEL"; sleep 1; echo done',
+    });
+    await expect.poll(() => stateOf(page), { timeout: 30_000, interval: 250 }).toBe('succeeded');
+    await expect
+      .poll(() => page.locator('pre.logs').textContent(), { timeout: 10_000 })
+      .toContain('hello from Ascend-910B');
+    await screenshot(page, 'tenant-job-detail');
+    await expectAccessible(page);
+
+    await page.locator('nav a[href="/"]').click();
+    const row = page.locator(`tr[data-job-id="${succeededJobId}"]`);
+    expect(await row.locator('.badge').getAttribute('data-state')).toBe('succeeded');
+    await screenshot(page, 'tenant-jobs');
+    await expectAccessible(page);
+
+    await page.locator('nav a[href="/usage"]').click();
+    await page.locator('tr', { hasText: 'Ascend-910B' }).first().waitFor({ timeout: 15_000 });
+    expect(await page.locator('.figures dd').textContent()).toMatch(/P·h$/);
+    await expectAccessible(page);
+  }, 60_000);
+
+  it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {
+    const page = await login('qiming-ai-dev');
+    await page.locator('nav a[href="/submit"]').click();
+    await page.getByLabel('粘贴 YAML').check();
+    const jobsBefore = (await store.jobs.list({ kind: 'all' }, { limit: 1000 })).length;
+    await page
+      .locator('#yaml')
+      .fill('apiVersion: suanli.io/v1\nkind: Job\nmetadata: {name: y, project: demo}\nspec: {}\n');
+    await page.locator('form button[type=submit]').click();
+    expect(await page.locator('[role=alert]').textContent()).toContain('spec.timeLimit');
+    expect((await store.jobs.list({ kind: 'all' }, { limit: 1000 })).length).toBe(jobsBefore);
+    await page
+      .locator('#yaml')
+      .fill(
+        [
+          'apiVersion: suanli.io/v1',
+          'kind: Job',
+          'metadata: {name: from-yaml, project: research}',
+          'spec:',
+          '  resources: {accelerator: {model: K100}}',
+          '  timeLimit: 2m',
+          '  script: echo yaml works',
+        ].join('\n'),
+      );
+    await page.locator('form button[type=submit]').click();
+    await page.locator('h1', { hasText: 'from-yaml' }).waitFor();
+    await expect.poll(() => stateOf(page), { timeout: 30_000, interval: 250 }).toBe('succeeded');
+    // The output is polled on its own beat: it may show a moment after the state does.
+    await expect.poll(() => page.locator('pre.logs').textContent(), { timeout: 10_000 }).toContain('yaml works');
+  }, 60_000);
+
+  it('tenant: sees why a job waits, cancels the job it waits for, and the waiter then runs', async () => {
+    const page = await login('qiming-ai-admin');
+    // The Suzhou MLU370 pool has one node of 8: a job that takes all 8 makes the next one wait.
+    const blocker = await submitFromForm(page, {
+      name: 'blocker',
+      model: 'MLU370-X8',
+      perNode: '8',
+      script: 'sleep 300',
+    });
+    await expect.poll(() => stateOf(page), { timeout: 20_000, interval: 250 }).toBe('running');
+    const waiter = await submitFromForm(page, {
+      name: 'waiter',
+      model: 'MLU370-X8',
+      perNode: '8',
+      script: 'sleep 300',
+    });
+    await expect.poll(() => page.locator('.job-status .reason').textContent(), { timeout: 20_000 }).toMatch(/free/);
+    expect(await stateOf(page)).toBe('pending');
+
+    await page.locator('nav a[href="/"]').click();
+    const waiting = page.locator(`tr[data-job-id="${waiter}"]`);
+    await expect.poll(() => waiting.locator('.reason').textContent()).toMatch(/MLU370-X8/);
+    await screenshot(page, 'tenant-jobs-pending');
+
+    // The member of the same tenant may not cancel the admin's job: the console does not offer it.
+    const member = await login('qiming-ai-dev');
+    expect(await navLinks(member)).toEqual(['作业', '提交作业']);
+    await member.goto(`${baseUrl}/jobs/${encodeURIComponent(blocker)}`);
+    await member.locator('h1', { hasText: 'blocker' }).waitFor();
+    expect(await member.getByRole('button', { name: '取消作业' }).count()).toBe(0);
+
+    await page.goto(`${baseUrl}/jobs/${encodeURIComponent(blocker)}`);
+    await page.getByRole('button', { name: '取消作业' }).click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000, interval: 250 }).toBe('cancelled');
+
+    await page.goto(`${baseUrl}/jobs/${encodeURIComponent(waiter)}`);
+    await expect.poll(() => stateOf(page), { timeout: 20_000, interval: 250 }).toBe('running');
+    await page.getByRole('button', { name: '取消作业' }).click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000, interval: 250 }).toBe('cancelled');
+  }, 90_000);
+
+  it("a tenant cannot reach another tenant's job by URL", async () => {
+    expect(succeededJobId).not.toBe('');
+    const page = await login('anhui-sci-univ-admin');
+    await page.goto(`${baseUrl}/jobs/${encodeURIComponent(succeededJobId)}`);
+    await page.locator('h1', { hasText: '未找到' }).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('form-hello');
+    // The same job id is the owner's to see.
+    const owner = await login('qiming-ai-dev');
+    await owner.goto(`${baseUrl}/jobs/${encodeURIComponent(succeededJobId)}`);
+    await owner.locator('h1', { hasText: 'form-hello' }).waitFor();
+  });
+
+  it('works on a narrow screen (390 px): no sideways scrolling of the page', async () => {
+    for (const user of ['office', 'qiming-ai-admin']) {
+      const page = await login(user, PHONE);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow, `${user}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
+      await screenshot(page, `narrow-${user}`);
+    }
+  });
+
+  it('is usable from the keyboard: skip link first, then the navigation', async () => {
+    const page = await login('qiming-ai-admin');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.className')).toBe('skip-link');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
+    await page.locator('nav a[href="/submit"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('h1', { hasText: '提交作业' }).waitFor();
+  });
+
+  it('operator: the overview shows the work in the federation (the README screenshot)', async () => {
+    const submit = async (user: string, name: string, model: string, perNode: number, nodes = 1) => {
+      const response = await platform.app.inject({
+        method: 'POST',
+        url: '/api/v1/jobs',
+        headers: { authorization: `Bearer ${platform.token(user)}` },
+        payload: {
+          apiVersion: 'suanli.io/v1',
+          kind: 'Job',
+          metadata: { name, project: 'research' },
+          spec: {
+            resources: { accelerator: { model }, acceleratorsPerNode: perNode, nodes },
+            timeLimit: '1h',
+            script: 'sleep 600',
+            priorityClass: name.startsWith('llm') ? 'strategic' : 'normal',
+          },
+        },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      return (response.json() as { id: string }).id;
+    };
+    const ids = [
+      await submit('wuhu-gov-data-admin', 'llm-pretrain', 'H100-SXM', 8, 2),
+      await submit('zhiyuan-llm-admin', 'llm-finetune', 'H800', 8),
+      await submit('anhui-sci-univ-admin', 'protein-fold', 'A100-80GB', 8),
+      await submit('qiming-ai-admin', 'speech-asr', 'MLU370-X8', 8),
+    ];
+    await expect
+      .poll(async () => (await store.jobs.inStates(['running'])).length, { timeout: 30_000, interval: 250 })
+      .toBe(4);
+    ids.push(await submit('qiming-ai-admin', 'speech-tts', 'MLU370-X8', 8));
+    await expect.poll(async () => (await store.jobs.inStates(['pending'])).length, { timeout: 10_000 }).toBe(1);
+
+    const page = await login('office');
+    await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
+    const figure = (label: string) => page.locator('.figures div', { hasText: label }).locator('dd').textContent();
+    // 16 H100 + 8 H800 + 8 A100 + 8 MLU370 busy = 15.832 + 7.916 + 2.496 + 0.768 P.
+    await expect.poll(() => figure('在用算力')).toBe('27.012 P');
+    expect(await figure('排队作业')).toBe('1');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'operator-overview');
+
+    for (const id of ids) await store.jobs.requestCancel({ kind: 'all' }, id, new Date());
+    await expect
+      .poll(async () => (await store.jobs.inStates(['pending', 'admitted', 'dispatched', 'running'])).length, {
+        timeout: 30_000,
+      })
+      .toBe(0);
+  }, 90_000);
+});

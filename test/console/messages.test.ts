@@ -1,0 +1,51 @@
+/** The console's message tables and formats, without a browser. */
+import { describe, expect, it } from 'vitest';
+import { fill, makeI18n } from '../../console/src/i18n/format.ts';
+import { MESSAGES, type MessageKey } from '../../console/src/i18n/messages.ts';
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('the message tables', () => {
+  it('fill the same placeholders in both languages, and leave no message empty', () => {
+    const zh = MESSAGES['zh-CN'];
+    const en = MESSAGES.en;
+    expect(Object.keys(en).sort()).toEqual(Object.keys(zh).sort());
+    for (const key of Object.keys(zh) as MessageKey[]) {
+      expect(placeholders(en[key]), key).toEqual(placeholders(zh[key]));
+      expect(zh[key].trim(), key).not.toBe('');
+      expect(en[key].trim(), key).not.toBe('');
+    }
+  });
+
+  it('puts values into templates and leaves unknown placeholders visible', () => {
+    expect(fill('{name}（{role}）', { name: 'office', role: '统筹办' })).toBe('office（统筹办）');
+    expect(fill('{missing} stays', {})).toBe('{missing} stays');
+  });
+});
+
+describe('formats', () => {
+  const zh = makeI18n('zh-CN', () => {});
+  const en = makeI18n('en', () => {});
+
+  it('writes money from integer fen in CNY', () => {
+    expect(zh.yuan(1800)).toBe('¥18.00');
+    expect(en.yuan(123456789)).toBe('CN¥1,234,567.89');
+  });
+
+  it('writes P and P·h with the locale’s digits, at most 3 and 4 decimals', () => {
+    expect(zh.p('35.970304')).toBe('35.97 P');
+    expect(en.p(12345.6789)).toBe('12,345.679 P');
+    expect(en.ph('0.123456')).toBe('0.1235 P·h');
+  });
+
+  it('writes durations in the chosen language', () => {
+    expect(zh.duration(3725)).toBe('1 小时 2 分');
+    expect(en.duration(125)).toBe('2 min 5 s');
+    expect(en.duration(7)).toBe('7 s');
+  });
+
+  it('shows an unknown job state by its name instead of failing', () => {
+    expect(en.t('state.succeeded')).toBe('Succeeded');
+    expect(en.t('state.thawing' as MessageKey)).toBe('state.thawing');
+  });
+});
