@@ -109,13 +109,21 @@ describe('suanli clusters add', () => {
         'gpu',
         '--partition',
         'npu,debug',
+        '--queue-ahead',
+        '32',
         '--dry-run',
       ],
       { env: api(fake) },
     );
     expect(r.code).toBe(0);
     expect(sentJson(fake.requests[0])).toMatchObject({
-      config: { restUrl: 'https://slurm:6820', user: 'svc', tokenFile: missing, partitions: ['gpu', 'npu', 'debug'] },
+      config: {
+        restUrl: 'https://slurm:6820',
+        user: 'svc',
+        tokenFile: missing,
+        partitions: ['gpu', 'npu', 'debug'],
+        queueAheadAccelerators: 32,
+      },
     });
     expect(Object.keys((sentJson(fake.requests[0]) as { config: object }).config)).not.toContain('token');
   });

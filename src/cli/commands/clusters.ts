@@ -56,6 +56,7 @@ interface AddClusterOptions {
   user?: string;
   tokenFile?: string;
   partition?: string[];
+  queueAhead?: number;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -94,6 +95,11 @@ export async function readEngineConfig(file: string): Promise<EngineConfig> {
   return parsed as EngineConfig;
 }
 
+function parseQueueAhead(value: string): number {
+  if (!/^\d+$/.test(value)) throw new CliError(`--queue-ahead: "${value}" is not a whole number of accelerators`, 2);
+  return Number(value);
+}
+
 /** The engine config from --config FILE, or for slurm from its flags; the token goes by its file's path only. */
 async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
   const slurmFlags = [
@@ -101,6 +107,7 @@ async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
     opts.user !== undefined && '--user',
     opts.tokenFile !== undefined && '--token-file',
     opts.partition !== undefined && '--partition',
+    opts.queueAhead !== undefined && '--queue-ahead',
   ].filter((f): f is string => f !== false);
   if (opts.config !== undefined) {
     if (slurmFlags.length > 0)
@@ -129,6 +136,7 @@ async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
     user: opts.user,
     tokenFile: opts.tokenFile,
     ...(opts.partition === undefined ? {} : { partitions: opts.partition }),
+    ...(opts.queueAhead === undefined ? {} : { queueAheadAccelerators: opts.queueAhead }),
   };
 }
 
@@ -214,6 +222,11 @@ export function registerClusters(program: Command, ctx: Context): void {
       '--partition <name>',
       'slurm: a partition to offer (repeat or comma-separate; default all)',
       collectPartitions,
+    )
+    .option(
+      '--queue-ahead <accelerators>',
+      "slurm: accelerators per partition that may wait in Slurm's own queue when nothing is free (default 0)",
+      parseQueueAhead,
     )
     .option('--dry-run', 'only probe the cluster and show what was found')
     .option('--json', 'print the API response as JSON (instead of the table)')
