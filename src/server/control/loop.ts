@@ -1,10 +1,12 @@
 /**
  * The control loop: while this process holds the lease, each tick
- *   1. refreshes member clusters' inventory and health,
- *   2. carries out cancellation requests,
- *   3. runs a scheduling cycle over an immutable snapshot (`decide`, the pure core) and admits its placements,
- *   4. dispatches admitted jobs to their engines ("assume, then bind": the placement is stored before the submit),
- *   5. follows dispatched jobs' states and turns finished runs' engine accounting into usage records.
+ *   1. observes every member cluster in a pass of its own: inventory and health, withdrawals and in-doubt
+ *      dispatches to settle, runs to follow, cancels to send (metering runs in a pass beside the tick),
+ *   2. cancels what no engine has yet, runs a scheduling cycle over an immutable snapshot (`decide`, the pure core)
+ *      and admits its placements,
+ *   3. dispatches admitted jobs to their engines, a pass per cluster ("assume, then bind": the placement is stored
+ *      before the submit).
+ * Passes of a slow cluster outlive the tick rather than hold it up (docs/architecture.md, "One tick").
  * Several server processes may run this loop over one database; the lease lets one act at a time, and every state
  * change is conditional on the state it expects, so even a stale holder cannot move a job twice.
  */
@@ -231,7 +233,7 @@ export class ControlLoop {
     const context = this.contextAt(this.options.clock(), lease);
     addCounts(report, this.late.take());
 
-    // 1. Observe every cluster (inventory when due, withdrawals to settle, cancels, runs to follow and meter). Each
+    // 1. Observe every cluster (inventory when due, withdrawals to settle, runs to follow, cancels to send). Each
     //    cluster's pass runs on its own, so a cluster that is slow to answer holds up neither the others nor this
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
     const clusters = await store.federation.listClusters();
