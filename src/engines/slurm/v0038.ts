@@ -249,9 +249,10 @@ export class SlurmApiV0038 implements SlurmApi {
   }
 
   async dbJobsSince(since: Date): Promise<SlurmDbJob[]> {
-    // slurmdbd parses "YYYY-MM-DDTHH:MM:SS" (local time of the daemon); a day's margin covers time zones.
-    const from = new Date(since.getTime() - 24 * 3600 * 1000).toISOString().slice(0, 19);
-    const path = `${DBD}/jobs?start_time=${encodeURIComponent(from)}`;
+    // Relative to the daemon's own clock ("now-N" seconds), so its time zone does not matter; 15 minutes' margin
+    // covers clock skew between suanli and the daemon. A wider window costs: slurmdbd answers with every job in it.
+    const seconds = Math.max(0, Math.ceil((Date.now() - since.getTime()) / 1000)) + 900;
+    const path = `${DBD}/jobs?start_time=now-${seconds}`;
     const response = await this.client.request<{ jobs?: DbJob[] }>('GET', path);
     if (response.status === 200) return (response.data.jobs ?? []).map(toDbJob);
     if (hasError(response, SLURM_ERRNO.nothingFound)) return [];
