@@ -344,6 +344,55 @@ export class JobRepo {
     return row ? toJob(row) : null;
   }
 
+  /**
+   * Admits many pending jobs at once (a scheduling cycle's placements): one statement moves each job that is
+   * still pending to admitted with its placement and writes its event. Returns the ids that moved; a job that left
+   * pending meanwhile (cancelled) is skipped, as a single conditional transition would.
+   */
+  async admitMany(
+    admissions: ReadonlyArray<{
+      id: string;
+      clusterId: string;
+      poolId: string;
+      nodeNames: string[];
+      attempt: number;
+      dispatchTag: string;
+      reason: string;
+    }>,
+    actor: string,
+    now: Date,
+  ): Promise<string[]> {
+    if (admissions.length === 0) return [];
+    assertTransition('pending', 'admitted');
+    const rows = JSON.stringify(
+      admissions.map((a) => ({
+        id: a.id,
+        cluster_id: a.clusterId,
+        pool_id: a.poolId,
+        node_names: a.nodeNames,
+        attempt: a.attempt,
+        dispatch_tag: a.dispatchTag,
+        reason: a.reason,
+      })),
+    );
+    const result = await sql<{ id: string }>`
+      with placed as (
+        select * from jsonb_to_recordset(${rows}::jsonb)
+          as p(id text, cluster_id text, pool_id text, node_names text[], attempt integer, dispatch_tag text, reason text)
+      ), moved as (
+        update jobs set state = 'admitted', updated_at = ${now}, reason = placed.reason,
+          cluster_id = placed.cluster_id, pool_id = placed.pool_id, node_names = placed.node_names,
+          attempt = placed.attempt, dispatch_tag = placed.dispatch_tag, dispatch_started_at = null, engine_job_id = null
+        from placed where jobs.id = placed.id and jobs.state = 'pending'
+        returning jobs.id, jobs.reason
+      ), logged as (
+        insert into job_events (job_id, at, from_state, to_state, reason, actor)
+        select moved.id, ${now}, 'pending', 'admitted', moved.reason, ${actor} from moved
+      )
+      select id from moved`.execute(this.db);
+    return result.rows.map((r) => r.id);
+  }
+
   /** Updates columns without a state change (a new pending reason, a start time seen late). */
   async annotate(id: string, state: JobState, patch: JobPatch, now: Date): Promise<boolean> {
     const result = await this.db

@@ -123,6 +123,63 @@ describeEachDatabase('store', (database) => {
     ]);
   });
 
+  it('admits a cycle’s placements in one go, skipping a job that left pending meanwhile', async () => {
+    const now = new Date();
+    const create = async () =>
+      (
+        await store.jobs.create({
+          tenantId: 'acme',
+          projectId: 'acme-vision',
+          submittedBy: 'acme-admin',
+          spec,
+          idempotencyKey: null,
+          now,
+        })
+      ).job;
+    await store.federation.recordInventory(
+      'hefei-1',
+      [
+        {
+          id: 'hefei-1:a100',
+          name: 'a100',
+          acceleratorModel: 'A100-80GB',
+          nodes: ['n1', 'n2', 'n3'].map((name) => ({ name, accelerators: 8, state: 'idle' as const })),
+        },
+      ],
+      now,
+    );
+    const [a, b] = [await create(), await create()];
+    await store.jobs.transition(b.id, 'pending', 'cancelled', { reason: 'cancelled', actor: 'test', now });
+    const placement = (id: string, nodeNames: string[]) => ({
+      id,
+      clusterId: 'hefei-1',
+      poolId: 'hefei-1:a100',
+      nodeNames,
+      attempt: 1,
+      dispatchTag: `suanli-${id}-1`,
+      reason: `placed on hefei-1/a100 (${nodeNames.join(', ')})`,
+    });
+    const moved = await store.jobs.admitMany([placement(a.id, ['n1', 'n2']), placement(b.id, ['n3'])], 'plane', now);
+    expect(moved).toEqual([a.id]);
+    expect(await store.jobs.get(ALL, a.id)).toMatchObject({
+      state: 'admitted',
+      clusterId: 'hefei-1',
+      poolId: 'hefei-1:a100',
+      nodeNames: ['n1', 'n2'],
+      attempt: 1,
+      dispatchTag: `suanli-${a.id}-1`,
+      reason: 'placed on hefei-1/a100 (n1, n2)',
+    });
+    expect((await store.jobs.events(a.id)).at(-1)).toMatchObject({
+      from: 'pending',
+      to: 'admitted',
+      actor: 'plane',
+      reason: 'placed on hefei-1/a100 (n1, n2)',
+    });
+    expect((await store.jobs.get(ALL, b.id))?.state).toBe('cancelled');
+    expect(await store.jobs.admitMany([], 'plane', now)).toEqual([]);
+  });
+
   it('records a usage record once however often it is delivered, and sums exactly', async () => {
     const { job } = await store.jobs.create({
       tenantId: 'acme',

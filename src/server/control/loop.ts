@@ -341,24 +341,32 @@ export class ControlLoop {
     }
   }
 
+  /**
+   * Submits the cluster's admitted jobs, a few in flight at once: the engine's API answers concurrent requests, and
+   * each job is claimed (a conditional update checking the lease) before its submit, so none goes twice. Jobs
+   * admitted meanwhile (later ticks) are taken in the same pass, so a burst flows to the cluster without waiting
+   * for this pass to end and the next to start.
+   */
   private async dispatchToCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
-    const admitted = (await this.options.store.jobs.inStates(['admitted'], cluster.id)).filter(
-      (j) => !j.dispatchStartedAt,
-    );
-    if (admitted.length === 0) return {};
     let dispatched = 0;
-    let next = 0;
-    // A few submits in flight per cluster: the engine's API answers concurrent requests, and each job is claimed
-    // (a conditional update checking the lease) before its submit, so none goes twice.
-    const worker = async () => {
-      while (next < admitted.length) {
-        const job = admitted[next++]!;
-        if (!(await lease.keep())) return;
-        if (await dispatchJob(this.contextAt(this.options.clock(), lease), job, cluster)) dispatched++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
-    return { dispatched };
+    const tried = new Set<string>();
+    for (;;) {
+      const admitted = (await this.options.store.jobs.inStates(['admitted'], cluster.id)).filter(
+        (j) => !j.dispatchStartedAt && !tried.has(j.id),
+      );
+      if (admitted.length === 0 || this.stopped) return { dispatched };
+      let next = 0;
+      const worker = async () => {
+        while (next < admitted.length) {
+          const job = admitted[next++]!;
+          tried.add(job.id);
+          if (!(await lease.keep())) return;
+          if (await dispatchJob(this.contextAt(this.options.clock(), lease), job, cluster)) dispatched++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
+      if (!(await lease.keep())) return { dispatched };
+    }
   }
 
   private engineOrNull(context: LoopContext, cluster: ClusterRecord): Engine | null {
@@ -453,31 +461,28 @@ export class ControlLoop {
     const decisions = (this.options.policy ?? decide)({ ...snapshot, holds: this.holds }, now);
     this.holds = decisions.holds ?? [];
     const pending = new Map(source.pending.map((j): [string, StoredJob] => [j.id, j]));
-    let admitted = 0;
+    const admissions = [];
+    const poolsById = new Map(snapshot.pools.map((p) => [p.poolId, p]));
     for (const placement of decisions.placements) {
       const job = pending.get(placement.jobId);
       if (!job) continue;
       const attempt = job.attempt + 1;
-      const pool = snapshot.pools.find((p) => p.poolId === placement.poolId);
+      const pool = poolsById.get(placement.poolId);
       const where = pool ? `${pool.clusterName}/${pool.poolName}` : placement.clusterId;
-      const moved = await store.jobs.transition(job.id, 'pending', 'admitted', {
+      admissions.push({
+        id: job.id,
+        clusterId: placement.clusterId,
+        poolId: placement.poolId,
+        nodeNames: placement.nodeNames,
+        attempt,
+        dispatchTag: `suanli-${job.id}-${attempt}`,
         reason: placement.queued
           ? `queued on ${where}: nothing is free now, and its own scheduler starts it when nodes free up`
           : `placed on ${where} (${placement.nodeNames.join(', ')})`,
-        actor: holder,
-        now,
-        patch: {
-          clusterId: placement.clusterId,
-          poolId: placement.poolId,
-          nodeNames: placement.nodeNames,
-          attempt,
-          dispatchTag: `suanli-${job.id}-${attempt}`,
-          dispatchStartedAt: null,
-          engineJobId: null,
-        },
       });
-      if (moved) admitted++;
     }
+    // One statement for the whole cycle: a burst of placements costs one round trip, not one each.
+    const admitted = (await store.jobs.admitMany(admissions, holder, now)).length;
     for (const { jobId, reason } of decisions.pending) {
       if (pending.get(jobId)?.reason !== reason) await store.jobs.annotate(jobId, 'pending', { reason }, now);
     }

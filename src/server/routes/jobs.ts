@@ -15,6 +15,8 @@ const MAX_IDEMPOTENCY_KEY = 200;
 const JobId = Type.Object({ id: Type.String({ description: 'Job id' }) });
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
 
+const NO_NAMES = { clusters: new Map<string, string>(), pools: new Map<string, string>() };
+
 export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
 
@@ -86,7 +88,8 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           });
           if (created) context.jobSubmitted?.();
           reply.code(created ? 201 : 200).header('location', `/api/v1/jobs/${job.id}`);
-          return jobView(job, await names());
+          // A new job is on no cluster yet: no names to look up (a replayed submit may be).
+          return jobView(job, created ? NO_NAMES : await names());
         } catch (error) {
           if (error instanceof IdempotencyConflict) throw new ProblemError(409, 'idempotency-conflict', error.message);
           throw error;
