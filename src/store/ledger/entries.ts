@@ -1,0 +1,109 @@
+/**
+ * Writing ledger transactions: many per statement (unnest of arrays, so one round trip carries a whole batch however
+ * large), each checked by the core's rules first so a bad one is refused with a clear message before anything is
+ * stored. The database checks the same rules again (migration 007), and refuses overdrawn pools and vouchers.
+ */
+import { sql, type Kysely, type Transaction as DbTransaction } from 'kysely';
+import type { Fen } from '../../core/money/amount.ts';
+import { validateTransaction, type Transaction } from '../../core/money/ledger.ts';
+import type { Database } from '../schema.ts';
+import { parseAccountId } from './accounts.ts';
+
+export const PURPOSES = [
+  'charge',
+  'voucher-issue',
+  'voucher-apply',
+  'voucher-expiry',
+  'subsidy',
+  'top-up',
+  'pool-funding',
+  'reversal',
+] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+/** A core transaction plus what the store keeps about it. */
+export interface LedgerEntry extends Transaction {
+  purpose: Purpose;
+  /** Unique per cause: writing an entry whose key exists already writes nothing. */
+  idempotencyKey: string;
+  tenantId?: string | null;
+  providerId?: string | null;
+  programmeId?: string | null;
+  programmeVersion?: string | null;
+  funder?: string | null;
+  detail?: Record<string, unknown>;
+  recordedBy: string;
+}
+
+export type Db = Kysely<Database> | DbTransaction<Database>;
+
+/** Σ of the debits: what a balanced transaction moves. */
+export const amountOf = (entry: Transaction): Fen => entry.postings.reduce((s, p) => (p.fen > 0n ? s + p.fen : s), 0n);
+
+/**
+ * Writes the entries whose idempotency keys are new and returns the ids of those written; an entry whose key exists
+ * already is skipped, so replaying a batch changes nothing. Call inside a database transaction (`tx`): the balance
+ * check runs at its commit. Throws LedgerError (core) for an entry that breaks the ledger's rules, before writing.
+ */
+export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const accounts = new Map<string, { kind: string; owner: string }>();
+  for (const entry of entries) {
+    validateTransaction(entry);
+    for (const p of entry.postings) {
+      const parsed = parseAccountId(p.accountId);
+      accounts.set(p.accountId, { kind: parsed.kind, owner: parsed.ownerId });
+    }
+  }
+  const ids = [...accounts.keys()];
+  await sql`insert into ledger_accounts (id, kind, owner_id)
+    select * from unnest(${ids}::text[], ${ids.map((id) => accounts.get(id)!.kind)}::text[],
+      ${ids.map((id) => accounts.get(id)!.owner)}::text[])
+    on conflict (id) do nothing`.execute(tx);
+  const col = <T>(f: (e: LedgerEntry) => T) => entries.map(f);
+  const inserted = await sql<{ id: string }>`insert into ledger_transactions (id, at, purpose, reason, idempotency_key,
+      amount_fen, posting_count, usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder,
+      reverses, tenant_id, provider_id, detail, recorded_by)
+    select * from unnest(${col((e) => e.id)}::text[], ${col((e) => e.at.toISOString())}::timestamptz[],
+      ${col((e) => e.purpose)}::text[], ${col((e) => e.reason)}::text[], ${col((e) => e.idempotencyKey)}::text[],
+      ${col((e) => amountOf(e).toString())}::bigint[], ${col((e) => e.postings.length)}::integer[],
+      ${col((e) => e.links.usageRecordId ?? null)}::text[], ${col((e) => e.links.voucherId ?? null)}::text[],
+      ${col((e) => e.programmeId ?? null)}::text[], ${col((e) => e.programmeVersion ?? null)}::text[],
+      ${col((e) => e.links.programmeRule ?? null)}::text[], ${col((e) => e.funder ?? null)}::text[],
+      ${col((e) => e.links.reverses ?? null)}::text[], ${col((e) => e.tenantId ?? null)}::text[],
+      ${col((e) => e.providerId ?? null)}::text[], ${col((e) => JSON.stringify(e.detail ?? {}))}::jsonb[],
+      ${col((e) => e.recordedBy)}::text[])
+    on conflict (idempotency_key) do nothing
+    returning id`.execute(tx);
+  const written = new Set(inserted.rows.map((r) => r.id));
+  const postings = entries.filter((e) => written.has(e.id)).flatMap((e) => e.postings.map((p, seq) => ({ e, p, seq })));
+  if (postings.length > 0) {
+    await sql`insert into ledger_postings (transaction_id, seq, account_id, fen)
+      select * from unnest(${postings.map((x) => x.e.id)}::text[], ${postings.map((x) => x.seq)}::smallint[],
+        ${postings.map((x) => x.p.accountId)}::text[], ${postings.map((x) => x.p.fen.toString())}::bigint[])`.execute(
+      tx,
+    );
+  }
+  return written;
+}
+
+/** PostgreSQL errors after which the whole database transaction may simply be tried again. */
+export function isRetryable(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '40001' || code === '40P01';
+}
+
+/** Runs `work` in a database transaction, again (up to `attempts` times) after a deadlock or serialisation failure. */
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  work: (tx: DbTransaction<Database>) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryable(error)) throw error;
+    }
+  }
+}
