@@ -186,6 +186,7 @@ export interface LedgerAccountsTable {
 
 export interface LedgerTransactionsTable {
   id: string;
+  seq: GeneratedInt8;
   at: Timestamp;
   purpose: string;
   reason: string;

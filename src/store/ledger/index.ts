@@ -141,3 +141,4 @@ export { LedgerRefusal, VOUCHER_KINDS, type VoucherKind, type NewVoucher } from 
 export { chinaYear, type PostingReport, type SubsidySource } from './posting.ts';
 export { monthRange, type MonthlyReport, type Statement, type StatementLine } from './queries.ts';
 export { PURPOSES, type LedgerEntry, type Purpose } from './entries.ts';
+export type { SubsidyProgramme } from '../../core/money/programmes/types.ts';

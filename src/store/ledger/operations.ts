@@ -240,7 +240,9 @@ export async function expireVouchers(db: Kysely<Database>, input: Actor): Promis
   return inTransaction(db, async (tx) => {
     const due = await tx
       .selectFrom('vouchers')
-      .innerJoin('ledger_accounts', (join) => join.on(sql<boolean>`ledger_accounts.id = 'voucher-liability:' || vouchers.id`))
+      .innerJoin('ledger_accounts', (join) =>
+        join.on(sql<boolean>`ledger_accounts.id = 'voucher-liability:' || vouchers.id`),
+      )
       .select(['vouchers.id', 'vouchers.tenant_id', 'vouchers.programme_id', 'vouchers.funder'])
       .where('vouchers.valid_to', '<=', input.at)
       .where(sql<boolean>`ledger_accounts.balance_fen < 0`)
@@ -288,7 +290,7 @@ export async function reverseUsageRecord(
       .where((eb) =>
         eb.not(eb.exists(eb.selectFrom('ledger_transactions as r').select('r.id').whereRef('r.reverses', '=', 't.id'))),
       )
-      .orderBy('t.id')
+      .orderBy('t.seq')
       .execute();
     const postings = await tx
       .selectFrom('ledger_postings')

@@ -85,8 +85,8 @@ export class LedgerQueries {
       .where('t.at', '>=', from)
       .where('t.at', '<', to);
     query = limit
-      ? query.orderBy('t.at', 'desc').orderBy('t.id', 'desc').limit(limit)
-      : query.orderBy('t.at').orderBy('t.id');
+      ? query.orderBy('t.at', 'desc').orderBy('t.seq', 'desc').limit(limit)
+      : query.orderBy('t.at').orderBy('t.seq');
     const rows = await query.execute();
     return rows.map((r) => ({
       transactionId: r.id,

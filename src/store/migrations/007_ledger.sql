@@ -60,6 +60,8 @@ create trigger vouchers_fixed before update or delete on vouchers for each row e
 
 create table ledger_transactions (
   id text primary key,
+  -- Order of writing: statements list entries of one instant in the order they were posted.
+  seq bigserial not null unique,
   at timestamptz not null,
   -- charge | voucher-issue | voucher-apply | voucher-expiry | subsidy | top-up | pool-funding | reversal
   purpose text not null,
