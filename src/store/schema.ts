@@ -210,6 +210,7 @@ export interface LedgerTransactionsTable {
 export interface LedgerPostingsTable {
   transaction_id: string;
   seq: number;
+  posting_count: number;
   account_id: string;
   fen: Int8;
 }

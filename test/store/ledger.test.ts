@@ -266,13 +266,18 @@ describeEachDatabase('ledger', (database) => {
     );
     const [tx] = await store.db.selectFrom('ledger_transactions').select('id').execute();
     await expect(
-      sql`insert into ledger_postings values (${tx!.id}, 9, ${BANK_ACCOUNT}, 1)`.execute(store.db),
-    ).rejects.toThrow(/postings cannot be added later/);
+      sql`insert into ledger_postings values (${tx!.id}, 3, 4, ${BANK_ACCOUNT}, 1)`.execute(store.db),
+    ).rejects.toThrow(/foreign key/);
+    // Nor by claiming a seq beyond the count the transaction declared.
+    await expect(
+      sql`insert into ledger_postings select id, posting_count, posting_count, ${BANK_ACCOUNT}, 1
+        from ledger_transactions limit 1`.execute(store.db),
+    ).rejects.toThrow(/check constraint/);
     await expect(
       store.db.transaction().execute(async (t) => {
         await sql`insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
           recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 2, 'me')`.execute(t);
-        await sql`insert into ledger_postings values ('bad', 0, ${BANK_ACCOUNT}, 5), ('bad', 1, ${tenantWallet('acme')}, -4)`.execute(
+        await sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5), ('bad', 1, 2, ${tenantWallet('acme')}, -4)`.execute(
           t,
         );
       }),

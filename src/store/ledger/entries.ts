@@ -78,8 +78,9 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
   const written = new Set(inserted.rows.map((r) => r.id));
   const postings = entries.filter((e) => written.has(e.id)).flatMap((e) => e.postings.map((p, seq) => ({ e, p, seq })));
   if (postings.length > 0) {
-    await sql`insert into ledger_postings (transaction_id, seq, account_id, fen)
+    await sql`insert into ledger_postings (transaction_id, seq, posting_count, account_id, fen)
       select * from unnest(${postings.map((x) => x.e.id)}::text[], ${postings.map((x) => x.seq)}::smallint[],
+        ${postings.map((x) => x.e.postings.length)}::integer[],
         ${postings.map((x) => x.p.accountId)}::text[], ${postings.map((x) => x.p.fen.toString())}::bigint[])`.execute(
       tx,
     );

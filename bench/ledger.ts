@@ -1,0 +1,233 @@
+/**
+ * Ledger posting throughput against PostgreSQL: N usage records (default 20,000) rated with their pools' versioned
+ * prices and posted as balanced charge transactions (with the database's balance, append-only and overdraft
+ * triggers), in batches of --batch records per database transaction — beside, in the same run on the same server, a
+ * plain COPY (psql's \copy, i.e. COPY … FROM STDIN) of the same N rows into a bare table with no index or trigger.
+ * Reports records/s for both and their ratio, and writes bench/results/ledger-<YYYY-MM-DD>.md.
+ *
+ *   npx tsx bench/ledger.ts [--records 20000] [--batch 2000] [--database-url URL] [--no-write]
+ *   (or: npm run bench:ledger -- --records 20000)
+ *
+ * Without --database-url a throwaway PostgreSQL is started from Debian's binaries in a temp folder (as the tests'
+ * global setup does, with fsync off: both sides of the comparison run on the same server and settings).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { createStore } from '../src/store/index.ts';
+import { POOLS, TENANTS, insertUsage, seedLedgerFederation, type UsageInput } from '../test/helpers/ledger-fixtures.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const RECORDS = Number(arg('records') ?? 20_000);
+const BATCH = Number(arg('batch') ?? 2_000);
+const WRITE = !process.argv.includes('--no-write');
+if (!Number.isInteger(RECORDS) || RECORDS < 1) throw new Error('--records must be a positive integer');
+if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error('--batch must be a positive integer');
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (!versions[0]) throw new Error('PostgreSQL is not installed: pass --database-url, or apt-get install postgresql');
+  return join(root, versions[0], 'bin');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** postgres refuses to run as root: as root, run it as the `postgres` user. */
+function identity(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function startPostgres(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const who = identity();
+  const dir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-pg-'));
+  if ('uid' in who) chownSync(dir, who.uid, who.gid);
+  const data = join(dir, 'data');
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], {
+    stdio: 'ignore',
+    ...who,
+  });
+  const port = await freePort();
+  const settings = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+  const server: ChildProcess = spawn(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, ...settings.flatMap((s) => ['-c', s])],
+    { stdio: ['ignore', 'ignore', 'pipe'], ...who },
+  );
+  let log = '';
+  server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!log.includes('ready to accept connections')) {
+    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (server.exitCode === null) {
+        const exited = new Promise((r) => server.once('exit', r));
+        server.kill('SIGINT');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freshDatabase(baseUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  await client.query(`drop database if exists ${name}`);
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Deterministic usage: a small LCG, so every run posts the same records. */
+function usageRecords(n: number): UsageInput[] {
+  let state = 20261123;
+  const next = (bound: number) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % bound;
+  };
+  const monthStart = Date.parse('2026-11-01T00:00:00+08:00');
+  return Array.from({ length: n }, (_, i) => {
+    const pool = POOLS[next(POOLS.length)]!;
+    const startedAt = new Date(monthStart + next(28 * 24 * 60) * 60_000);
+    const seconds = 60 + next(36_000);
+    return {
+      id: `bench-${i}`,
+      tenant: TENANTS[next(TENANTS.length)]!,
+      poolId: pool.id,
+      model: pool.model,
+      cluster: pool.cluster,
+      startedAt,
+      endedAt: new Date(startedAt.getTime() + seconds * 1000),
+      acceleratorSeconds: BigInt(seconds * (1 + next(8))),
+    };
+  });
+}
+
+const bin = arg('database-url') ? null : binDir();
+const server = bin ? await startPostgres(bin) : null;
+const baseUrl = arg('database-url') ?? server!.url;
+const psql = join(bin ?? binDir(), 'psql');
+try {
+  const url = await freshDatabase(baseUrl, 'suanli_bench_ledger');
+  const store = await createStore({ databaseUrl: url, maxConnections: 2 });
+  await seedLedgerFederation(store.db);
+  const records = usageRecords(RECORDS);
+  for (let i = 0; i < records.length; i += 5_000) await insertUsage(store.db, records.slice(i, i + 5_000));
+
+  const started = performance.now();
+  const report = await store.ledger.postPending({ now: new Date(), limit: BATCH, maxBatches: Number.MAX_SAFE_INTEGER });
+  const postingMs = performance.now() - started;
+  if (report.posted !== RECORDS || report.unpriced.length > 0 || (await store.ledger.queued()) !== 0) {
+    throw new Error(`posted ${report.posted} of ${RECORDS} (${report.unpriced.length} unpriced)`);
+  }
+  const check = await sql<{ transactions: string; postings: string; total: string | null }>`select
+      (select count(*) from ledger_transactions) as transactions, (select count(*) from ledger_postings) as postings,
+      (select sum(fen)::text from ledger_postings) as total`.execute(store.db);
+  const counts = check.rows[0]!;
+  if (counts.total !== '0') throw new Error(`postings add up to ${counts.total}, not 0`);
+
+  // The baseline: the same rows, COPY … FROM STDIN through psql into a bare table (no keys, indexes or triggers).
+  await sql`create table bare_usage (id text, tenant_id text, pool_id text, accelerator_model text,
+    started_at timestamptz, ended_at timestamptz, accelerator_seconds bigint)`.execute(store.db);
+  await store.close();
+  const csvDir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-copy-'));
+  const csv = join(csvDir, 'usage.csv');
+  writeFileSync(
+    csv,
+    records
+      .map((r) =>
+        [
+          r.id,
+          r.tenant,
+          r.poolId,
+          r.model,
+          r.startedAt.toISOString(),
+          r.endedAt.toISOString(),
+          r.acceleratorSeconds,
+        ].join(','),
+      )
+      .join('\n') + '\n',
+  );
+  const copyStarted = performance.now();
+  const out = execFileSync(psql, [
+    url,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `\\copy bare_usage from '${csv}' with (format csv)`,
+  ]);
+  const copyMs = performance.now() - copyStarted;
+  rmSync(csvDir, { recursive: true, force: true });
+  if (!out.toString().includes(`COPY ${RECORDS}`)) throw new Error(`psql \\copy said: ${out.toString()}`);
+
+  const postingRate = (RECORDS / postingMs) * 1000;
+  const copyRate = (RECORDS / copyMs) * 1000;
+  const ratio = postingRate / copyRate;
+  console.log(
+    `posting: ${RECORDS} records in ${postingMs.toFixed(0)} ms = ${postingRate.toFixed(0)} records/s ` +
+      `(${counts.transactions} transactions, ${counts.postings} postings)\n` +
+      `COPY:    ${RECORDS} rows in ${copyMs.toFixed(0)} ms = ${copyRate.toFixed(0)} rows/s\n` +
+      `ratio:   ${ratio.toFixed(2)} (targets: ≥ 10,000 records/s and ≥ 0.25 of COPY)`,
+  );
+  if (WRITE) {
+    const date = new Date().toISOString().slice(0, 10);
+    const version = execFileSync(psql, ['--version']).toString().trim();
+    const text = `# Ledger posting benchmark, ${date}
+
+- Machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}
+- Command: \`npm run bench:ledger -- --records ${RECORDS} --batch ${BATCH}\` (bench/ledger.ts)
+- Database: ${arg('database-url') ? 'the server given by --database-url' : `a throwaway PostgreSQL (${version}) with fsync, synchronous_commit and full_page_writes off`}, same server for both measurements.
+- Posting: ${RECORDS} queued usage records (3 tenants, 3 priced pools, one price change mid-month) read from the posting queue, rated with
+  the core's \`rate\` and posted as balanced charge transactions (tenant wallet, provider payable, platform fee), ${BATCH} records per
+  database transaction, through migration 007's triggers (balance at commit, append-only, cached balances, overdraft refusal).
+  ${counts.transactions} transactions, ${counts.postings} postings, postings add up to 0.
+- COPY: the same ${RECORDS} rows as CSV through \`psql -c "\\copy bare_usage from … with (format csv)"\` (COPY … FROM STDIN) into a
+  table with no keys, indexes or triggers; the time includes starting psql.
+- Load average when the run ended: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')} (the machine is shared).
+
+| measurement | rows | ms | rows/s |
+| --- | ---: | ---: | ---: |
+| rate + post | ${RECORDS} | ${postingMs.toFixed(0)} | ${postingRate.toFixed(0)} |
+| COPY FROM STDIN (psql \\copy) | ${RECORDS} | ${copyMs.toFixed(0)} | ${copyRate.toFixed(0)} |
+| ratio posting / COPY | | | ${ratio.toFixed(2)} |
+
+Targets (issue 5): ≥ 10,000 records/s and ≥ 0.25 of the COPY rate.
+`;
+    const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}.md`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    console.log(`wrote ${file}`);
+  }
+} finally {
+  await server?.stop();
+}
