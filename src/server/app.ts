@@ -11,6 +11,7 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { moneyRoutes } from './routes/money.ts';
 import { reconciliationRoutes } from './routes/reconciliation.ts';
 
 export async function buildApp(
@@ -68,6 +69,7 @@ export async function buildApp(
         { name: 'usage', description: 'Metered accelerator time' },
         { name: 'auth', description: 'Users, tokens and the caller' },
         { name: 'federation', description: 'Providers, tenants and projects' },
+        { name: 'money', description: 'Wallets, vouchers, statements, the monthly report, the audit log' },
         { name: 'meta', description: 'Health, readiness, metrics' },
       ],
     },
@@ -90,6 +92,7 @@ export async function buildApp(
       await api.register(adminRoutes(context));
       await api.register(clusterRoutes(context));
       await api.register(reconciliationRoutes(context));
+      await api.register(moneyRoutes(context));
     },
     { prefix: '/api/v1' },
   );

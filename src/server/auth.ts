@@ -22,6 +22,12 @@ export const PERMISSIONS = [
   'tenant:manage',
   /** Register clusters and set prices for the caller's own provider (the operator: any provider). */
   'clusters:manage',
+  /** Read the caller's own tenant's wallet, vouchers and statements (the operator: any tenant's). */
+  'money:read',
+  /** Read the caller's own provider's payout statements (the operator: any provider's). */
+  'payouts:read',
+  /** Top up wallets, fund programme pools, issue vouchers, reverse charges, read the office's report and audit log. */
+  'money:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -34,8 +40,11 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'federation:manage',
     'tenant:manage',
     'clusters:manage',
+    'money:read',
+    'payouts:read',
+    'money:manage',
   ],
-  'provider-admin': ['clusters:read', 'clusters:manage'],
+  'provider-admin': ['clusters:read', 'clusters:manage', 'payouts:read'],
   'tenant-admin': [
     'jobs:submit',
     'jobs:read',
@@ -44,6 +53,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'usage:read',
     'clusters:read',
     'tenant:manage',
+    'money:read',
   ],
   'tenant-member': ['jobs:submit', 'jobs:read', 'jobs:cancel-own', 'clusters:read'],
 };

@@ -13,6 +13,7 @@ import type {
   TenantCategory,
   User,
 } from '../core/domain.ts';
+import { recordAudit } from './audit.ts';
 import type { ClustersTable, Database } from './schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -147,17 +148,30 @@ export class FederationRepo {
     validFrom: Date,
     validTo: Date | null = null,
     createdBy = 'seed',
+    at: Date = new Date(),
   ) {
-    await this.db
-      .insertInto('pool_prices')
-      .values({
-        pool_id: poolId,
-        fen_per_accelerator_hour: fenPerAcceleratorHour,
-        valid_from: validFrom,
-        valid_to: validTo,
-        created_by: createdBy,
-      })
-      .execute();
+    // Prices are money: each version is recorded in the audit log in the same transaction.
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('pool_prices')
+        .values({
+          pool_id: poolId,
+          fen_per_accelerator_hour: fenPerAcceleratorHour,
+          valid_from: validFrom,
+          valid_to: validTo,
+          created_by: createdBy,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await recordAudit(tx, {
+        at,
+        actor: createdBy,
+        action: 'price.add',
+        objectType: 'pool',
+        objectId: poolId,
+        after: { priceId: row.id, fenPerAcceleratorHour, validFrom, validTo },
+      });
+    });
   }
 
   async listPrices(

@@ -17,6 +17,7 @@ import { buildSnapshot } from './snapshot.ts';
 import { dispatchJob, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
 import { meterCluster } from './meter.ts';
+import type { SubsidySource } from '../../store/ledger/index.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
@@ -43,6 +44,8 @@ export interface ControlLoopOptions {
   policy?: SchedulingPolicy;
   /** Called after each tick that acted (tests and metrics hook in here). */
   onTick?: (report: TickReport) => void;
+  /** The subsidy programmes and their evaluator; without them usage is charged and vouchers applied, no subsidy. */
+  subsidies?: SubsidySource;
 }
 
 export interface TickReport {
@@ -55,6 +58,8 @@ export interface TickReport {
   withdrawn: number;
   /** Ended runs whose usage was stored from the engine's accounting. */
   metered: number;
+  /** Usage records posted to the ledger (charged, vouchers and subsidies applied). */
+  charged: number;
   durationMs: number;
 }
 
@@ -119,6 +124,7 @@ export class ControlLoop {
       preempted: 0,
       withdrawn: 0,
       metered: 0,
+      charged: 0,
       durationMs: 0,
     };
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
@@ -183,9 +189,35 @@ export class ControlLoop {
       report.finished += pass.finished;
       report.metered += pass.metered;
     }
+    report.charged = await this.postToLedger(context);
     report.durationMs = Date.now() - started;
     this.options.onTick?.(report);
     return report;
+  }
+
+  /**
+   * Charges the usage stored so far (this tick's and any left from before a crash: the queue is in the database) and
+   * returns expired vouchers' remainders to their pools. A failure is logged and retried next tick; the queue keeps
+   * the records, so nothing is lost or charged twice.
+   */
+  private async postToLedger(context: LoopContext): Promise<number> {
+    try {
+      const posting = await context.store.ledger.postPending({
+        now: context.now,
+        limit: 1000,
+        maxBatches: 10,
+        subsidies: this.options.subsidies,
+        actor: 'control-loop',
+      });
+      for (const u of posting.unpriced) {
+        context.log.warn({ usageRecord: u.usageRecordId, reason: u.reason }, 'usage not charged: no price in force');
+      }
+      await context.store.ledger.expireVouchers({ actor: 'control-loop', at: context.now });
+      return posting.posted;
+    } catch (error) {
+      context.log.error({ err: error }, 'posting usage to the ledger failed; it stays queued');
+      return 0;
+    }
   }
 
   private engineOrNull(context: LoopContext, cluster: ClusterRecord): Engine | null {
