@@ -5,14 +5,23 @@
  * plain COPY (psql's \copy, i.e. COPY … FROM STDIN) of the same N rows into a bare table with no index or trigger.
  * Reports records/s for both and their ratio, and writes bench/results/ledger-<YYYY-MM-DD>.md.
  *
- *   npx tsx bench/ledger.ts [--records 20000] [--batch 2000] [--database-url URL] [--no-write]
+ *   npx tsx bench/ledger.ts [--records 20000] [--batch 2000] [--workers 1] [--database-url URL] [--no-write]
  *   (or: npm run bench:ledger -- --records 20000)
  *
  * Without --database-url a throwaway PostgreSQL is started from Debian's binaries in a temp folder (as the tests'
  * global setup does, with fsync off: both sides of the comparison run on the same server and settings).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,9 +37,12 @@ function arg(name: string): string | undefined {
 }
 const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
+/** Posters running at once, each on its own connection (the queue's SKIP LOCKED gives each its own records). */
+const WORKERS = Number(arg('workers') ?? 1);
 const WRITE = !process.argv.includes('--no-write');
 if (!Number.isInteger(RECORDS) || RECORDS < 1) throw new Error('--records must be a positive integer');
 if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error('--batch must be a positive integer');
+if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error('--workers must be a positive integer');
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
@@ -58,7 +70,30 @@ function identity(): { uid: number; gid: number } | Record<string, never> {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-async function startPostgres(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
+/**
+ * CPU seconds (user + system) used so far by the PostgreSQL server and all its backends (children of `pid`), from
+ * /proc: with the machine shared, records per CPU-second is a measure that other processes' load does not skew.
+ */
+function serverCpuSeconds(pid: number): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    if (Number(entry) !== pid && ppid !== pid) continue;
+    total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return total / ticks;
+}
+
+async function startPostgres(bin: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const who = identity();
   const dir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-pg-'));
   if ('uid' in who) chownSync(dir, who.uid, who.gid);
@@ -83,6 +118,7 @@ async function startPostgres(bin: string): Promise<{ url: string; stop(): Promis
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    pid: server.pid!,
     async stop() {
       if (server.exitCode === null) {
         const exited = new Promise((r) => server.once('exit', r));
@@ -136,14 +172,28 @@ const baseUrl = arg('database-url') ?? server!.url;
 const psql = join(bin ?? binDir(), 'psql');
 try {
   const url = await freshDatabase(baseUrl, 'suanli_bench_ledger');
-  const store = await createStore({ databaseUrl: url, maxConnections: 2 });
+  const store = await createStore({ databaseUrl: url, maxConnections: WORKERS + 1 });
   await seedLedgerFederation(store.db);
   const records = usageRecords(RECORDS);
   for (let i = 0; i < records.length; i += 5_000) await insertUsage(store.db, records.slice(i, i + 5_000));
 
+  const serverCpu = () => (server ? serverCpuSeconds(server.pid) : NaN);
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverCpu();
   const started = performance.now();
-  const report = await store.ledger.postPending({ now: new Date(), limit: BATCH, maxBatches: Number.MAX_SAFE_INTEGER });
+  const reports = await Promise.all(
+    Array.from({ length: WORKERS }, () =>
+      store.ledger.postPending({ now: new Date(), limit: BATCH, maxBatches: Number.MAX_SAFE_INTEGER }),
+    ),
+  );
+  const report = {
+    posted: reports.reduce((n, r) => n + r.posted, 0),
+    unpriced: reports.flatMap((r) => r.unpriced),
+  };
   const postingMs = performance.now() - started;
+  const nodeCpu = process.cpuUsage(cpuBefore);
+  const postingNodeCpuS = (nodeCpu.user + nodeCpu.system) / 1e6;
+  const postingServerCpuS = serverCpu() - serverBefore;
   if (report.posted !== RECORDS || report.unpriced.length > 0 || (await store.ledger.queued()) !== 0) {
     throw new Error(`posted ${report.posted} of ${RECORDS} (${report.unpriced.length} unpriced)`);
   }
@@ -175,6 +225,7 @@ try {
       )
       .join('\n') + '\n',
   );
+  const copyServerBefore = serverCpu();
   const copyStarted = performance.now();
   const out = execFileSync(psql, [
     url,
@@ -184,6 +235,7 @@ try {
     `\\copy bare_usage from '${csv}' with (format csv)`,
   ]);
   const copyMs = performance.now() - copyStarted;
+  const copyServerCpuS = serverCpu() - copyServerBefore;
   rmSync(csvDir, { recursive: true, force: true });
   if (!out.toString().includes(`COPY ${RECORDS}`)) throw new Error(`psql \\copy said: ${out.toString()}`);
 
@@ -194,7 +246,9 @@ try {
     `posting: ${RECORDS} records in ${postingMs.toFixed(0)} ms = ${postingRate.toFixed(0)} records/s ` +
       `(${counts.transactions} transactions, ${counts.postings} postings)\n` +
       `COPY:    ${RECORDS} rows in ${copyMs.toFixed(0)} ms = ${copyRate.toFixed(0)} rows/s\n` +
-      `ratio:   ${ratio.toFixed(2)} (targets: ≥ 10,000 records/s and ≥ 0.25 of COPY)`,
+      `ratio:   ${ratio.toFixed(2)} (targets: ≥ 10,000 records/s and ≥ 0.25 of COPY)\n` +
+      `CPU:     posting ${postingNodeCpuS.toFixed(2)} s node + ${postingServerCpuS.toFixed(2)} s PostgreSQL; ` +
+      `COPY ${copyServerCpuS.toFixed(2)} s PostgreSQL (psql not counted)`,
   );
   if (WRITE) {
     const date = new Date().toISOString().slice(0, 10);
@@ -202,11 +256,11 @@ try {
     const text = `# Ledger posting benchmark, ${date}
 
 - Machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}
-- Command: \`npm run bench:ledger -- --records ${RECORDS} --batch ${BATCH}\` (bench/ledger.ts)
+- Command: \`npm run bench:ledger -- --records ${RECORDS} --batch ${BATCH} --workers ${WORKERS}\` (bench/ledger.ts)
 - Database: ${arg('database-url') ? 'the server given by --database-url' : `a throwaway PostgreSQL (${version}) with fsync, synchronous_commit and full_page_writes off`}, same server for both measurements.
 - Posting: ${RECORDS} queued usage records (3 tenants, 3 priced pools, one price change mid-month) read from the posting queue, rated with
   the core's \`rate\` and posted as balanced charge transactions (tenant wallet, provider payable, platform fee), ${BATCH} records per
-  database transaction, through migration 007's triggers (balance at commit, append-only, cached balances, overdraft refusal).
+  database transaction, ${WORKERS} poster(s) at once, through migration 007's triggers (balance at commit, append-only, cached balances, overdraft refusal).
   ${counts.transactions} transactions, ${counts.postings} postings, postings add up to 0.
 - COPY: the same ${RECORDS} rows as CSV through \`psql -c "\\copy bare_usage from … with (format csv)"\` (COPY … FROM STDIN) into a
   table with no keys, indexes or triggers; the time includes starting psql.
@@ -220,6 +274,13 @@ try {
 | rate + post | ${RECORDS} | ${postingMs.toFixed(0)} | ${postingRate.toFixed(0)} |
 | COPY FROM STDIN (psql \\copy) | ${RECORDS} | ${copyMs.toFixed(0)} | ${copyRate.toFixed(0)} |
 | ratio posting / COPY | | | ${ratio.toFixed(2)} |
+
+CPU time (the machine is shared, so wall-clock rates move with other work; CPU seconds do much less):
+
+| measurement | node CPU s | PostgreSQL CPU s (server and backends) | rows per CPU-second |
+| --- | ---: | ---: | ---: |
+| rate + post | ${postingNodeCpuS.toFixed(2)} | ${postingServerCpuS.toFixed(2)} | ${(RECORDS / (postingNodeCpuS + postingServerCpuS)).toFixed(0)} |
+| COPY FROM STDIN | (psql) | ${copyServerCpuS.toFixed(2)} | ${(RECORDS / copyServerCpuS).toFixed(0)} (server only) |
 
 Targets (issue 5): ≥ 10,000 records/s and ≥ 0.25 of the COPY rate.
 `;

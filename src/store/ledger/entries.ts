@@ -60,30 +60,47 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
     select * from unnest(${ids}::text[], ${ids.map((id) => accounts.get(id)!.kind)}::text[],
       ${ids.map((id) => accounts.get(id)!.owner)}::text[])
     on conflict (id) do nothing`.execute(tx);
-  const col = <T>(f: (e: LedgerEntry) => T) => entries.map(f);
+  // Each batch travels as one JSON document per table (a single parameter, serialised natively by JSON.stringify and
+  // parsed once by PostgreSQL): one round trip per statement however many entries, and no per-element escaping.
+  const transactions = entries.map((e) => ({
+    id: e.id,
+    at: e.at.toISOString(),
+    purpose: e.purpose,
+    reason: e.reason,
+    idempotency_key: e.idempotencyKey,
+    amount_fen: amountOf(e).toString(),
+    posting_count: e.postings.length,
+    usage_record_id: e.links.usageRecordId ?? null,
+    voucher_id: e.links.voucherId ?? null,
+    programme_id: e.programmeId ?? null,
+    programme_version: e.programmeVersion ?? null,
+    programme_rule: e.links.programmeRule ?? null,
+    funder: e.funder ?? null,
+    reverses: e.links.reverses ?? null,
+    tenant_id: e.tenantId ?? null,
+    provider_id: e.providerId ?? null,
+    detail: e.detail ?? {},
+    recorded_by: e.recordedBy,
+  }));
   const inserted = await sql<{ id: string }>`insert into ledger_transactions (id, at, purpose, reason, idempotency_key,
       amount_fen, posting_count, usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder,
       reverses, tenant_id, provider_id, detail, recorded_by)
-    select * from unnest(${col((e) => e.id)}::text[], ${col((e) => e.at.toISOString())}::timestamptz[],
-      ${col((e) => e.purpose)}::text[], ${col((e) => e.reason)}::text[], ${col((e) => e.idempotencyKey)}::text[],
-      ${col((e) => amountOf(e).toString())}::bigint[], ${col((e) => e.postings.length)}::integer[],
-      ${col((e) => e.links.usageRecordId ?? null)}::text[], ${col((e) => e.links.voucherId ?? null)}::text[],
-      ${col((e) => e.programmeId ?? null)}::text[], ${col((e) => e.programmeVersion ?? null)}::text[],
-      ${col((e) => e.links.programmeRule ?? null)}::text[], ${col((e) => e.funder ?? null)}::text[],
-      ${col((e) => e.links.reverses ?? null)}::text[], ${col((e) => e.tenantId ?? null)}::text[],
-      ${col((e) => e.providerId ?? null)}::text[], ${col((e) => JSON.stringify(e.detail ?? {}))}::jsonb[],
-      ${col((e) => e.recordedBy)}::text[])
+    select * from json_to_recordset(${JSON.stringify(transactions)}::json) as x(id text, at timestamptz, purpose text,
+      reason text, idempotency_key text, amount_fen bigint, posting_count integer, usage_record_id text,
+      voucher_id text, programme_id text, programme_version text, programme_rule text, funder text, reverses text,
+      tenant_id text, provider_id text, detail jsonb, recorded_by text)
     on conflict (idempotency_key) do nothing
     returning id`.execute(tx);
   const written = new Set(inserted.rows.map((r) => r.id));
-  const postings = entries.filter((e) => written.has(e.id)).flatMap((e) => e.postings.map((p, seq) => ({ e, p, seq })));
+  const postings = entries
+    .filter((e) => written.has(e.id))
+    .flatMap((e) =>
+      e.postings.map((p, seq) => ({ t: e.id, s: seq, c: e.postings.length, a: p.accountId, f: p.fen.toString() })),
+    );
   if (postings.length > 0) {
     await sql`insert into ledger_postings (transaction_id, seq, posting_count, account_id, fen)
-      select * from unnest(${postings.map((x) => x.e.id)}::text[], ${postings.map((x) => x.seq)}::smallint[],
-        ${postings.map((x) => x.e.postings.length)}::integer[],
-        ${postings.map((x) => x.p.accountId)}::text[], ${postings.map((x) => x.p.fen.toString())}::bigint[])`.execute(
-      tx,
-    );
+      select * from json_to_recordset(${JSON.stringify(postings)}::json)
+        as x(t text, s smallint, c integer, a text, f bigint)`.execute(tx);
   }
   return written;
 }

@@ -246,14 +246,18 @@ function chargeDetail(usage: PendingUsage, charge: Charge): Record<string, unkno
     unitPriceFen: charge.unitPriceFen?.toString() ?? null,
     rounding: charge.rounding,
     feeBasisPoints: usage.provider.feeBp,
-    parts: charge.parts.map((p) => ({
-      priceVersion: p.priceVersion,
-      unitPriceFen: p.unitPriceFen.toString(),
-      from: p.from.toISOString(),
-      to: p.to.toISOString(),
-      acceleratorSeconds: p.acceleratorSeconds.toString(),
-      fen: p.fen.toString(),
-    })),
+    // A run under one price is fully described above; the parts matter (and are kept) only when it was split.
+    parts:
+      charge.parts.length === 1
+        ? []
+        : charge.parts.map((p) => ({
+            priceVersion: p.priceVersion,
+            unitPriceFen: p.unitPriceFen.toString(),
+            from: p.from.toISOString(),
+            to: p.to.toISOString(),
+            acceleratorSeconds: p.acceleratorSeconds.toString(),
+            fen: p.fen.toString(),
+          })),
   };
 }
 

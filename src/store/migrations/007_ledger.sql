@@ -179,6 +179,9 @@ create table posting_queue (
   last_attempt_at timestamptz
 );
 
+-- Posters take the oldest first.
+create index posting_queue_order on posting_queue (enqueued_at, usage_record_id);
+
 create function suanli_enqueue_usage() returns trigger language plpgsql as $$
 begin
   insert into posting_queue (usage_record_id) select id from new_usage on conflict do nothing;
