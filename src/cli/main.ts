@@ -5,6 +5,7 @@ import { registerClusters } from './commands/clusters.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerMoney } from './commands/money.ts';
+import { registerProgrammes } from './commands/programmes.ts';
 import { registerProjects } from './commands/projects.ts';
 import { registerPrices } from './commands/prices.ts';
 import { registerProviders } from './commands/providers.ts';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: Context): Command {
   registerProjects(program, ctx);
   registerUsers(program, ctx);
   registerTokens(program, ctx);
+  registerProgrammes(program, ctx);
   return program;
 }
 

@@ -22,6 +22,7 @@ describe('bin/suanli.js', () => {
       'projects',
       'users',
       'tokens',
+      'programmes',
     ])
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });

@@ -262,8 +262,8 @@ export interface SubsidyAward {
   byFunder: FunderAmount[];
   /** `immediate`: pay now (first-come-first-served or no pool); `claim`: a claim scaled at period close. */
   settlement: 'immediate' | 'claim';
-  /** The cap or pool that cut the amount, if any. */
-  cappedBy?: string;
+  /** The cap or pool that cut the amount, if any (the tightest). */
+  cappedBy?: 'per-transaction' | 'per-tenant-per-year' | 'programme-total' | 'budget-pool';
   /** Human-readable lines for statements: base, rate, multipliers, rounding, caps. */
   explanation: string[];
 }
