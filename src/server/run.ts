@@ -8,6 +8,7 @@ import { buildApp } from './app.ts';
 import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { ControlLoop } from './control/loop.ts';
+import { shippedSubsidySource } from '../money/ledger-programmes.ts';
 import { seedDemo } from './demo.ts';
 import { EngineRegistry } from './engines.ts';
 import { createMetrics } from './metrics.ts';
@@ -84,9 +85,12 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
+  const subsidies = await shippedSubsidySource(store, clock());
   const loop = new ControlLoop({
     store,
     engines,
+    subsidies,
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     clock,
     log: app.log,
