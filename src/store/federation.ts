@@ -233,7 +233,9 @@ export class FederationRepo {
   }
 
   async upsertProject(p: Project, mode: WriteMode = 'upsert'): Promise<void> {
-    const insert = this.db.insertInto('projects').values({ id: p.id, tenant_id: p.tenantId, name: p.name });
+    const insert = this.db
+      .insertInto('projects')
+      .values({ id: p.id, tenant_id: p.tenantId, name: p.name, regions: p.regions ?? [] });
     await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doNothing())).execute();
   }
 
@@ -244,7 +246,7 @@ export class FederationRepo {
       .where('tenant_id', '=', tenantId)
       .where('name', '=', name)
       .executeTakeFirst();
-    return row ? { id: row.id, tenantId: row.tenant_id, name: row.name } : null;
+    return row ? { id: row.id, tenantId: row.tenant_id, name: row.name, regions: row.regions } : null;
   }
 
   async listProjects(tenantId: string): Promise<Project[]> {
@@ -254,7 +256,7 @@ export class FederationRepo {
       .where('tenant_id', '=', tenantId)
       .orderBy('name')
       .execute();
-    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name }));
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name, regions: r.regions }));
   }
 
   async upsertUser(u: User, mode: WriteMode = 'upsert'): Promise<void> {

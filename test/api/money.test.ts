@@ -166,4 +166,15 @@ describeEachDatabase('API: money', (database) => {
     expect(actions).toEqual(expect.arrayContaining(['price.add', 'wallet.top-up', 'usage.reverse', 'voucher.issue']));
     expect((await get('qiming-ai-admin', '/api/v1/audit')).statusCode).toBe(403);
   });
+
+  it('lets only the operator tag a project with regions (they raise subsidy rates)', async () => {
+    const url = '/api/v1/tenants/qiming-ai/projects';
+    const own = await post('qiming-ai-admin', url, { name: 'north', regions: ['wanbei'] });
+    expect(own.statusCode).toBe(403);
+    const tagged = await post('office', url, { name: 'north', regions: ['wanbei'] });
+    expect(tagged.statusCode, tagged.body).toBe(201);
+    expect(tagged.json()).toEqual({ id: 'qiming-ai-north', tenantId: 'qiming-ai', name: 'north', regions: ['wanbei'] });
+    const listed = (await get('qiming-ai-admin', url)).json<{ items: Array<{ name: string; regions: string[] }> }>();
+    expect(listed.items.find((p) => p.name === 'north')?.regions).toEqual(['wanbei']);
+  });
 });
