@@ -1,5 +1,6 @@
 /** The PostgreSQL ledger: posting usage, vouchers, subsidies, reversals, and the rules the database itself enforces. */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../src/store/schema.ts';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.ts';
 import {
@@ -267,21 +268,29 @@ describeEachDatabase('ledger', (database) => {
     const [tx] = await store.db.selectFrom('ledger_transactions').select('id').execute();
     await expect(
       sql`insert into ledger_postings values (${tx!.id}, 3, 4, ${BANK_ACCOUNT}, 1)`.execute(store.db),
-    ).rejects.toThrow(/foreign key/);
+    ).rejects.toThrow(/does not balance/);
     // Nor by claiming a seq beyond the count the transaction declared.
     await expect(
       sql`insert into ledger_postings select id, posting_count, posting_count, ${BANK_ACCOUNT}, 1
         from ledger_transactions limit 1`.execute(store.db),
     ).rejects.toThrow(/check constraint/);
+    const insertTransaction = (t: Kysely<Database>) =>
+      sql`insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
+        recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 2, 'me')`.execute(t);
+    // Postings that do not add up to zero; a transaction without postings; postings without their transaction.
     await expect(
-      store.db.transaction().execute(async (t) => {
-        await sql`insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
-          recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 2, 'me')`.execute(t);
-        await sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5), ('bad', 1, 2, ${tenantWallet('acme')}, -4)`.execute(
-          t,
-        );
-      }),
+      sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -4)`.execute(store.db),
     ).rejects.toThrow(/does not balance/);
+    await expect(insertTransaction(store.db)).rejects.toThrow(/has no postings that add up to its amount/);
+    await expect(
+      sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      sql`insert into ledger_postings values ('bad', 0, 2, 'bank:nowhere', 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/no ledger account bank:nowhere/);
     expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
   });
 });

@@ -42,7 +42,8 @@ export const amountOf = (entry: Transaction): Fen => entry.postings.reduce((s, p
 
 /**
  * Writes the entries whose idempotency keys are new and returns the ids of those written; an entry whose key exists
- * already is skipped, so replaying a batch changes nothing. Call inside a database transaction (`tx`): the balance
+ * already is skipped, so replaying a batch changes nothing. Call it inside `inTransaction`, which runs the work again
+ * if a concurrent writer took a key first. Call inside a database transaction (`tx`): the balance
  * check runs at its commit. Throws LedgerError (core) for an entry that breaks the ledger's rules, before writing.
  */
 export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Promise<Set<string>> {
@@ -60,9 +61,26 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
     select * from unnest(${ids}::text[], ${ids.map((id) => accounts.get(id)!.kind)}::text[],
       ${ids.map((id) => accounts.get(id)!.owner)}::text[])
     on conflict (id) do nothing`.execute(tx);
+  // Entries whose key exists already are left out (a replay). A concurrent writer may still store one of the same
+  // keys before this commits: the insert then fails on the key, and the batch is run again (isRetryable).
+  const existing = await sql<{ idempotency_key: string }>`select idempotency_key from ledger_transactions
+    where idempotency_key = any(${entries.map((e) => e.idempotencyKey)}::text[])`.execute(tx);
+  const seen = new Set(existing.rows.map((r) => r.idempotency_key));
+  const fresh = entries.filter((e) => !seen.has(e.idempotencyKey));
+  if (new Set(fresh.map((e) => e.idempotencyKey)).size !== fresh.length) {
+    throw new RangeError('two entries of one batch have the same idempotency key');
+  }
+  if (fresh.length === 0) return new Set();
   // Each batch travels as one JSON document per table (a single parameter, serialised natively by JSON.stringify and
   // parsed once by PostgreSQL): one round trip per statement however many entries, and no per-element escaping.
-  const transactions = entries.map((e) => ({
+  // Postings go first: the transactions' trigger checks that each transaction's postings are there (migration 007).
+  const postings = fresh.flatMap((e) =>
+    e.postings.map((p, seq) => ({ t: e.id, s: seq, c: e.postings.length, a: p.accountId, f: p.fen.toString() })),
+  );
+  await sql`insert into ledger_postings (transaction_id, seq, posting_count, account_id, fen)
+    select * from json_to_recordset(${JSON.stringify(postings)}::json)
+      as x(t text, s smallint, c integer, a text, f bigint)`.execute(tx);
+  const transactions = fresh.map((e) => ({
     id: e.id,
     at: e.at.toISOString(),
     purpose: e.purpose,
@@ -82,32 +100,23 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
     detail: e.detail ?? {},
     recorded_by: e.recordedBy,
   }));
-  const inserted = await sql<{ id: string }>`insert into ledger_transactions (id, at, purpose, reason, idempotency_key,
+  await sql`insert into ledger_transactions (id, at, purpose, reason, idempotency_key,
       amount_fen, posting_count, usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder,
       reverses, tenant_id, provider_id, detail, recorded_by)
     select * from json_to_recordset(${JSON.stringify(transactions)}::json) as x(id text, at timestamptz, purpose text,
       reason text, idempotency_key text, amount_fen bigint, posting_count integer, usage_record_id text,
       voucher_id text, programme_id text, programme_version text, programme_rule text, funder text, reverses text,
-      tenant_id text, provider_id text, detail jsonb, recorded_by text)
-    on conflict (idempotency_key) do nothing
-    returning id`.execute(tx);
-  const written = new Set(inserted.rows.map((r) => r.id));
-  const postings = entries
-    .filter((e) => written.has(e.id))
-    .flatMap((e) =>
-      e.postings.map((p, seq) => ({ t: e.id, s: seq, c: e.postings.length, a: p.accountId, f: p.fen.toString() })),
-    );
-  if (postings.length > 0) {
-    await sql`insert into ledger_postings (transaction_id, seq, posting_count, account_id, fen)
-      select * from json_to_recordset(${JSON.stringify(postings)}::json)
-        as x(t text, s smallint, c integer, a text, f bigint)`.execute(tx);
-  }
+      tenant_id text, provider_id text, detail jsonb, recorded_by text)`.execute(tx);
+  const written = new Set(fresh.map((e) => e.id));
   return written;
 }
 
 /** PostgreSQL errors after which the whole database transaction may simply be tried again. */
 export function isRetryable(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  // A concurrent writer stored an entry with one of our keys first: run again, and that entry is then skipped.
+  if (code === '23505' && constraint === 'ledger_transactions_idempotency_key_key') return true;
   return code === '40001' || code === '40P01';
 }
 

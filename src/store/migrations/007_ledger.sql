@@ -79,8 +79,9 @@ create table ledger_transactions (
   funder text,
   reverses text unique references ledger_transactions(id),
   -- Whose statement shows it: the tenant and provider concerned, where there is one.
-  tenant_id text references tenants(id),
-  provider_id text references providers(id),
+  -- Checked against tenants and providers per statement by the trigger below (set-based, not per row).
+  tenant_id text,
+  provider_id text,
   -- Rating details of a charge (price versions, parts, seconds), or an award's explanation.
   detail jsonb not null default '{}',
   recorded_by text not null,
@@ -92,17 +93,19 @@ create index ledger_transactions_at on ledger_transactions (at);
 create index ledger_transactions_usage on ledger_transactions (usage_record_id);
 create index ledger_transactions_programme on ledger_transactions (programme_id, tenant_id, at) where programme_id is not null;
 
--- A posting carries its transaction's declared count, and its seq must lie below it: with the primary key that
--- makes a posting added to a complete transaction impossible, declaratively (no per-row trigger).
+-- Postings are written before their transaction row, all postings of a transaction in one statement. A posting
+-- carries its transaction's declared count and its seq must lie below it: with the primary key, no posting can be
+-- added to a transaction later. The foreign key to the transaction is checked at commit.
 create table ledger_postings (
   transaction_id text not null,
   seq smallint not null,
   posting_count integer not null,
-  account_id text not null references ledger_accounts(id),
+  account_id text not null,
   fen bigint not null check (fen <> 0),
   primary key (transaction_id, seq),
   check (seq >= 0 and seq < posting_count),
   foreign key (transaction_id, posting_count) references ledger_transactions (id, posting_count)
+    deferrable initially deferred
 );
 create index ledger_postings_account on ledger_postings (account_id);
 
@@ -115,18 +118,34 @@ create trigger ledger_postings_append_only before update or delete on ledger_pos
 create trigger ledger_postings_no_truncate before truncate on ledger_postings
   for each statement execute function suanli_append_only();
 
--- After each INSERT of postings (set-based, one run per statement however many rows): keep the cached balances, and
--- refuse any programme pool or voucher whose balance would become a debit (paid out more than it was given). The
--- accounts are locked in id order first, so concurrent writers queue on them rather than deadlock, and each sees
--- the balance the one before it left.
+-- After each INSERT of postings (set-based: one run per statement however many rows): every transaction's postings
+-- are all there (as many as it declares) and add up to zero; every account exists; the cached balances are kept;
+-- and no programme pool or voucher may end with a debit balance (paid out more than it was given). The accounts are
+-- locked in id order first, so concurrent writers queue on them rather than deadlock, and each sees the balance the
+-- one before it left.
 create function suanli_postings_inserted() returns trigger language plpgsql as $$
 declare
   bad record;
+  accounts integer;
+  updated integer;
 begin
+  select transaction_id, posting_count, count(*) as n, sum(fen) as total into bad from new_postings
+    group by transaction_id, posting_count having count(*) <> posting_count or sum(fen) <> 0 limit 1;
+  if found then
+    raise exception 'transaction % does not balance: % of its % postings, adding up to % fen (a transaction''s postings are written together and add up to 0)',
+      bad.transaction_id, bad.n, bad.posting_count, bad.total using errcode = '23514';
+  end if;
   perform 1 from ledger_accounts where id in (select distinct account_id from new_postings) order by id for update;
   update ledger_accounts a set balance_fen = a.balance_fen + s.fen
     from (select account_id, sum(fen)::bigint as fen from new_postings group by account_id) s
     where a.id = s.account_id;
+  get diagnostics updated = row_count;
+  select count(distinct account_id) into accounts from new_postings;
+  if updated <> accounts then
+    select n.account_id as id into bad from new_postings n
+      where not exists (select 1 from ledger_accounts a where a.id = n.account_id) limit 1;
+    raise exception 'no ledger account %', bad.id using errcode = '23503';
+  end if;
   select a.id, a.balance_fen into bad from ledger_accounts a
     where a.id in (select distinct account_id from new_postings)
       and a.kind in ('programme-pool', 'voucher-liability') and a.balance_fen > 0 limit 1;
@@ -139,31 +158,35 @@ end $$;
 create trigger ledger_postings_inserted after insert on ledger_postings
   referencing new table as new_postings for each statement execute function suanli_postings_inserted();
 
--- At commit, every transaction written in it must have exactly its declared postings, adding up to zero, with its
--- debits equal to amount_fen. Deferred so the transaction row can be written before its postings.
-create function suanli_transaction_balanced() returns trigger language plpgsql as $$
+-- After each INSERT of transactions: each has its postings already (written just before, see above) and declares
+-- their debits as its amount, and names a tenant and provider that exist. A transaction without postings therefore
+-- cannot be stored, and postings without their transaction fail the deferred foreign key at commit.
+create function suanli_transactions_inserted() returns trigger language plpgsql as $$
 declare
-  n integer;
-  total numeric;
-  debits numeric;
+  bad record;
 begin
-  select count(*), coalesce(sum(fen), 0), coalesce(sum(fen) filter (where fen > 0), 0) into n, total, debits
-    from ledger_postings where transaction_id = new.id;
-  if n <> new.posting_count then
-    raise exception 'transaction % declares % postings but has %', new.id, new.posting_count, n using errcode = '23514';
+  select n.id, n.amount_fen, n.posting_count into bad from new_transactions n
+    where n.amount_fen is distinct from (select sum(p.fen) from ledger_postings p
+      where p.transaction_id = n.id and p.fen > 0 and p.posting_count = n.posting_count)
+    limit 1;
+  if found then
+    raise exception 'transaction % has no postings that add up to its amount % fen (write its % postings first)',
+      bad.id, bad.amount_fen, bad.posting_count using errcode = '23514';
   end if;
-  if total <> 0 then
-    raise exception 'transaction % does not balance: its postings add up to % fen, not 0', new.id, total
-      using errcode = '23514';
+  select n.tenant_id as id into bad from (select distinct tenant_id from new_transactions) n
+    where n.tenant_id is not null and not exists (select 1 from tenants t where t.id = n.tenant_id) limit 1;
+  if found then
+    raise exception 'no tenant %', bad.id using errcode = '23503';
   end if;
-  if debits <> new.amount_fen then
-    raise exception 'transaction % declares amount % fen but debits %', new.id, new.amount_fen, debits
-      using errcode = '23514';
+  select n.provider_id as id into bad from (select distinct provider_id from new_transactions) n
+    where n.provider_id is not null and not exists (select 1 from providers p where p.id = n.provider_id) limit 1;
+  if found then
+    raise exception 'no provider %', bad.id using errcode = '23503';
   end if;
   return null;
 end $$;
-create constraint trigger ledger_transactions_balanced after insert on ledger_transactions
-  deferrable initially deferred for each row execute function suanli_transaction_balanced();
+create trigger ledger_transactions_inserted after insert on ledger_transactions
+  referencing new table as new_transactions for each statement execute function suanli_transactions_inserted();
 
 -- Usage records waiting to be charged. A trigger enqueues every new usage record in the same transaction that
 -- stores it, so no writer can forget one and a crash loses none; the row goes in the transaction that posts the
