@@ -96,6 +96,9 @@ describeEachDatabase('ledger', (database) => {
       store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 5n, reference: 'b-1' }),
     ).rejects.toThrow(/b-1 was used before/);
     await expect(
+      store.ledger.topUp({ actor: 'office', at, tenantId: 'rival', fen: 100_00n, reference: 'b-1' }),
+    ).rejects.toThrow(/b-1 was used before for 10000 fen to acme/);
+    await expect(
       store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 0n, reference: 'b-2' }),
     ).rejects.toThrow(/amount must be a positive/);
     await expect(

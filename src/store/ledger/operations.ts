@@ -74,11 +74,15 @@ async function transfer(
   if (written.has(entry.id)) return { id: entry.id, created: true };
   const existing = await tx
     .selectFrom('ledger_transactions')
-    .select(['id', 'amount_fen'])
+    .select(['id', 'amount_fen', 'tenant_id'])
     .where('idempotency_key', '=', input.key)
     .executeTakeFirstOrThrow();
-  if (BigInt(existing.amount_fen) !== input.fen) {
-    throw new LedgerRefusal('conflict', `reference ${input.key} was used before for ${existing.amount_fen} fen`);
+  if (BigInt(existing.amount_fen) !== input.fen || existing.tenant_id !== (input.extra?.tenantId ?? null)) {
+    throw new LedgerRefusal(
+      'conflict',
+      `reference ${input.key} was used before for ${existing.amount_fen} fen` +
+        (existing.tenant_id ? ` to ${existing.tenant_id}` : ''),
+    );
   }
   return { id: existing.id, created: false };
 }

@@ -113,8 +113,9 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     }
     posted.push(usage.id);
     const context = { usage, charge, done, actor: options.actor ?? 'ledger' };
-    entries.push(...chargeEntries(context, options.now, vouchers));
-    if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, entries, usage)));
+    const charged = chargeEntries(context, options.now, vouchers);
+    entries.push(...charged);
+    if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
   const written = await writeEntries(tx, entries);
   if (posted.length > 0) await tx.deleteFrom('posting_queue').where('usage_record_id', 'in', posted).execute();
@@ -161,7 +162,7 @@ interface EntryContext {
 
 const keyOf = (usage: PendingUsage, purpose: string) => `usage:${usage.id}#${usage.generation}:${purpose}`;
 
-/** What the tenant paid itself for the charge: the charge less the vouchers spent on it in `entries`. */
+/** What the tenant paid itself for the charge: the charge less the vouchers spent on it in `entries` (its own). */
 function paidFen(charge: Charge, entries: LedgerEntry[], usage: PendingUsage): bigint {
   const wallet = tenantWallet(usage.tenantId);
   const voucherPaid = entries
