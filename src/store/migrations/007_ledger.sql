@@ -85,8 +85,7 @@ create table ledger_transactions (
   -- Rating details of a charge (price versions, parts, seconds), or an award's explanation.
   detail jsonb not null default '{}',
   recorded_by text not null,
-  recorded_at timestamptz not null default now(),
-  unique (id, posting_count)
+  recorded_at timestamptz not null default now()
 );
 -- Statements read through ledger_postings_account; the monthly report scans a month by `at`.
 create index ledger_transactions_at on ledger_transactions (at);
@@ -94,8 +93,8 @@ create index ledger_transactions_usage on ledger_transactions (usage_record_id);
 create index ledger_transactions_programme on ledger_transactions (programme_id, tenant_id, at) where programme_id is not null;
 
 -- Postings are written before their transaction row, all postings of a transaction in one statement. A posting
--- carries its transaction's declared count and its seq must lie below it: with the primary key, no posting can be
--- added to a transaction later. The foreign key to the transaction is checked at commit.
+-- carries its transaction's declared count and its seq must lie below it: with the primary key and the per-statement
+-- count check below, no posting can be added to a transaction later. The foreign key is checked at commit.
 create table ledger_postings (
   transaction_id text not null,
   seq smallint not null,
@@ -104,8 +103,7 @@ create table ledger_postings (
   fen bigint not null check (fen <> 0),
   primary key (transaction_id, seq),
   check (seq >= 0 and seq < posting_count),
-  foreign key (transaction_id, posting_count) references ledger_transactions (id, posting_count)
-    deferrable initially deferred
+  foreign key (transaction_id) references ledger_transactions (id) deferrable initially deferred
 );
 create index ledger_postings_account on ledger_postings (account_id);
 
@@ -166,12 +164,13 @@ declare
   bad record;
 begin
   select n.id, n.amount_fen, n.posting_count into bad from new_transactions n
-    where n.amount_fen is distinct from (select sum(p.fen) from ledger_postings p
-      where p.transaction_id = n.id and p.fen > 0 and p.posting_count = n.posting_count)
+    cross join lateral (select count(*) as postings, sum(p.fen) filter (where p.fen > 0) as debits
+      from ledger_postings p where p.transaction_id = n.id and p.posting_count = n.posting_count) s
+    where s.postings <> n.posting_count or n.amount_fen is distinct from s.debits
     limit 1;
   if found then
-    raise exception 'transaction % has no postings that add up to its amount % fen (write its % postings first)',
-      bad.id, bad.amount_fen, bad.posting_count using errcode = '23514';
+    raise exception 'transaction % has not its % postings adding up to its amount % fen (write them first)',
+      bad.id, bad.posting_count, bad.amount_fen using errcode = '23514';
   end if;
   select n.tenant_id as id into bad from (select distinct tenant_id from new_transactions) n
     where n.tenant_id is not null and not exists (select 1 from tenants t where t.id = n.tenant_id) limit 1;
