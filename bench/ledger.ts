@@ -3,7 +3,7 @@
  * prices and posted as balanced charge transactions (with the database's balance, append-only and overdraft
  * triggers), in batches of --batch records per database transaction — beside, in the same run on the same server, a
  * plain COPY (psql's \copy, i.e. COPY … FROM STDIN) of the same N rows into a bare table with no index or trigger.
- * Reports records/s for both and their ratio, and writes bench/results/ledger-<YYYY-MM-DD>.md.
+ * Reports records/s for both and their ratio, and writes bench/results/ledger-<YYYY-MM-DD>[-workersN].md.
  *
  *   npx tsx bench/ledger.ts [--records 20000] [--batch 2000] [--workers 1] [--runs 3] [--database-url URL] [--no-write]
  *   (or: npm run bench:ledger -- --records 20000)
@@ -316,13 +316,14 @@ rows ${copyRate.toFixed(0)} rows/s; ratio **${ratio.toFixed(3)}** (target ≥ 0.
 CPU-second of node and PostgreSQL together.
 
 What separates the two: COPY appends ${RECORDS} rows to one table with no index, constraint or trigger. Posting a record
-reads it with its tenant, provider and project from the queue (locked), rates it, and writes a transaction (7 indexes
+reads it with its tenant, provider and project from the queue (locked), rates it, and writes a transaction (6 indexes
 including the unique idempotency key, foreign keys to the usage record, voucher and reversed transaction) and 2–3
 postings (primary key, account index, the set-based balance and overdraft checks, the balance cache updated in the
 same statement), and deletes the queue row — about 4 indexed rows per record, each checked, in one database
 transaction per batch.
 `;
-    const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}.md`);
+    const suffix = WORKERS === 1 ? '' : `-workers${WORKERS}`;
+    const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}${suffix}.md`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
     console.log(`wrote ${file}`);

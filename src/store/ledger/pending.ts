@@ -123,12 +123,10 @@ export async function pricesOfPools(tx: Db, poolIds: string[]): Promise<Map<stri
 
 /** The idempotency keys already posted for these usage records. */
 export async function postedKeys(tx: Db, usageRecordIds: string[]): Promise<Set<string>> {
-  const rows = await tx
-    .selectFrom('ledger_transactions')
-    .select('idempotency_key')
-    .where('usage_record_id', 'in', usageRecordIds.length > 0 ? usageRecordIds : [''])
-    .execute();
-  return new Set(rows.map((r) => r.idempotency_key));
+  // One array parameter rather than one parameter per id: a batch has thousands.
+  const rows = await sql<{ idempotency_key: string }>`select idempotency_key from ledger_transactions
+    where usage_record_id = any(${usageRecordIds}::text[])`.execute(tx);
+  return new Set(rows.rows.map((r) => r.idempotency_key));
 }
 
 export interface UsableVoucher {

@@ -118,7 +118,8 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
   const written = await writeEntries(tx, entries);
-  if (posted.length > 0) await tx.deleteFrom('posting_queue').where('usage_record_id', 'in', posted).execute();
+  if (posted.length > 0)
+    await sql`delete from posting_queue where usage_record_id = any(${posted}::text[])`.execute(tx);
   if (report.unpriced.length > 0) {
     await sql`update posting_queue q set unpriced_reason = u.reason, attempts = q.attempts + 1,
         last_attempt_at = ${options.now}
