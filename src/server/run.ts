@@ -77,16 +77,16 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     writeFileSync(join(dataDir, 'admin-token'), `${bootstrapToken}\n`, { mode: 0o600 });
   }
   const metrics = createMetrics(store);
+  // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
+  const subsidies = await shippedSubsidySource(store, clock());
   const app = await buildApp(
-    { store, engines, metrics, clock, version: '0.1.0' },
+    { store, engines, metrics, clock, version: '0.1.0', programmes: subsidies.programmes },
     { logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel } },
   );
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
-  const subsidies = await shippedSubsidySource(store, clock());
   const loop = new ControlLoop({
     store,
     engines,

@@ -240,6 +240,16 @@ export interface PostingQueueTable {
   last_attempt_at: Timestamp | null;
 }
 
+export interface ProgrammeAwardedRatesTable {
+  id: GeneratedInt8;
+  programme_id: string;
+  tenant_id: string;
+  commitment_id: string | null;
+  basis_points: number;
+  decided_by: string;
+  decided_at: Timestamp;
+}
+
 export interface AuditLogTable {
   id: GeneratedInt8;
   at: Timestamp;
@@ -278,5 +288,6 @@ export interface Database {
   vouchers: VouchersTable;
   posting_queue: PostingQueueTable;
   audit_log: AuditLogTable;
+  programme_awarded_rates: ProgrammeAwardedRatesTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -177,4 +177,26 @@ describeEachDatabase('API: money', (database) => {
     const listed = (await get('qiming-ai-admin', url)).json<{ items: Array<{ name: string; regions: string[] }> }>();
     expect(listed.items.find((p) => p.name === 'north')?.regions).toEqual(['wanbei']);
   });
+
+  it('records the office’s awarded rate under a ceiling-rate programme, within its ceiling (operator only)', async () => {
+    const url = '/api/v1/programmes/anhui-2025-compute/awarded-rates';
+    const set = await post('office', url, { tenantId: 'qiming-ai', basisPoints: 1500 });
+    expect(set.statusCode, set.body).toBe(201);
+    const above = await post('office', url, { tenantId: 'qiming-ai', basisPoints: 2500 });
+    expect(above.statusCode).toBe(400);
+    expect(above.json<{ detail: string }>().detail).toMatch(/above the ceiling/);
+    expect((await post('qiming-ai-admin', url, { tenantId: 'qiming-ai', basisPoints: 2000 })).statusCode).toBe(403);
+    expect(
+      (await post('office', '/api/v1/programmes/nope/awarded-rates', { tenantId: 'qiming-ai', basisPoints: 1 }))
+        .statusCode,
+    ).toBe(404);
+    expect((await post('office', url, { tenantId: 'nobody', basisPoints: 1000 })).statusCode).toBe(404);
+    await post('office', url, { tenantId: 'qiming-ai', basisPoints: 2000 });
+    const rates = (await get('office', '/api/v1/programmes/awarded-rates')).json<{ items: unknown[] }>().items;
+    expect(rates).toEqual([{ programmeId: 'anhui-2025-compute', tenantId: 'qiming-ai', basisPoints: 2000 }]);
+    const audit = (await get('office', '/api/v1/audit?objectType=programme')).json<{
+      items: Array<{ action: string; before?: unknown }>;
+    }>();
+    expect(audit.items[0]).toMatchObject({ action: 'programme.award-rate', before: { basisPoints: '1500' } });
+  });
 });

@@ -33,11 +33,26 @@ describeEachDatabase('ledger with the shipped programmes', (database) => {
     const programmes = (await loadShippedProgrammes()).filter(
       (p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme',
     );
-    const awardedRates = ['acme', 'rival'].map((tenantId) => ({
+    // The office's decisions, as the API stores them (the latest per tenant is in force).
+    const at = new Date('2026-11-01T00:00:00Z');
+    await store.ledger.setAwardedRate({
+      actor: 'office',
+      at,
       programmeId: 'anhui-2025-compute',
-      tenantId,
-      basisPoints: 2000n,
-    }));
+      tenantId: 'acme',
+      basisPoints: 1000,
+    });
+    for (const tenantId of ['acme', 'rival']) {
+      await store.ledger.setAwardedRate({
+        actor: 'office',
+        at,
+        programmeId: 'anhui-2025-compute',
+        tenantId,
+        basisPoints: 2000,
+      });
+    }
+    const awardedRates = await store.ledger.awardedRates();
+    expect(awardedRates).toHaveLength(2);
     // acme's project is tagged wanbei (皖北); rival's is not; campus has no rate decided by the office.
     await insertUsage(store.db, [run('u-acme', 'acme'), run('u-rival', 'rival'), run('u-campus', 'campus')]);
     await store.ledger.postPending({

@@ -202,11 +202,17 @@ export class ControlLoop {
    */
   private async postToLedger(context: LoopContext): Promise<number> {
     try {
+      const source = this.options.subsidies;
+      // The office's awarded rates are read each tick, so a decision applies from the next charge on.
+      const subsidies = source && {
+        ...source,
+        options: { ...source.options, awardedRates: await context.store.ledger.awardedRates() },
+      };
       const posting = await context.store.ledger.postPending({
         now: context.now,
         limit: 1000,
         maxBatches: 10,
-        subsidies: this.options.subsidies,
+        subsidies,
         actor: 'control-loop',
       });
       for (const u of posting.unpriced) {

@@ -8,6 +8,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { formatYuan } from '../../core/money/amount.ts';
+import { checkAwardedRate } from '../../core/money/programmes/evaluate.ts';
+import type { Programme } from '../../core/money/programmes/types.ts';
+import { loadShippedProgrammes } from '../../money/programme-files.ts';
 import { LedgerRefusal, VOUCHER_KINDS, monthRange, type Statement } from '../../store/ledger/index.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
@@ -251,6 +254,77 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           .catch(refusal);
         reply.code(result.created ? 201 : 200);
         return { transactionId: result.id, created: result.created };
+      },
+    );
+
+    let shipped: Promise<readonly Programme[]> | undefined;
+    const programmes = () =>
+      context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
+    const AwardedRateSchema = Type.Object({
+      programmeId: Type.String(),
+      tenantId: Type.String(),
+      commitmentId: Type.Optional(Type.String()),
+      basisPoints: Type.Integer(),
+    });
+
+    app.get(
+      '/programmes/awarded-rates',
+      {
+        schema: {
+          tags: ['money'],
+          summary: "The office's awarded rates in force for ceiling-rate programmes (operator)",
+          response: { 200: Type.Object({ items: Type.Array(AwardedRateSchema) }), ...problems },
+        },
+      },
+      async (request) => {
+        requirePermission(principalOf(request), 'money:manage');
+        const rates = await store.ledger.awardedRates();
+        return { items: rates.map((r) => ({ ...r, basisPoints: Number(r.basisPoints) })) };
+      },
+    );
+
+    app.post(
+      '/programmes/:programmeId/awarded-rates',
+      {
+        schema: {
+          tags: ['money'],
+          summary:
+            "Award a tenant its rate under a ceiling-rate programme's ceiling (operator); applies from the next charge",
+          params: Type.Object({ programmeId: Type.String({ minLength: 1 }) }),
+          body: Type.Object(
+            {
+              tenantId: Type.String({ minLength: 1 }),
+              commitmentId: Type.Optional(Type.String({ minLength: 1, description: 'Only for this commitment' })),
+              basisPoints: Type.Integer({ minimum: 0, maximum: 10000, description: '2000 = 20%' }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: AwardedRateSchema, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'money:manage');
+        const { programmeId } = request.params;
+        const programme = (await programmes()).find((p) => p.metadata.id === programmeId);
+        if (!programme || programme.kind !== 'SubsidyProgramme') throw notFound(`subsidy programme ${programmeId}`);
+        const problem = checkAwardedRate(programme, BigInt(request.body.basisPoints));
+        if (problem)
+          throw new ProblemError(400, 'invalid-request', `basisPoints: ${problem}`, [
+            { field: 'basisPoints', message: problem },
+          ]);
+        await store.ledger
+          .setAwardedRate({
+            actor: principal.user.id,
+            at: context.clock(),
+            programmeId,
+            tenantId: request.body.tenantId,
+            basisPoints: request.body.basisPoints,
+            ...(request.body.commitmentId ? { commitmentId: request.body.commitmentId } : {}),
+          })
+          .catch(refusal);
+        reply.code(201);
+        return { programmeId, ...request.body };
       },
     );
 

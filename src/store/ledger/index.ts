@@ -3,8 +3,11 @@ import { sql, type Kysely } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
 import type { Database } from '../schema.ts';
 
+import type { AwardedRate } from '../../core/money/programmes/types.ts';
+import { recordAudit } from '../audit.ts';
 import { inTransaction } from './entries.ts';
 import {
+  LedgerRefusal,
   expireVouchers,
   fundPool,
   issueVoucher,
@@ -106,6 +109,67 @@ export class LedgerRepo extends LedgerQueries {
 
   reverseUsageRecord(input: Actor & { usageRecordId: string; reason: string; requeue?: boolean }) {
     return reverseUsageRecord(this.database, input);
+  }
+
+  /** Records the office's rate for a tenant (and optionally one commitment) in a ceiling-rate programme. */
+  async setAwardedRate(
+    input: Actor & { programmeId: string; tenantId: string; commitmentId?: string; basisPoints: number },
+  ): Promise<void> {
+    await inTransaction(this.database, async (tx) => {
+      if (!(await tx.selectFrom('tenants').select('id').where('id', '=', input.tenantId).executeTakeFirst()))
+        throw new LedgerRefusal('not-found', `no tenant ${input.tenantId}`);
+      const [before] = (await this.awardedRatesIn(tx)).filter(
+        (r) =>
+          r.programmeId === input.programmeId &&
+          r.tenantId === input.tenantId &&
+          (r.commitmentId ?? null) === (input.commitmentId ?? null),
+      );
+      await tx
+        .insertInto('programme_awarded_rates')
+        .values({
+          programme_id: input.programmeId,
+          tenant_id: input.tenantId,
+          commitment_id: input.commitmentId ?? null,
+          basis_points: input.basisPoints,
+          decided_by: input.actor,
+          decided_at: input.at,
+        })
+        .execute();
+      await recordAudit(tx, {
+        ...input,
+        action: 'programme.award-rate',
+        objectType: 'programme',
+        objectId: input.programmeId,
+        ...(before ? { before: { ...before, basisPoints: before.basisPoints.toString() } } : {}),
+        after: {
+          tenantId: input.tenantId,
+          commitmentId: input.commitmentId ?? null,
+          basisPoints: input.basisPoints,
+        },
+      });
+    });
+  }
+
+  /** The office's rates in force: the latest decision per programme, tenant and commitment. */
+  awardedRates(): Promise<AwardedRate[]> {
+    return this.awardedRatesIn(this.database);
+  }
+
+  private async awardedRatesIn(db: Kysely<Database>): Promise<AwardedRate[]> {
+    const rows = await sql<{
+      programme_id: string;
+      tenant_id: string;
+      commitment_id: string | null;
+      basis_points: number;
+    }>`select distinct on (programme_id, tenant_id, coalesce(commitment_id, ''))
+        programme_id, tenant_id, commitment_id, basis_points
+      from programme_awarded_rates order by programme_id, tenant_id, coalesce(commitment_id, ''), id desc`.execute(db);
+    return rows.rows.map((r) => ({
+      programmeId: r.programme_id,
+      tenantId: r.tenant_id,
+      ...(r.commitment_id === null ? {} : { commitmentId: r.commitment_id }),
+      basisPoints: BigInt(r.basis_points),
+    }));
   }
 
   /** Vouchers, newest first; a tenant id limits them to that tenant's. */

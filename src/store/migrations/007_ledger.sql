@@ -212,6 +212,22 @@ end $$;
 create trigger usage_records_enqueue after insert on usage_records
   referencing new table as new_usage for each statement execute function suanli_enqueue_usage();
 
+-- The programme office's decisions for programmes whose rate is a ceiling ("不超过20%"): the rate each tenant is
+-- awarded, optionally for one commitment (application or contract). Append-only; the latest decision per programme,
+-- tenant and commitment is in force, and the history stays.
+create table programme_awarded_rates (
+  id bigserial primary key,
+  programme_id text not null,
+  tenant_id text not null references tenants(id),
+  commitment_id text,
+  basis_points integer not null check (basis_points between 0 and 10000),
+  decided_by text not null,
+  decided_at timestamptz not null
+);
+create index programme_awarded_rates_key on programme_awarded_rates (programme_id, tenant_id, commitment_id, id);
+create trigger programme_awarded_rates_append_only before update or delete on programme_awarded_rates
+  for each statement execute function suanli_append_only();
+
 -- Who changed what, when: prices, programmes, vouchers, top-ups, pool funding, reversals. Append-only.
 create table audit_log (
   id bigserial primary key,
