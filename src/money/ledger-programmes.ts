@@ -5,7 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { evaluateSubsidies } from '../core/money/programmes/evaluate.ts';
-import type { Programme, SubsidyProgramme } from '../core/money/programmes/types.ts';
+import { formatYuan } from '../core/money/amount.ts';
+import { addDays, chinaCivilDate } from '../core/money/programmes/calendar.ts';
+import { formatBasisPoints } from '../core/money/programmes/rates.ts';
+import type { Programme, SubsidyProgramme, VoucherProgramme } from '../core/money/programmes/types.ts';
+import { issuableFaceValue, voucherLastDay } from '../core/money/programmes/vouchers.ts';
 import type { Store } from '../store/index.ts';
 import type { SubsidySource } from '../store/ledger/index.ts';
 import { loadShippedProgrammes } from './programme-files.ts';
@@ -47,12 +51,67 @@ export async function auditProgrammeChanges(
   return recorded;
 }
 
-/** The shipped subsidy programmes and the evaluator, for the control loop's posting; audits changes first. */
-export async function shippedSubsidySource(store: Store, at: Date): Promise<SubsidySource> {
+/**
+ * The shipped programmes (audited for changes first), and the subsidy ones with the evaluator for the control loop.
+ */
+export async function shippedProgrammes(
+  store: Store,
+  at: Date,
+): Promise<{ programmes: Programme[]; subsidies: SubsidySource }> {
   const programmes = await loadShippedProgrammes();
   await auditProgrammeChanges(store, programmes, at);
   return {
-    programmes: programmes.filter((p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme'),
-    evaluate: evaluateSubsidies,
+    programmes,
+    subsidies: {
+      programmes: programmes.filter((p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme'),
+      evaluate: evaluateSubsidies,
+    },
   };
+}
+
+export interface VoucherRequest {
+  kind: string;
+  funder: string;
+  faceFen: bigint;
+  validTo: Date;
+  maxShareBasisPoints: number;
+}
+
+/**
+ * What is wrong with issuing a voucher under a voucher programme's terms (empty: nothing): its funder, the product,
+ * a face value the programme lists, issued while the programme is in force, valid no longer than its validity days,
+ * paying no larger share of a charge, and within the tenant's yearly limit given what it was issued this year.
+ */
+export function voucherTermsProblems(
+  programme: VoucherProgramme,
+  request: VoucherRequest,
+  issuedAt: Date,
+  issuedThisYearFen: bigint,
+): string[] {
+  const problems: string[] = [];
+  const id = programme.metadata.id;
+  if (!programme.funders.some((f) => f.funder === request.funder))
+    problems.push(
+      `funder ${request.funder} does not fund ${id} (${programme.funders.map((f) => f.funder).join(', ')})`,
+    );
+  if (!(programme.usableFor as readonly string[]).includes(request.kind))
+    problems.push(`${id} issues ${programme.usableFor.join('/')} vouchers, not ${request.kind}`);
+  if (programme.faceValuesFen.length > 0 && !programme.faceValuesFen.includes(request.faceFen))
+    problems.push(
+      `face value ${formatYuan(request.faceFen)} is not one of ${programme.faceValuesFen.map((f) => formatYuan(f)).join(', ')}`,
+    );
+  const issuedOn = chinaCivilDate(issuedAt);
+  if (issuedOn < programme.validFrom || (programme.validTo !== null && issuedOn > programme.validTo))
+    problems.push(`${id} is not in force on ${issuedOn}`);
+  // The voucher may be used up to the end of its last day (China Standard Time), exclusive of the next.
+  const lastDay = voucherLastDay(programme, issuedOn);
+  const end = Date.parse(`${addDays(lastDay, 1)}T00:00:00+08:00`);
+  if (request.validTo.getTime() > end)
+    problems.push(`a ${id} voucher issued on ${issuedOn} is valid until ${lastDay} at the latest`);
+  if (BigInt(request.maxShareBasisPoints) > programme.maxShareOfChargeBasisPoints)
+    problems.push(`it may pay at most ${formatBasisPoints(programme.maxShareOfChargeBasisPoints)} of a charge`);
+  const left = issuableFaceValue(programme, issuedThisYearFen);
+  if (left !== null && request.faceFen > left)
+    problems.push(`the tenant may be issued ${formatYuan(left)} more under ${id} this year`);
+  return problems;
 }

@@ -8,7 +8,7 @@ import { buildApp } from './app.ts';
 import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { ControlLoop } from './control/loop.ts';
-import { shippedSubsidySource } from '../money/ledger-programmes.ts';
+import { shippedProgrammes } from '../money/ledger-programmes.ts';
 import { seedDemo } from './demo.ts';
 import { EngineRegistry } from './engines.ts';
 import { createMetrics } from './metrics.ts';
@@ -78,9 +78,9 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   }
   const metrics = createMetrics(store);
   // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
-  const subsidies = await shippedSubsidySource(store, clock());
+  const { programmes, subsidies } = await shippedProgrammes(store, clock());
   const app = await buildApp(
-    { store, engines, metrics, clock, version: '0.1.0', programmes: subsidies.programmes },
+    { store, engines, metrics, clock, version: '0.1.0', programmes },
     { logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel } },
   );
   await app.listen({ port: config.port, host: config.host });

@@ -113,6 +113,23 @@ describeEachDatabase('API: money', (database) => {
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field)).toContain('kind');
 
+    // Under a shipped voucher programme its terms apply; a subsidy programme issues no vouchers.
+    const offTerms = await post('office', '/api/v1/vouchers', {
+      ...voucher,
+      id: 'v-js',
+      programmeId: 'jiangsu-2026-compute-voucher',
+      funder: 'jiangsu-locality',
+    });
+    expect(offTerms.statusCode).toBe(400);
+    expect(offTerms.json<{ detail: string }>().detail).toMatch(/face value ¥500\.00 is not one of ¥10,000\.00/);
+    const subsidy = await post('office', '/api/v1/vouchers', {
+      ...voucher,
+      id: 'v-ah',
+      programmeId: 'anhui-2025-compute',
+    });
+    expect(subsidy.statusCode).toBe(400);
+    expect(subsidy.json<{ detail: string }>().detail).toMatch(/is a subsidy programme/);
+
     const own = (await get('qiming-ai-admin', '/api/v1/vouchers')).json<{ items: Array<{ id: string }> }>();
     expect(own.items.map((v) => v.id)).toEqual([voucher.id]);
     expect((await get('zhiyuan-llm-admin', '/api/v1/vouchers')).json<{ items: unknown[] }>().items).toEqual([]);

@@ -10,7 +10,9 @@ import type { FastifyReply } from 'fastify';
 import { formatYuan } from '../../core/money/amount.ts';
 import { checkAwardedRate } from '../../core/money/programmes/evaluate.ts';
 import type { Programme } from '../../core/money/programmes/types.ts';
+import { voucherTermsProblems } from '../../money/ledger-programmes.ts';
 import { loadShippedProgrammes } from '../../money/programme-files.ts';
+import { chinaYear } from '../../store/ledger/index.ts';
 import { LedgerRefusal, VOUCHER_KINDS, monthRange, type Statement } from '../../store/ledger/index.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
@@ -378,10 +380,38 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const principal = principalOf(request);
         requirePermission(principal, 'money:manage');
         const body = request.body;
+        const at = context.clock();
+        // Under a voucher programme of programmes/, its terms apply (face values, validity, share, yearly limit).
+        const programme = (await programmes()).find((p) => p.metadata.id === body.programmeId);
+        let maxShare = body.maxShareBasisPoints;
+        if (programme?.kind === 'VoucherProgramme') {
+          maxShare ??= Number(programme.maxShareOfChargeBasisPoints);
+          const issued = await store.ledger.issuedFaceInYear(programme.metadata.id, body.tenantId, chinaYear(at));
+          const request = {
+            ...body,
+            faceFen: BigInt(body.faceFen),
+            validTo: new Date(body.validTo),
+            maxShareBasisPoints: maxShare,
+          };
+          const problems = voucherTermsProblems(programme, request, at, issued);
+          if (problems.length > 0)
+            throw new ProblemError(
+              400,
+              'invalid-request',
+              problems.join('; '),
+              problems.map((message) => ({ field: 'body', message })),
+            );
+        } else if (programme?.kind === 'SubsidyProgramme') {
+          throw new ProblemError(
+            400,
+            'invalid-request',
+            `programmeId: ${programme.metadata.id} is a subsidy programme, not a voucher programme`,
+          );
+        }
         const result = await store.ledger
           .issueVoucher({
             actor: principal.user.id,
-            at: context.clock(),
+            at,
             id: body.id,
             kind: body.kind,
             tenantId: body.tenantId,
@@ -392,7 +422,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             validTo: new Date(body.validTo),
             providers: body.providers ?? [],
             products: body.products ?? [],
-            maxShareBasisPoints: body.maxShareBasisPoints ?? 10_000,
+            maxShareBasisPoints: maxShare ?? 10_000,
           })
           .catch(refusal);
         const voucher = (await store.ledger.vouchers(body.tenantId)).find((v) => v.id === result.id);

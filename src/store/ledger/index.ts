@@ -172,6 +172,14 @@ export class LedgerRepo extends LedgerQueries {
     }));
   }
 
+  /** Face value issued to a tenant under a programme in a natural year (China Standard Time). */
+  async issuedFaceInYear(programmeId: string, tenantId: string, year: number): Promise<Fen> {
+    const row = await sql<{ fen: string | null }>`select sum(face_fen)::text as fen from vouchers
+      where programme_id = ${programmeId} and tenant_id = ${tenantId}
+        and extract(year from issued_at at time zone 'Asia/Shanghai') = ${year}`.execute(this.database);
+    return BigInt(row.rows[0]?.fen ?? '0');
+  }
+
   /** Vouchers, newest first; a tenant id limits them to that tenant's. */
   async vouchers(tenantId?: string): Promise<StoredVoucher[]> {
     let query = this.database
