@@ -1,7 +1,8 @@
 /**
- * Writing ledger transactions: many per statement (unnest of arrays, so one round trip carries a whole batch however
- * large), each checked by the core's rules first so a bad one is refused with a clear message before anything is
- * stored. The database checks the same rules again (migration 007), and refuses overdrawn pools and vouchers.
+ * Writing ledger transactions: many per statement (a batch travels as one JSON document per table, so one round trip
+ * carries it however large), each checked by the core's rules first so a bad one is refused with a clear message
+ * before anything is stored. The database checks the same rules again (migration 007), and refuses overdrawn pools
+ * and vouchers.
  */
 import { sql, type Kysely, type Transaction as DbTransaction } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
@@ -43,8 +44,8 @@ export const amountOf = (entry: Transaction): Fen => entry.postings.reduce((s, p
 /**
  * Writes the entries whose idempotency keys are new and returns the ids of those written; an entry whose key exists
  * already is skipped, so replaying a batch changes nothing. Call it inside `inTransaction`, which runs the work again
- * if a concurrent writer took a key first. Call inside a database transaction (`tx`): the balance
- * check runs at its commit. Throws LedgerError (core) for an entry that breaks the ledger's rules, before writing.
+ * if a concurrent writer took a key first (the postings' foreign key to their transaction is checked at its commit).
+ * Throws LedgerError (core) for an entry that breaks the ledger's rules, before writing anything.
  */
 export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
