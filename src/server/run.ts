@@ -91,6 +91,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     store,
     engines,
     subsidies,
+    voucherProgrammes: programmes.filter((p) => p.kind === 'VoucherProgramme'),
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     clock,
     log: app.log,

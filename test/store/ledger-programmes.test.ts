@@ -89,4 +89,48 @@ describeEachDatabase('ledger with the shipped programmes', (database) => {
     const [last] = await store.audit.list({ objectType: 'programme', objectId: 'anhui-2025-compute', limit: 1 });
     expect(last).toMatchObject({ action: 'programme.change', before: { version: '2.0' }, after: { version: '2.1' } });
   });
+
+  it('spends a voucher of a voucher programme only where the programme’s terms allow', async () => {
+    const programmes = await loadShippedProgrammes();
+    const voucherProgrammes = programmes.filter((p) => p.kind === 'VoucherProgramme');
+    const at = new Date('2026-03-01T10:00:00+08:00');
+    await store.ledger.fundPool({
+      actor: 'office',
+      at,
+      programmeId: 'jiangsu-2026-compute-voucher',
+      funder: 'jiangsu-locality',
+      fen: 2_000_000n,
+      reference: 'js',
+    });
+    for (const tenantId of ['acme', 'rival']) {
+      await store.ledger.issueVoucher({
+        actor: 'office',
+        at,
+        id: `js-${tenantId}`,
+        kind: 'compute',
+        tenantId,
+        programmeId: 'jiangsu-2026-compute-voucher',
+        funder: 'jiangsu-locality',
+        faceFen: 1_000_000n,
+        validFrom: at,
+        validTo: new Date('2027-03-01T00:00:00+08:00'),
+        providers: [],
+        products: [],
+        maxShareBasisPoints: 5000,
+      });
+    }
+    await insertUsage(store.db, [run('u-acme', 'acme'), run('u-rival', 'rival')]);
+    // acme's charge is posted under the programme's terms: an Anhui tenant at an Anhui provider is not eligible for
+    // Jiangsu's vouchers. rival's is posted without them (as the ledger does for vouchers of no known programme).
+    await store.ledger.postPending({
+      now: new Date('2026-11-30T00:00:00Z'),
+      limit: 1,
+      maxBatches: 1,
+      voucherProgrammes,
+    });
+    await store.ledger.postPending({ now: new Date('2026-11-30T00:00:00Z') });
+    const left = new Map((await store.ledger.vouchers()).map((v) => [v.tenantId, v.remainingFen]));
+    expect(left.get('acme')).toBe(1_000_000n);
+    expect(left.get('rival')).toBe(1_000_000n - 3600n);
+  });
 });

@@ -18,6 +18,7 @@ import { dispatchJob, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
 import { meterCluster } from './meter.ts';
 import type { SubsidySource } from '../../store/ledger/index.ts';
+import type { VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
@@ -46,6 +47,8 @@ export interface ControlLoopOptions {
   onTick?: (report: TickReport) => void;
   /** The subsidy programmes and their evaluator; without them usage is charged and vouchers applied, no subsidy. */
   subsidies?: SubsidySource;
+  /** Voucher programmes whose terms limit what their vouchers pay. */
+  voucherProgrammes?: readonly VoucherProgramme[];
 }
 
 export interface TickReport {
@@ -213,6 +216,7 @@ export class ControlLoop {
         limit: 1000,
         maxBatches: 10,
         subsidies,
+        voucherProgrammes: this.options.voucherProgrammes,
         actor: 'control-loop',
       });
       for (const u of posting.unpriced) {

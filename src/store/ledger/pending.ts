@@ -132,6 +132,8 @@ export async function postedKeys(tx: Db, usageRecordIds: string[]): Promise<Set<
 export interface UsableVoucher {
   id: string;
   tenantId: string;
+  programmeId: string;
+  issuedAt: Date;
   validFrom: Date;
   validTo: Date;
   providers: string[];
@@ -150,13 +152,15 @@ export async function lockVouchers(tx: Db, tenantIds: string[], from: Date, to: 
   const rows = await sql<{
     id: string;
     tenant_id: string;
+    programme_id: string;
+    issued_at: Date;
     valid_from: Date;
     valid_to: Date;
     providers: string[];
     products: string[];
     max_share_bp: number;
     balance_fen: string;
-  }>`select v.id, v.tenant_id, v.valid_from, v.valid_to, v.providers, v.products, v.max_share_bp, a.balance_fen
+  }>`select v.id, v.tenant_id, v.programme_id, v.issued_at, v.valid_from, v.valid_to, v.providers, v.products, v.max_share_bp, a.balance_fen
      from vouchers v join ledger_accounts a on a.id = 'voucher-liability:' || v.id
      where v.tenant_id = any(${tenantIds}::text[]) and v.kind = 'compute'
        and v.valid_from <= ${to} and v.valid_to > ${from} and a.balance_fen < 0
@@ -165,6 +169,8 @@ export async function lockVouchers(tx: Db, tenantIds: string[], from: Date, to: 
     .map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
+      programmeId: r.programme_id,
+      issuedAt: r.issued_at,
       validFrom: r.valid_from,
       validTo: r.valid_to,
       providers: r.providers,

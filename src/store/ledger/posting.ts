@@ -24,7 +24,10 @@ import type {
   SpendEvent,
   SubsidyAward,
   SubsidyProgramme,
+  VoucherProgramme,
 } from '../../core/money/programmes/types.ts';
+import { chinaCivilDate } from '../../core/money/programmes/calendar.ts';
+import { voucherCoverage } from '../../core/money/programmes/vouchers.ts';
 import { sql } from 'kysely';
 import { uuidv7 } from '../ids.ts';
 import {
@@ -60,6 +63,8 @@ export interface PostingOptions {
   /** Most usage records in one batch (one database transaction). */
   limit?: number;
   subsidies?: SubsidySource | undefined;
+  /** Voucher programmes of programmes/: a voucher issued under one pays only what the programme's terms allow. */
+  voucherProgrammes?: readonly VoucherProgramme[] | undefined;
   /** An unpriced record is tried again once its last attempt is this old (default 60 s). */
   retryUnpricedAfterMs?: number;
   actor?: string;
@@ -113,7 +118,7 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     }
     posted.push(usage.id);
     const context = { usage, charge, done, actor: options.actor ?? 'ledger' };
-    const charged = chargeEntries(context, options.now, vouchers);
+    const charged = chargeEntries(context, options.now, vouchers, options.voucherProgrammes ?? []);
     entries.push(...charged);
     if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
@@ -172,7 +177,12 @@ function paidFen(charge: Charge, entries: LedgerEntry[], usage: PendingUsage): b
   return charge.fen - voucherPaid;
 }
 
-function chargeEntries(context: EntryContext, now: Date, vouchers: UsableVoucher[]): LedgerEntry[] {
+function chargeEntries(
+  context: EntryContext,
+  now: Date,
+  vouchers: UsableVoucher[],
+  voucherProgrammes: readonly VoucherProgramme[],
+): LedgerEntry[] {
   const { usage, charge, done, actor } = context;
   const key = keyOf(usage, 'charge');
   if (done.has(key)) return [];
@@ -202,7 +212,19 @@ function chargeEntries(context: EntryContext, now: Date, vouchers: UsableVoucher
     if (left === 0n) break;
     if (!voucherCovers(voucher, usage)) continue;
     const cap = mulBasisPoints(charge.fen, voucher.maxShareBp, 'down');
-    const use = [voucher.remainingFen, left, cap].reduce((a, b) => (b < a ? b : a));
+    const limits = [voucher.remainingFen, left, cap];
+    // Under a voucher programme its own terms (eligibility, where it applies, its share, its days) limit it too.
+    const programme = voucherProgrammes.find((p) => p.metadata.id === voucher.programmeId);
+    let terms: string[] = [];
+    if (programme) {
+      const coverage = voucherCoverage(programme, spendEvent(usage, charge, charge.fen), {
+        balanceFen: voucher.remainingFen,
+        issuedOn: chinaCivilDate(voucher.issuedAt),
+      });
+      limits.push(coverage.amountFen);
+      terms = coverage.reasons;
+    }
+    const use = limits.reduce((a, b) => (b < a ? b : a));
     if (use <= 0n) continue;
     const voucherKey = keyOf(usage, `voucher:${voucher.id}`);
     if (done.has(voucherKey)) continue;
@@ -216,6 +238,7 @@ function chargeEntries(context: EntryContext, now: Date, vouchers: UsableVoucher
       reason: `voucher ${voucher.id} pays ${use} fen of the charge for usage ${usage.id}`,
       idempotencyKey: voucherKey,
       links: { usageRecordId: usage.id, voucherId: voucher.id },
+      detail: { programmeId: voucher.programmeId, terms },
       postings: [
         { accountId: voucherLiability(voucher.id), fen: use },
         { accountId: tenantWallet(usage.tenantId), fen: -use },
