@@ -162,6 +162,13 @@ describeEachDatabase('API: money', (database) => {
       'reversal',
     ]);
     expect((await get('wuhu-admin', `/api/v1/statements/providers/hefei-aicc/${month}`)).statusCode).toBe(404);
+    // The charge was reversed, so wuhu-hub is owed nothing: a payout is refused, and nothing stored.
+    const payout = await post('office', '/api/v1/providers/wuhu-hub/payouts', { amountFen: '1', reference: 'p-1' });
+    expect(payout.statusCode).toBe(409);
+    expect(payout.json<{ detail: string }>().detail).toMatch(/owed 0 fen, less than the payout 1/);
+    expect(
+      (await post('wuhu-admin', '/api/v1/providers/wuhu-hub/payouts', { amountFen: '1', reference: 'p' })).statusCode,
+    ).toBe(403);
     expect((await get('qiming-ai-admin', payouts)).statusCode).toBe(403);
   });
 

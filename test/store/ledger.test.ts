@@ -56,7 +56,19 @@ describeEachDatabase('ledger', (database) => {
     await store.ledger.requeue(['u1']);
     expect(await post()).toMatchObject({ posted: 1, transactions: 0 });
     expect(await balances()).toEqual(after);
-    const charge = await store.db.selectFrom('ledger_transactions').selectAll().executeTakeFirstOrThrow();
+
+    // The provider is paid what it is owed, once per reference, never more.
+    await expect(
+      store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6841n, reference: 'pay-1' }),
+    ).rejects.toThrow(/owed 6840 fen, less than the payout 6841/);
+    await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
+    await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
+    expect((await balances()).get(providerPayable('hefei-aicc'))).toBe(0n);
+    const charge = await store.db
+      .selectFrom('ledger_transactions')
+      .selectAll()
+      .where('purpose', '=', 'charge')
+      .executeTakeFirstOrThrow();
     expect(charge).toMatchObject({ purpose: 'charge', usage_record_id: 'u1', tenant_id: 'acme', amount_fen: '7200' });
     expect(charge.detail).toMatchObject({ priceVersion: expect.stringMatching(/^p\d+$/), unitPriceFen: '1800' });
   });

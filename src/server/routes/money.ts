@@ -224,6 +224,42 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     );
 
     app.post(
+      '/providers/:providerId/payouts',
+      {
+        schema: {
+          tags: ['money'],
+          summary:
+            'Record a payment to a provider of what it is owed (operator); the reference makes a repeat harmless',
+          params: Type.Object({ providerId: Type.String({ minLength: 1 }) }),
+          body: Type.Object(
+            { amountFen: PositiveFen, reference: Type.String({ minLength: 1, maxLength: 200 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
+            201: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
+            ...problems,
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'money:manage');
+        const result = await store.ledger
+          .payOut({
+            actor: principal.user.id,
+            at: context.clock(),
+            providerId: request.params.providerId,
+            fen: BigInt(request.body.amountFen),
+            reference: request.body.reference,
+          })
+          .catch(refusal);
+        reply.code(result.created ? 201 : 200);
+        return { transactionId: result.id, created: result.created };
+      },
+    );
+
+    app.post(
       '/programmes/:programmeId/pools/:funder/fundings',
       {
         schema: {

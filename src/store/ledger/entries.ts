@@ -18,6 +18,7 @@ export const PURPOSES = [
   'subsidy',
   'top-up',
   'pool-funding',
+  'payout',
   'reversal',
 ] as const;
 export type Purpose = (typeof PURPOSES)[number];

@@ -11,6 +11,7 @@ import {
   expireVouchers,
   fundPool,
   issueVoucher,
+  payOut,
   reverseUsageRecord,
   topUp,
   type Actor,
@@ -93,6 +94,10 @@ export class LedgerRepo extends LedgerQueries {
 
   topUp(input: Actor & { tenantId: string; fen: Fen; reference: string }) {
     return topUp(this.database, input);
+  }
+
+  payOut(input: Actor & { providerId: string; fen: Fen; reference: string }) {
+    return payOut(this.database, input);
   }
 
   fundPool(input: Actor & { programmeId: string; funder: string; fen: Fen; reference: string }) {

@@ -9,7 +9,14 @@ import type { Fen } from '../../core/money/amount.ts';
 import { recordAudit } from '../audit.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Database } from '../schema.ts';
-import { BANK_ACCOUNT, funderAccount, programmePool, tenantWallet, voucherLiability } from './accounts.ts';
+import {
+  BANK_ACCOUNT,
+  funderAccount,
+  programmePool,
+  providerPayable,
+  tenantWallet,
+  voucherLiability,
+} from './accounts.ts';
 import { inTransaction, writeEntries, type Db, type LedgerEntry, type Purpose } from './entries.ts';
 
 /** A request the ledger refuses, with what is wrong; nothing was stored. */
@@ -74,10 +81,14 @@ async function transfer(
   if (written.has(entry.id)) return { id: entry.id, created: true };
   const existing = await tx
     .selectFrom('ledger_transactions')
-    .select(['id', 'amount_fen', 'tenant_id'])
+    .select(['id', 'amount_fen', 'tenant_id', 'provider_id'])
     .where('idempotency_key', '=', input.key)
     .executeTakeFirstOrThrow();
-  if (BigInt(existing.amount_fen) !== input.fen || existing.tenant_id !== (input.extra?.tenantId ?? null)) {
+  if (
+    BigInt(existing.amount_fen) !== input.fen ||
+    existing.tenant_id !== (input.extra?.tenantId ?? null) ||
+    existing.provider_id !== (input.extra?.providerId ?? null)
+  ) {
     throw new LedgerRefusal(
       'conflict',
       `reference ${input.key} was used before for ${existing.amount_fen} fen` +
@@ -111,6 +122,49 @@ export async function topUp(
         action: 'wallet.top-up',
         objectType: 'tenant-wallet',
         objectId: input.tenantId,
+        after: { transactionId: result.id, fen: input.fen, reference: input.reference },
+      });
+    }
+    return result;
+  });
+}
+
+/** The platform pays a provider what it is owed (provider payable → bank), never more than it owes. */
+export async function payOut(
+  db: Kysely<Database>,
+  input: Actor & { providerId: string; fen: Fen; reference: string },
+): Promise<{ id: string; created: boolean }> {
+  positive('amount', input.fen);
+  return inTransaction(db, async (tx) => {
+    if (!(await tx.selectFrom('providers').select('id').where('id', '=', input.providerId).executeTakeFirst()))
+      throw new LedgerRefusal('not-found', `no provider ${input.providerId}`);
+    const key = `payout:${input.reference}`;
+    const repeat = await tx
+      .selectFrom('ledger_transactions')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    const owed = await lockedCredit(tx, providerPayable(input.providerId));
+    if (!repeat && input.fen > owed)
+      throw new LedgerRefusal(
+        'insufficient-funds',
+        `provider ${input.providerId} is owed ${owed} fen, less than the payout ${input.fen}`,
+      );
+    const result = await transfer(tx, {
+      ...input,
+      purpose: 'payout',
+      key,
+      reason: `payout ${input.reference} to ${input.providerId}`,
+      from: providerPayable(input.providerId),
+      to: BANK_ACCOUNT,
+      extra: { providerId: input.providerId },
+    });
+    if (result.created) {
+      await recordAudit(tx, {
+        ...input,
+        action: 'provider.payout',
+        objectType: 'provider-payable',
+        objectId: input.providerId,
         after: { transactionId: result.id, fen: input.fen, reference: input.reference },
       });
     }
