@@ -63,7 +63,7 @@ create table ledger_transactions (
   -- Order of writing: statements list entries of one instant in the order they were posted.
   seq bigserial not null,
   at timestamptz not null,
-  -- charge | voucher-issue | voucher-apply | voucher-expiry | subsidy | top-up | pool-funding | reversal
+  -- charge | voucher-issue | voucher-apply | voucher-expiry | subsidy | top-up | pool-funding | payout | reversal
   purpose text not null,
   reason text not null check (btrim(reason) <> ''),
   -- Replaying the same cause (a usage record and purpose, an API request) finds this key and changes nothing.
