@@ -4,6 +4,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { registerClusters } from './commands/clusters.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerMoney } from './commands/money.ts';
 import { registerProgrammes } from './commands/programmes.ts';
 import { registerProjects } from './commands/projects.ts';
 import { registerPrices } from './commands/prices.ts';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: Context): Command {
   registerClusters(program, ctx);
   registerPrices(program, ctx);
   registerUsage(program, ctx);
+  registerMoney(program, ctx);
   registerReconcile(program, ctx);
   registerProviders(program, ctx);
   registerTenants(program, ctx);

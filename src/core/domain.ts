@@ -80,6 +80,8 @@ export interface Project {
   id: string;
   tenantId: string;
   name: string;
+  /** Where the project runs, e.g. "wanbei" (皖北): regional programmes raise their rates by it. Set by the operator. */
+  regions?: string[];
 }
 
 export interface User {

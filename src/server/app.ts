@@ -13,6 +13,7 @@ import { federationRoutes } from './routes/federation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { provinceRoutes } from './routes/province.ts';
+import { moneyRoutes } from './routes/money.ts';
 import { reconciliationRoutes } from './routes/reconciliation.ts';
 
 export async function buildApp(
@@ -74,6 +75,7 @@ export async function buildApp(
         { name: 'usage', description: 'Metered accelerator time' },
         { name: 'auth', description: 'Users, tokens and the caller' },
         { name: 'federation', description: 'Providers, tenants and projects' },
+        { name: 'money', description: 'Wallets, vouchers, statements, the monthly report, the audit log' },
         { name: 'meta', description: 'Health, readiness, metrics' },
       ],
     },
@@ -97,6 +99,7 @@ export async function buildApp(
       await api.register(clusterRoutes(context));
       await api.register(reconciliationRoutes(context));
       await api.register(provinceRoutes(context));
+      await api.register(moneyRoutes(context));
     },
     { prefix: '/api/v1' },
   );

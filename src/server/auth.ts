@@ -24,6 +24,12 @@ export const PERMISSIONS = [
   'clusters:manage',
   /** The province-wide overview: every provider's capacity and every tenant's queue (the programme office). */
   'province:read',
+  /** Read the caller's own tenant's wallet, vouchers and statements (the operator: any tenant's). */
+  'money:read',
+  /** Read the caller's own provider's payout statements (the operator: any provider's). */
+  'payouts:read',
+  /** Top up wallets, fund programme pools, issue vouchers, reverse charges, read the office's report and audit log. */
+  'money:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -37,8 +43,11 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'tenant:manage',
     'clusters:manage',
     'province:read',
+    'money:read',
+    'payouts:read',
+    'money:manage',
   ],
-  'provider-admin': ['clusters:read', 'clusters:manage'],
+  'provider-admin': ['clusters:read', 'clusters:manage', 'payouts:read'],
   'tenant-admin': [
     'jobs:submit',
     'jobs:read',
@@ -47,6 +56,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'usage:read',
     'clusters:read',
     'tenant:manage',
+    'money:read',
   ],
   'tenant-member': ['jobs:submit', 'jobs:read', 'jobs:cancel-own', 'clusters:read'],
 };

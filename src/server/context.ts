@@ -1,4 +1,5 @@
 /** What every route needs, passed explicitly rather than through globals. */
+import type { Programme } from '../core/money/programmes/types.ts';
 import type { Store } from '../store/index.ts';
 import type { EngineRegistry } from './engines.ts';
 import type { Metrics } from './metrics.ts';
@@ -11,4 +12,6 @@ export interface AppContext {
   version: string;
   /** Called after a job is stored, so that this process's control loop places it without waiting for its timer. */
   jobSubmitted?: () => void;
+  /** The programmes in force (the shipped programmes/ folder); loaded on first use when not given. */
+  programmes?: readonly Programme[];
 }

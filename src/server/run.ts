@@ -10,6 +10,7 @@ import { hashToken, newToken } from './auth.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { DEFAULT_CONSOLE_DIR } from './console.ts';
 import { ControlLoop } from './control/loop.ts';
+import { shippedProgrammes } from '../money/ledger-programmes.ts';
 import { seedDemo } from './demo.ts';
 import { EngineRegistry } from './engines.ts';
 import { createMetrics } from './metrics.ts';
@@ -78,7 +79,9 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     writeFileSync(join(dataDir, 'admin-token'), `${bootstrapToken}\n`, { mode: 0o600 });
   }
   const metrics = createMetrics(store);
-  const context: AppContext = { store, engines, metrics, clock, version: '0.1.0' };
+  // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
+  const { programmes, subsidies } = await shippedProgrammes(store, clock());
+  const context: AppContext = { store, engines, metrics, clock, version: '0.1.0', programmes };
   const app = await buildApp(context, {
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
     consoleDir: DEFAULT_CONSOLE_DIR,
@@ -90,6 +93,8 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   const loop = new ControlLoop({
     store,
     engines,
+    subsidies,
+    voucherProgrammes: programmes.filter((p) => p.kind === 'VoucherProgramme'),
     holder: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     clock,
     log: app.log,

@@ -13,6 +13,7 @@ import type {
   TenantCategory,
   User,
 } from '../core/domain.ts';
+import { recordAudit } from './audit.ts';
 import type { ClustersTable, Database } from './schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -147,17 +148,30 @@ export class FederationRepo {
     validFrom: Date,
     validTo: Date | null = null,
     createdBy = 'seed',
+    at: Date = new Date(),
   ) {
-    await this.db
-      .insertInto('pool_prices')
-      .values({
-        pool_id: poolId,
-        fen_per_accelerator_hour: fenPerAcceleratorHour,
-        valid_from: validFrom,
-        valid_to: validTo,
-        created_by: createdBy,
-      })
-      .execute();
+    // Prices are money: each version is recorded in the audit log in the same transaction.
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('pool_prices')
+        .values({
+          pool_id: poolId,
+          fen_per_accelerator_hour: fenPerAcceleratorHour,
+          valid_from: validFrom,
+          valid_to: validTo,
+          created_by: createdBy,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await recordAudit(tx, {
+        at,
+        actor: createdBy,
+        action: 'price.add',
+        objectType: 'pool',
+        objectId: poolId,
+        after: { priceId: row.id, fenPerAcceleratorHour, validFrom, validTo },
+      });
+    });
   }
 
   async listPrices(
@@ -219,7 +233,9 @@ export class FederationRepo {
   }
 
   async upsertProject(p: Project, mode: WriteMode = 'upsert'): Promise<void> {
-    const insert = this.db.insertInto('projects').values({ id: p.id, tenant_id: p.tenantId, name: p.name });
+    const insert = this.db
+      .insertInto('projects')
+      .values({ id: p.id, tenant_id: p.tenantId, name: p.name, regions: p.regions ?? [] });
     await (mode === 'insert' ? insert : insert.onConflict((oc) => oc.column('id').doNothing())).execute();
   }
 
@@ -230,7 +246,7 @@ export class FederationRepo {
       .where('tenant_id', '=', tenantId)
       .where('name', '=', name)
       .executeTakeFirst();
-    return row ? { id: row.id, tenantId: row.tenant_id, name: row.name } : null;
+    return row ? { id: row.id, tenantId: row.tenant_id, name: row.name, regions: row.regions } : null;
   }
 
   async listProjects(tenantId: string): Promise<Project[]> {
@@ -240,7 +256,7 @@ export class FederationRepo {
       .where('tenant_id', '=', tenantId)
       .orderBy('name')
       .execute();
-    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name }));
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, name: r.name, regions: r.regions }));
   }
 
   async upsertUser(u: User, mode: WriteMode = 'upsert'): Promise<void> {

@@ -2,7 +2,9 @@
 import { openStore, type StoreHandle, type StoreOptions } from './drivers.ts';
 import { FederationRepo } from './federation.ts';
 import { JobRepo } from './jobs.ts';
+import { AuditRepo } from './audit.ts';
 import { LeaseRepo } from './leases.ts';
+import { LedgerRepo } from './ledger/index.ts';
 import { migrate } from './migrate.ts';
 import { UsageRepo } from './usage.ts';
 
@@ -11,6 +13,8 @@ export interface Store extends StoreHandle {
   jobs: JobRepo;
   usage: UsageRepo;
   leases: LeaseRepo;
+  ledger: LedgerRepo;
+  audit: AuditRepo;
 }
 
 /** Opens the database, applies pending migrations and returns the repositories. */
@@ -28,6 +32,8 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     jobs: new JobRepo(handle.db),
     usage: new UsageRepo(handle.db),
     leases: new LeaseRepo(handle.db),
+    ledger: new LedgerRepo(handle.db),
+    audit: new AuditRepo(handle.db),
   };
 }
 

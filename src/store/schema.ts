@@ -3,6 +3,8 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+/** An int8 with a database default: read as a string, optional on insert. */
+type GeneratedInt8 = ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface ProvidersTable {
@@ -12,6 +14,8 @@ export interface ProvidersTable {
   regions: string[];
   owner_organisation: string;
   green_power_bp: number;
+  price_rounding: Generated<string>;
+  platform_fee_bp: Generated<number>;
   created_at: Generated<Timestamp>;
 }
 
@@ -66,6 +70,7 @@ export interface ProjectsTable {
   id: string;
   tenant_id: string;
   name: string;
+  regions: Generated<string[]>;
   created_at: Generated<Timestamp>;
 }
 
@@ -169,6 +174,93 @@ export interface MeteringQueueTable {
   enqueued_at: Timestamp;
 }
 
+export interface LedgerAccountsTable {
+  id: string;
+  kind: string;
+  owner_id: string | null;
+  currency: Generated<string>;
+  /** Cache of Σ postings, kept by a trigger in the posting transaction. */
+  balance_fen: GeneratedInt8;
+  created_at: Generated<Timestamp>;
+}
+
+export interface LedgerTransactionsTable {
+  id: string;
+  seq: GeneratedInt8;
+  at: Timestamp;
+  purpose: string;
+  reason: string;
+  idempotency_key: string;
+  amount_fen: Int8;
+  posting_count: number;
+  usage_record_id: string | null;
+  voucher_id: string | null;
+  programme_id: string | null;
+  programme_version: string | null;
+  programme_rule: string | null;
+  funder: string | null;
+  reverses: string | null;
+  tenant_id: string | null;
+  provider_id: string | null;
+  detail: Json<Record<string, unknown>>;
+  recorded_by: string;
+  recorded_at: Generated<Timestamp>;
+}
+
+export interface LedgerPostingsTable {
+  transaction_id: string;
+  seq: number;
+  posting_count: number;
+  account_id: string;
+  fen: Int8;
+}
+
+export interface VouchersTable {
+  id: string;
+  kind: string;
+  tenant_id: string;
+  programme_id: string;
+  funder: string;
+  face_fen: Int8;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  providers: string[];
+  products: string[];
+  max_share_bp: Generated<number>;
+  issued_by: string;
+  issued_at: Timestamp;
+}
+
+export interface PostingQueueTable {
+  usage_record_id: string;
+  enqueued_at: Generated<Timestamp>;
+  generation: Generated<number>;
+  attempts: Generated<number>;
+  unpriced_reason: string | null;
+  last_attempt_at: Timestamp | null;
+}
+
+export interface ProgrammeAwardedRatesTable {
+  id: GeneratedInt8;
+  programme_id: string;
+  tenant_id: string;
+  commitment_id: string | null;
+  basis_points: number;
+  decided_by: string;
+  decided_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: GeneratedInt8;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  before: Json<unknown> | null;
+  after: Json<unknown> | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -190,5 +282,12 @@ export interface Database {
   leases: LeasesTable;
   withdrawn_dispatches: WithdrawnDispatchesTable;
   metering_queue: MeteringQueueTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_postings: LedgerPostingsTable;
+  vouchers: VouchersTable;
+  posting_queue: PostingQueueTable;
+  audit_log: AuditLogTable;
+  programme_awarded_rates: ProgrammeAwardedRatesTable;
   schema_migrations: SchemaMigrationsTable;
 }

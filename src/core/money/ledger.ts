@@ -18,6 +18,8 @@ export const ACCOUNT_KINDS = [
   'voucher-liability',
   'platform-fee',
   'funder',
+  /** The platform's bank account: tenants' payments arrive here and provider payouts leave from it. */
+  'bank',
 ] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 

@@ -19,6 +19,8 @@ import { buildSnapshot } from './snapshot.ts';
 import { dispatchJob, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
 import { meterCluster } from './meter.ts';
+import type { SubsidySource } from '../../store/ledger/index.ts';
+import type { VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 
 export const CONTROL_LEASE = 'control-loop';
@@ -51,6 +53,10 @@ export interface ControlLoopOptions {
   dispatchConcurrency?: number;
   /** Called after each tick that acted (tests and metrics hook in here). */
   onTick?: (report: TickReport) => void;
+  /** The subsidy programmes and their evaluator; without them usage is charged and vouchers applied, no subsidy. */
+  subsidies?: SubsidySource;
+  /** Voucher programmes whose terms limit what their vouchers pay. */
+  voucherProgrammes?: readonly VoucherProgramme[];
 }
 
 export interface TickReport {
@@ -63,6 +69,8 @@ export interface TickReport {
   withdrawn: number;
   /** Ended runs whose usage was stored from the engine's accounting. */
   metered: number;
+  /** Usage records posted to the ledger (charged, vouchers and subsidies applied). */
+  charged: number;
   durationMs: number;
 }
 
@@ -86,11 +94,12 @@ function emptyReport(): TickReport {
     preempted: 0,
     withdrawn: 0,
     metered: 0,
+    charged: 0,
     durationMs: 0,
   };
 }
 
-const COUNTS = ['dispatched', 'finished', 'withdrawn', 'metered'] as const;
+const COUNTS = ['dispatched', 'finished', 'withdrawn', 'metered', 'charged'] as const;
 
 function addCounts(report: TickReport, counts: Partial<TickReport>): void {
   for (const key of COUNTS) report[key] += counts[key] ?? 0;
@@ -240,6 +249,10 @@ export class ControlLoop {
     await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster, lease));
     // Metering reads the engine's accounting (slurmdbd can take a second or more); nothing in this tick needs it.
     void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster, lease), 0);
+    // Charging posts stored usage to the ledger, one poster at a time; a large backlog goes on after the tick.
+    await this.runOnce('ledger', async () => ({
+      charged: await this.postToLedger(this.contextAt(this.options.clock(), lease)),
+    }));
 
     // 2. Decide, holding the lease: database work only.
     if (!(await lease.keep())) return this.finish(report, started);
@@ -367,6 +380,52 @@ export class ControlLoop {
       await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
       if (!(await lease.keep())) return { dispatched };
     }
+  }
+
+  /**
+   * Charges the usage stored so far (this tick's and any left from before a crash: the queue is in the database) and
+   * returns expired vouchers' remainders to their pools. A failure is logged and retried next tick; the queue keeps
+   * the records, so nothing is lost or charged twice.
+   */
+  private async postToLedger(context: LoopContext): Promise<number> {
+    try {
+      const source = this.options.subsidies;
+      // The office's awarded rates are read each tick, so a decision applies from the next charge on.
+      const subsidies = source && {
+        ...source,
+        options: { ...source.options, awardedRates: await context.store.ledger.awardedRates() },
+      };
+      const posting = await context.store.ledger.postPending({
+        now: context.now,
+        limit: 1000,
+        maxBatches: 10,
+        subsidies,
+        voucherProgrammes: this.options.voucherProgrammes,
+        actor: 'control-loop',
+      });
+      for (const u of posting.unpriced) {
+        context.log.warn({ usageRecord: u.usageRecordId, reason: u.reason }, 'usage not charged: no price in force');
+      }
+      await context.store.ledger.expireVouchers({ actor: 'control-loop', at: context.now });
+      return posting.posted;
+    } catch (error) {
+      context.log.error({ err: error }, 'posting usage to the ledger failed; it stays queued');
+      return 0;
+    }
+  }
+
+  /** Runs `work` unless a run of it is in flight, waiting for it at most the pass budget (as runPasses). */
+  private async runOnce(key: string, work: () => Promise<Partial<TickReport>>): Promise<void> {
+    if (this.inFlight.has(key)) return;
+    const run = work()
+      .then((counts) => this.late.add(counts))
+      .catch((error: unknown) => this.options.log.error({ err: error }, `${key} pass failed`))
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, run);
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.passBudgetMs)));
+    await Promise.race([run, budget]);
+    clearTimeout(timer);
   }
 
   private engineOrNull(context: LoopContext, cluster: ClusterRecord): Engine | null {

@@ -181,7 +181,12 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    const ProjectSchema = Type.Object({ id: Type.String(), tenantId: Type.String(), name: Type.String() });
+    const ProjectSchema = Type.Object({
+      id: Type.String(),
+      tenantId: Type.String(),
+      name: Type.String(),
+      regions: Type.Array(Type.String(), { description: 'Region tags (e.g. wanbei), set by the operator' }),
+    });
     const TenantParams = Type.Object({ tenantId: Type.String() });
 
     app.get(
@@ -199,7 +204,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         const { tenantId } = request.params;
         if (principal.user.role !== 'operator' && principal.user.tenantId !== tenantId)
           throw notFound(`tenant ${tenantId}`);
-        return { items: await federation.listProjects(tenantId) };
+        return { items: (await federation.listProjects(tenantId)).map((p) => ({ ...p, regions: p.regions ?? [] })) };
       },
     );
 
@@ -210,14 +215,30 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           tags: ['federation'],
           summary: 'Create a project in a tenant (operator, or that tenant’s admin)',
           params: TenantParams,
-          body: Type.Object({ name: Slug('Project name') }, { additionalProperties: false }),
+          body: Type.Object(
+            {
+              name: Slug('Project name'),
+              regions: Type.Optional(
+                Type.Array(Slug('Region tag'), {
+                  maxItems: 20,
+                  description: 'Operator only: regional programmes (e.g. the 皖北 uplift) read these',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 201: ProjectSchema, ...problems },
         },
       },
       async (request, reply) => {
         const { tenantId } = request.params;
-        requireTenantManager(principalOf(request), tenantId);
-        const project = { id: `${tenantId}-${request.body.name}`, tenantId, name: request.body.name };
+        const principal = principalOf(request);
+        requireTenantManager(principal, tenantId);
+        const regions = request.body.regions ?? [];
+        // Region tags raise subsidy rates: a tenant may not tag its own projects.
+        if (regions.length > 0 && principal.user.role !== 'operator')
+          throw forbidden('only the operator may set a project’s regions');
+        const project = { id: `${tenantId}-${request.body.name}`, tenantId, name: request.body.name, regions };
         try {
           await federation.upsertProject(project, 'insert');
         } catch (error) {

@@ -208,6 +208,7 @@ export function clusterRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           validFrom,
           validTo,
           principal.user.id,
+          context.clock(),
         );
         reply.code(201);
         return {

@@ -1,0 +1,419 @@
+/**
+ * Posting metered usage to the ledger, a batch at a time, in one database transaction per batch:
+ *
+ *   1. rate each queued usage record with its pool's versioned prices (core `rate`, rounded once by the provider's
+ *      rule) and post the charge: the tenant's wallet debited, the provider's payable and the platform fee credited;
+ *   2. spend the tenant's usable compute vouchers on it, soonest-expiring first, up to each voucher's remaining value
+ *      and its largest share of a charge: the voucher's liability pays that part of the charge for the tenant;
+ *   3. ask the subsidy evaluator what the programmes award for the charge and pay each award from the programme's
+ *      pool per funder (or from the funder, for a programme without a budget pool) to the tenant or the provider.
+ *
+ * Every entry has an idempotency key per usage record, generation and purpose, so posting a record again writes
+ * nothing; the queue row goes in the same transaction as the entries, so a crash loses or doubles nothing. A record
+ * with no price in force is not charged: it stays queued with the reason (and is tried again later).
+ */
+import { findAccelerator } from '../../core/accelerators.ts';
+import { NoPriceError, PriceBookError, type PriceBook } from '../../core/money/price-book.ts';
+import { rate, type Charge } from '../../core/money/rating.ts';
+import { chargeTransaction, type Posting } from '../../core/money/ledger.ts';
+import { mulBasisPoints } from '../../core/money/amount.ts';
+import type {
+  EvaluateSubsidies,
+  EvaluationOptions,
+  ProgrammeLedgerView,
+  SpendEvent,
+  SubsidyAward,
+  SubsidyProgramme,
+  VoucherProgramme,
+} from '../../core/money/programmes/types.ts';
+import { chinaCivilDate } from '../../core/money/programmes/calendar.ts';
+import { voucherCoverage } from '../../core/money/programmes/vouchers.ts';
+import { sql } from 'kysely';
+import { uuidv7 } from '../ids.ts';
+import {
+  PLATFORM_FEE_ACCOUNT,
+  funderAccount,
+  programmePool,
+  providerPayable,
+  tenantWallet,
+  voucherLiability,
+} from './accounts.ts';
+import { writeEntries, type Db, type LedgerEntry } from './entries.ts';
+import {
+  awardedSoFar,
+  lockPending,
+  lockPools,
+  lockVouchers,
+  postedKeys,
+  pricesOfPools,
+  tenantYearKey,
+  type PendingUsage,
+  type UsableVoucher,
+} from './pending.ts';
+
+/** The subsidy programmes in force and the evaluator that reads them (the programmes' own module). */
+export interface SubsidySource {
+  programmes: readonly SubsidyProgramme[];
+  evaluate: EvaluateSubsidies;
+  options?: EvaluationOptions;
+}
+
+export interface PostingOptions {
+  now: Date;
+  /** Most usage records in one batch (one database transaction). */
+  limit?: number;
+  subsidies?: SubsidySource | undefined;
+  /** Voucher programmes of programmes/: a voucher issued under one pays only what the programme's terms allow. */
+  voucherProgrammes?: readonly VoucherProgramme[] | undefined;
+  /** An unpriced record is tried again once its last attempt is this old (default 60 s). */
+  retryUnpricedAfterMs?: number;
+  actor?: string;
+}
+
+export interface Unpriced {
+  usageRecordId: string;
+  reason: string;
+}
+
+export interface PostingReport {
+  /** Usage records taken off the queue (charged, or replays of records charged before). */
+  posted: number;
+  /** Ledger transactions written. */
+  transactions: number;
+  unpriced: Unpriced[];
+}
+
+/** The natural year of an instant in China Standard Time (UTC+8, no daylight saving), as the programmes count it. */
+export const chinaYear = (at: Date): number => new Date(at.getTime() + 8 * 3_600_000).getUTCFullYear();
+
+/** Posts one batch of queued usage records; call inside a database transaction. */
+export async function postPendingBatch(tx: Db, options: PostingOptions): Promise<PostingReport> {
+  const retryBefore = new Date(options.now.getTime() - (options.retryUnpricedAfterMs ?? 60_000));
+  const pending = await lockPending(tx, options.limit ?? 1000, retryBefore);
+  const report: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
+  if (pending.length === 0) return report;
+  const books = await priceBooks(tx, pending);
+  const done = await postedKeys(
+    tx,
+    pending.map((u) => u.id),
+  );
+  const ended = pending.map((u) => u.endedAt.getTime());
+  const vouchers = await lockVouchers(
+    tx,
+    [...new Set(pending.map((u) => u.tenantId))],
+    new Date(Math.min(...ended)),
+    new Date(Math.max(...ended)),
+  );
+  const subsidies = options.subsidies ? await subsidyState(tx, options.subsidies, pending) : null;
+  const entries: LedgerEntry[] = [];
+  const posted: string[] = [];
+  for (const usage of pending) {
+    let charge: Charge;
+    try {
+      charge = rate({ ...usage, poolId: usage.poolId ?? '' }, books.get(usage.poolId ?? '') ?? emptyBook(usage));
+    } catch (error) {
+      if (!(error instanceof NoPriceError || error instanceof PriceBookError)) throw error;
+      report.unpriced.push({ usageRecordId: usage.id, reason: error.message });
+      continue;
+    }
+    posted.push(usage.id);
+    const context = { usage, charge, done, actor: options.actor ?? 'ledger' };
+    const charged = chargeEntries(context, options.now, vouchers, options.voucherProgrammes ?? []);
+    entries.push(...charged);
+    if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
+  }
+  const written = await writeEntries(tx, entries);
+  if (posted.length > 0)
+    await sql`delete from posting_queue where usage_record_id = any(${posted}::text[])`.execute(tx);
+  if (report.unpriced.length > 0) {
+    await sql`update posting_queue q set unpriced_reason = u.reason, attempts = q.attempts + 1,
+        last_attempt_at = ${options.now}
+      from unnest(${report.unpriced.map((u) => u.usageRecordId)}::text[],
+        ${report.unpriced.map((u) => u.reason)}::text[]) as u(id, reason)
+      where q.usage_record_id = u.id`.execute(tx);
+  }
+  report.posted = posted.length;
+  report.transactions = written.size;
+  return report;
+}
+
+async function priceBooks(tx: Db, pending: PendingUsage[]): Promise<Map<string, PriceBook>> {
+  const poolIds = [...new Set(pending.flatMap((u) => (u.poolId ? [u.poolId] : [])))];
+  const prices = await pricesOfPools(tx, poolIds);
+  const books = new Map<string, PriceBook>();
+  for (const usage of pending) {
+    if (!usage.poolId || books.has(usage.poolId)) continue;
+    books.set(usage.poolId, {
+      id: `pool ${usage.poolId}`,
+      rounding: usage.provider.rounding,
+      prices: prices.get(usage.poolId) ?? [],
+    });
+  }
+  return books;
+}
+
+const emptyBook = (usage: PendingUsage): PriceBook => ({
+  id: `pool ${usage.poolId ?? '(none)'}`,
+  rounding: usage.provider.rounding,
+  prices: [],
+});
+
+interface EntryContext {
+  usage: PendingUsage;
+  charge: Charge;
+  /** Keys posted before: an entry with one of these is left out (a replay). */
+  done: Set<string>;
+  actor: string;
+}
+
+const keyOf = (usage: PendingUsage, purpose: string) => `usage:${usage.id}#${usage.generation}:${purpose}`;
+
+/** What the tenant paid itself for the charge: the charge less the vouchers spent on it in `entries` (its own). */
+function paidFen(charge: Charge, entries: LedgerEntry[], usage: PendingUsage): bigint {
+  const wallet = tenantWallet(usage.tenantId);
+  const voucherPaid = entries
+    .filter((e) => e.purpose === 'voucher-apply' && e.links.usageRecordId === usage.id)
+    .reduce((sum, e) => sum - (e.postings.find((p) => p.accountId === wallet)?.fen ?? 0n), 0n);
+  return charge.fen - voucherPaid;
+}
+
+function chargeEntries(
+  context: EntryContext,
+  now: Date,
+  vouchers: UsableVoucher[],
+  voucherProgrammes: readonly VoucherProgramme[],
+): LedgerEntry[] {
+  const { usage, charge, done, actor } = context;
+  const key = keyOf(usage, 'charge');
+  if (done.has(key)) return [];
+  const tx = chargeTransaction(
+    charge,
+    {
+      tenantWallet: tenantWallet(usage.tenantId),
+      providerPayable: providerPayable(usage.providerId),
+      platformFee: PLATFORM_FEE_ACCOUNT,
+      feeBasisPoints: usage.provider.feeBp,
+    },
+    { id: uuidv7(now.getTime()), at: usage.endedAt },
+  );
+  if (tx === null) return [];
+  const common = { tenantId: usage.tenantId, providerId: usage.providerId, recordedBy: actor };
+  const entries: LedgerEntry[] = [
+    {
+      ...tx,
+      ...common,
+      purpose: 'charge',
+      idempotencyKey: key,
+      detail: chargeDetail(usage, charge),
+    },
+  ];
+  let left = charge.fen;
+  for (const voucher of vouchers) {
+    if (left === 0n) break;
+    if (!voucherCovers(voucher, usage)) continue;
+    const cap = mulBasisPoints(charge.fen, voucher.maxShareBp, 'down');
+    const limits = [voucher.remainingFen, left, cap];
+    // Under a voucher programme its own terms (eligibility, where it applies, its share, its days) limit it too.
+    const programme = voucherProgrammes.find((p) => p.metadata.id === voucher.programmeId);
+    let terms: string[] = [];
+    if (programme) {
+      const coverage = voucherCoverage(programme, spendEvent(usage, charge, charge.fen), {
+        balanceFen: voucher.remainingFen,
+        issuedOn: chinaCivilDate(voucher.issuedAt),
+      });
+      limits.push(coverage.amountFen);
+      terms = coverage.reasons;
+    }
+    const use = limits.reduce((a, b) => (b < a ? b : a));
+    if (use <= 0n) continue;
+    const voucherKey = keyOf(usage, `voucher:${voucher.id}`);
+    if (done.has(voucherKey)) continue;
+    voucher.remainingFen -= use;
+    left -= use;
+    entries.push({
+      ...common,
+      id: uuidv7(now.getTime()),
+      at: usage.endedAt,
+      purpose: 'voucher-apply',
+      reason: `voucher ${voucher.id} pays ${use} fen of the charge for usage ${usage.id}`,
+      idempotencyKey: voucherKey,
+      links: { usageRecordId: usage.id, voucherId: voucher.id },
+      detail: { programmeId: voucher.programmeId, terms },
+      postings: [
+        { accountId: voucherLiability(voucher.id), fen: use },
+        { accountId: tenantWallet(usage.tenantId), fen: -use },
+      ],
+    });
+  }
+  return entries;
+}
+
+function voucherCovers(voucher: UsableVoucher, usage: PendingUsage): boolean {
+  const at = usage.endedAt.getTime();
+  return (
+    voucher.tenantId === usage.tenantId &&
+    voucher.remainingFen > 0n &&
+    voucher.validFrom.getTime() <= at &&
+    at < voucher.validTo.getTime() &&
+    (voucher.providers.length === 0 || voucher.providers.includes(usage.providerId)) &&
+    (voucher.products.length === 0 || voucher.products.includes(usage.acceleratorModel))
+  );
+}
+
+function chargeDetail(usage: PendingUsage, charge: Charge): Record<string, unknown> {
+  return {
+    poolId: usage.poolId,
+    acceleratorModel: usage.acceleratorModel,
+    acceleratorSeconds: charge.acceleratorSeconds.toString(),
+    startedAt: usage.startedAt.toISOString(),
+    endedAt: usage.endedAt.toISOString(),
+    priceVersion: charge.priceVersion,
+    unitPriceFen: charge.unitPriceFen?.toString() ?? null,
+    rounding: charge.rounding,
+    feeBasisPoints: usage.provider.feeBp,
+    // A run under one price is fully described above; the parts matter (and are kept) only when it was split.
+    parts:
+      charge.parts.length === 1
+        ? []
+        : charge.parts.map((p) => ({
+            priceVersion: p.priceVersion,
+            unitPriceFen: p.unitPriceFen.toString(),
+            from: p.from.toISOString(),
+            to: p.to.toISOString(),
+            acceleratorSeconds: p.acceleratorSeconds.toString(),
+            fen: p.fen.toString(),
+          })),
+  };
+}
+
+/** The ledger's answers to the evaluator, read once per batch and kept up to date as the batch awards. */
+interface SubsidyState {
+  source: SubsidySource;
+  poolRemaining: Map<string, bigint>;
+  byProgramme: Map<string, bigint>;
+  byTenantYear: Map<string, bigint>;
+}
+
+async function subsidyState(tx: Db, source: SubsidySource, pending: PendingUsage[]): Promise<SubsidyState> {
+  const programmeIds = source.programmes.map((p) => p.metadata.id);
+  const pools = source.programmes
+    .filter((p) => p.budget !== null)
+    .flatMap((p) => p.funders.map((f) => ({ programmeId: p.metadata.id, funder: f.funder })));
+  const poolRemaining = await lockPools(tx, pools);
+  const awarded = await awardedSoFar(tx, programmeIds, [...new Set(pending.map((u) => u.tenantId))]);
+  return { source, poolRemaining, ...awarded };
+}
+
+function ledgerView(state: SubsidyState): ProgrammeLedgerView {
+  return {
+    awardedToTenantInYear: (programmeId, tenantId, year) =>
+      state.byTenantYear.get(tenantYearKey(programmeId, tenantId, year)) ?? 0n,
+    awardedInProgramme: (programmeId) => state.byProgramme.get(programmeId) ?? 0n,
+    poolRemaining: (programmeId, funder) => state.poolRemaining.get(programmePool(programmeId, funder)) ?? 0n,
+  };
+}
+
+function spendEvent(usage: PendingUsage, charge: Charge, paid: bigint): SpendEvent {
+  return {
+    id: usage.id,
+    at: usage.endedAt,
+    kind: 'compute',
+    tenant: { id: usage.tenantId, ...usage.tenant },
+    provider: {
+      id: usage.providerId,
+      city: usage.provider.city,
+      regions: usage.provider.regions,
+      ownerOrganisation: usage.provider.ownerOrganisation,
+    },
+    project: { id: usage.projectId, regions: usage.projectRegions },
+    acceleratorModel: usage.acceleratorModel,
+    domestic: findAccelerator(usage.acceleratorModel)?.domestic ?? false,
+    meteredFen: charge.fen,
+    paidFen: paid,
+  };
+}
+
+function subsidyEntries(context: EntryContext, now: Date, state: SubsidyState, paid: bigint): LedgerEntry[] {
+  const { usage, charge, done, actor } = context;
+  if (charge.fen === 0n) return [];
+  const evaluation = state.source.evaluate(
+    state.source.programmes,
+    spendEvent(usage, charge, paid),
+    ledgerView(state),
+    state.source.options,
+  );
+  const entries: LedgerEntry[] = [];
+  for (const award of evaluation.awards) {
+    // A claim is scaled to its pool at period close, not paid per charge.
+    if (award.settlement !== 'immediate') continue;
+    const key = keyOf(usage, `subsidy:${award.programmeId}:${award.ruleId}`);
+    if (done.has(key)) continue;
+    const entry = awardEntry(award, usage, state, { id: uuidv7(now.getTime()), key, actor });
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+/**
+ * The transaction paying one award: each funder's share from its pool of the programme (cut to what the pool holds,
+ * as the database would refuse more) or, for a programme without a budget, from the funder itself.
+ */
+function awardEntry(
+  award: SubsidyAward,
+  usage: PendingUsage,
+  state: SubsidyState,
+  ids: { id: string; key: string; actor: string },
+): LedgerEntry | null {
+  const programme = state.source.programmes.find((p) => p.metadata.id === award.programmeId);
+  const budgeted = programme?.budget !== null && programme !== undefined;
+  const postings: Posting[] = [];
+  let total = 0n;
+  const paidByFunder: Array<{ funder: string; fen: string }> = [];
+  for (const share of award.byFunder) {
+    let fen = share.amountFen;
+    if (budgeted) {
+      const pool = programmePool(award.programmeId, share.funder);
+      const left = state.poolRemaining.get(pool) ?? 0n;
+      if (fen > left) fen = left;
+      state.poolRemaining.set(pool, left - fen);
+    }
+    if (fen <= 0n) continue;
+    postings.push({
+      accountId: budgeted ? programmePool(award.programmeId, share.funder) : funderAccount(share.funder),
+      fen,
+    });
+    paidByFunder.push({ funder: share.funder, fen: fen.toString() });
+    total += fen;
+  }
+  if (total === 0n) return null;
+  const payee = award.payee === 'tenant' ? tenantWallet(usage.tenantId) : providerPayable(usage.providerId);
+  postings.push({ accountId: payee, fen: -total });
+  const year = tenantYearKey(award.programmeId, usage.tenantId, chinaYear(usage.endedAt));
+  state.byTenantYear.set(year, (state.byTenantYear.get(year) ?? 0n) + total);
+  state.byProgramme.set(award.programmeId, (state.byProgramme.get(award.programmeId) ?? 0n) + total);
+  return {
+    id: ids.id,
+    at: usage.endedAt,
+    purpose: 'subsidy',
+    reason: `${award.programmeId} v${award.programmeVersion} rule ${award.ruleId}: ${total} fen to the ${award.payee}`,
+    idempotencyKey: ids.key,
+    links: { usageRecordId: usage.id, programmeRule: award.ruleId },
+    programmeId: award.programmeId,
+    programmeVersion: award.programmeVersion,
+    tenantId: usage.tenantId,
+    providerId: usage.providerId,
+    recordedBy: ids.actor,
+    postings,
+    detail: {
+      payee: award.payee,
+      baseFen: award.baseFen.toString(),
+      rate: `${award.rate.numerator}/${award.rate.denominator}`,
+      awardedFen: award.amountFen.toString(),
+      paidFen: total.toString(),
+      byFunder: paidByFunder,
+      ...(award.cappedBy ? { cappedBy: award.cappedBy } : {}),
+      ...(total < award.amountFen ? { cutToPool: true } : {}),
+      explanation: award.explanation,
+    },
+  };
+}

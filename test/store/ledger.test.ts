@@ -1,0 +1,311 @@
+/** The PostgreSQL ledger: posting usage, vouchers, subsidies, reversals, and the rules the database itself enforces. */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../src/store/schema.ts';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Store } from '../../src/store/index.ts';
+import {
+  BANK_ACCOUNT,
+  LedgerRefusal,
+  PLATFORM_FEE_ACCOUNT,
+  programmePool,
+  providerPayable,
+  tenantWallet,
+  voucherLiability,
+} from '../../src/store/ledger/index.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { POOLS, UNPRICED_POOL, insertUsage, seedLedgerFederation, testSubsidies } from '../helpers/ledger-fixtures.ts';
+
+const NOW = new Date('2026-11-30T00:00:00Z');
+const h100 = POOLS[0];
+const ascend = POOLS[1];
+
+const usage = (id: string, tenant: string, pool: typeof h100 | typeof UNPRICED_POOL, start: string, hours: number) => ({
+  id,
+  tenant,
+  poolId: pool.id,
+  model: pool.model,
+  cluster: pool.cluster,
+  startedAt: new Date(start),
+  endedAt: new Date(new Date(start).getTime() + hours * 3_600_000),
+  acceleratorSeconds: BigInt(Math.round(hours * 3600) * 2),
+});
+
+describeEachDatabase('ledger', (database) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await database.open();
+    await seedLedgerFederation(store.db);
+  });
+  afterEach(async () => store.close());
+
+  const balances = () => store.ledger.cachedBalances();
+  const post = (subsidies?: ReturnType<typeof testSubsidies>) =>
+    store.ledger.postPending({ now: NOW, ...(subsidies ? { subsidies } : {}) });
+
+  it('charges a usage record once: wallet debited, provider and platform fee credited, replays change nothing', async () => {
+    // 2 accelerators × 2 h at ¥18.00/h = ¥72.00; a 5% fee is ¥3.60.
+    await insertUsage(store.db, [usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 2)]);
+    const report = await post();
+    expect(report).toMatchObject({ posted: 1, transactions: 1, unpriced: [] });
+    const after = await balances();
+    expect(after.get(tenantWallet('acme'))).toBe(7200n);
+    expect(after.get(providerPayable('hefei-aicc'))).toBe(-6840n);
+    expect(after.get(PLATFORM_FEE_ACCOUNT)).toBe(-360n);
+    expect(await store.ledger.queued()).toBe(0);
+
+    await store.ledger.requeue(['u1']);
+    expect(await post()).toMatchObject({ posted: 1, transactions: 0 });
+    expect(await balances()).toEqual(after);
+
+    // The provider is paid what it is owed, once per reference, never more.
+    await expect(
+      store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6841n, reference: 'pay-1' }),
+    ).rejects.toThrow(/owed 6840 fen, less than the payout 6841/);
+    await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
+    await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
+    expect((await balances()).get(providerPayable('hefei-aicc'))).toBe(0n);
+    const charge = await store.db
+      .selectFrom('ledger_transactions')
+      .selectAll()
+      .where('purpose', '=', 'charge')
+      .executeTakeFirstOrThrow();
+    expect(charge).toMatchObject({ purpose: 'charge', usage_record_id: 'u1', tenant_id: 'acme', amount_fen: '7200' });
+    expect(charge.detail).toMatchObject({ priceVersion: expect.stringMatching(/^p\d+$/), unitPriceFen: '1800' });
+  });
+
+  it('splits a run across a price change and rounds once', async () => {
+    // 2 accelerators, 1 h before and 1 h after the drop to ¥16.50: 7200 s × 1800/3600 + 7200 s × 1650/3600 = 6900.
+    await insertUsage(store.db, [usage('u1', 'rival', h100, '2026-11-14T23:00:00+08:00', 2)]);
+    await post();
+    expect((await balances()).get(tenantWallet('rival'))).toBe(6900n);
+  });
+
+  it('leaves a record without a price uncharged and queued with the reason, and charges it once one is set', async () => {
+    await insertUsage(store.db, [usage('u1', 'acme', UNPRICED_POOL, '2026-11-02T08:00:00+08:00', 1)]);
+    const report = await post();
+    expect(report.posted).toBe(0);
+    expect(report.unpriced).toEqual([{ usageRecordId: 'u1', reason: expect.stringContaining('no price') }]);
+    expect(await store.ledger.unpriced()).toEqual([
+      { usageRecordId: 'u1', reason: expect.stringContaining('hefei-1:spare'), attempts: 1 },
+    ]);
+    expect(await store.db.selectFrom('ledger_transactions').selectAll().execute()).toEqual([]);
+    // Not tried again at once…
+    expect((await post()).unpriced).toEqual([]);
+    await store.federation.addPrice(UNPRICED_POOL.id, 700, new Date('2026-01-01T00:00:00Z'));
+    const later = await store.ledger.postPending({ now: new Date(NOW.getTime() + 120_000) });
+    expect(later.posted).toBe(1);
+    expect((await balances()).get(tenantWallet('acme'))).toBe(1400n);
+  });
+
+  it('tops up a wallet idempotently by reference, and refuses bad input naming it, storing nothing', async () => {
+    const at = NOW;
+    const first = await store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 100_00n, reference: 'b-1' });
+    const again = await store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 100_00n, reference: 'b-1' });
+    expect(again).toEqual({ id: first.id, created: false });
+    expect((await balances()).get(tenantWallet('acme'))).toBe(-100_00n);
+    expect((await balances()).get(BANK_ACCOUNT)).toBe(100_00n);
+    await expect(
+      store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 5n, reference: 'b-1' }),
+    ).rejects.toThrow(/b-1 was used before/);
+    await expect(
+      store.ledger.topUp({ actor: 'office', at, tenantId: 'rival', fen: 100_00n, reference: 'b-1' }),
+    ).rejects.toThrow(/b-1 was used before for 10000 fen to acme/);
+    await expect(
+      store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 0n, reference: 'b-2' }),
+    ).rejects.toThrow(/amount must be a positive/);
+    await expect(
+      store.ledger.topUp({ actor: 'office', at, tenantId: 'nobody', fen: 5n, reference: 'b-3' }),
+    ).rejects.toThrow(LedgerRefusal);
+    expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
+    expect((await store.audit.list({ objectType: 'tenant-wallet' })).map((e) => e.action)).toEqual(['wallet.top-up']);
+  });
+
+  it('issues vouchers from a pool, spends them on charges up to their share, and returns the rest at expiry', async () => {
+    const at = new Date('2026-11-01T00:00:00+08:00');
+    await store.ledger.fundPool({
+      actor: 'office',
+      at,
+      programmeId: 'vouchers-2026',
+      funder: 'province',
+      fen: 10_000n,
+      reference: 'f1',
+    });
+    const voucher = {
+      actor: 'office',
+      at,
+      id: 'v1',
+      kind: 'compute' as const,
+      tenantId: 'acme',
+      programmeId: 'vouchers-2026',
+      funder: 'province',
+      faceFen: 5_000n,
+      validFrom: at,
+      validTo: new Date('2026-12-01T00:00:00+08:00'),
+      providers: ['hefei-aicc'],
+      products: [],
+      maxShareBasisPoints: 5000,
+    };
+    expect(await store.ledger.issueVoucher(voucher)).toEqual({ id: 'v1', created: true });
+    expect(await store.ledger.issueVoucher(voucher)).toEqual({ id: 'v1', created: false });
+    await expect(store.ledger.issueVoucher({ ...voucher, id: 'v2', faceFen: 6_000n })).rejects.toThrow(
+      /holds 5000 fen, less than the face value 6000/,
+    );
+    expect(await store.db.selectFrom('vouchers').select('id').execute()).toEqual([{ id: 'v1' }]);
+    await expect(sql`update vouchers set tenant_id = 'rival'`.execute(store.db)).rejects.toThrow(/non-transferable/);
+
+    // 7200 fen charge: the voucher pays at most half (3600); then 1400 of a second charge; the Ascend pool's
+    // provider is not on the voucher, so its charge is the tenant's alone.
+    await insertUsage(store.db, [
+      usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 2),
+      usage('u2', 'acme', h100, '2026-11-03T08:00:00+08:00', 2),
+      {
+        ...usage('u3', 'acme', h100, '2026-11-03T08:00:00+08:00', 1),
+        poolId: ascend.id,
+        cluster: ascend.cluster,
+        model: ascend.model,
+      },
+    ]);
+    await post();
+    const vouchers = await store.ledger.vouchers('acme');
+    expect(vouchers.map((v) => [v.id, v.remainingFen])).toEqual([['v1', 0n]]);
+    const b = await balances();
+    expect(b.get(tenantWallet('acme'))).toBe(7200n + 7200n + 1810n - 5000n);
+    expect(b.get(voucherLiability('v1'))).toBe(0n);
+
+    await store.ledger.issueVoucher({
+      ...voucher,
+      id: 'v3',
+      faceFen: 2_000n,
+      validTo: new Date('2026-11-10T00:00:00+08:00'),
+    });
+    expect(await store.ledger.expireVouchers({ actor: 'system', at: NOW })).toBe(1);
+    expect(await store.ledger.expireVouchers({ actor: 'system', at: NOW })).toBe(0);
+    expect((await balances()).get(programmePool('vouchers-2026', 'province'))).toBe(-5_000n);
+  });
+
+  it('pays subsidy awards from each funder’s pool, cut to what the pool holds, never below zero', async () => {
+    const at = new Date('2026-11-01T00:00:00+08:00');
+    await store.ledger.fundPool({
+      actor: 'office',
+      at,
+      programmeId: 'test-compute',
+      funder: 'province',
+      fen: 1_000n,
+      reference: 'p',
+    });
+    await store.ledger.fundPool({
+      actor: 'office',
+      at,
+      programmeId: 'test-compute',
+      funder: 'hefei',
+      fen: 100_000n,
+      reference: 'h',
+    });
+    // 7200 fen → 20% = 1440: province 864, Hefei 576.
+    await insertUsage(store.db, [
+      usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 2),
+      usage('u2', 'rival', h100, '2026-11-02T09:00:00+08:00', 2),
+    ]);
+    await post(testSubsidies({ respectPools: false }));
+    const b = await balances();
+    expect(b.get(programmePool('test-compute', 'province'))).toBe(0n);
+    expect(b.get(programmePool('test-compute', 'hefei'))).toBe(-100_000n + 576n * 2n);
+    expect(b.get(tenantWallet('acme'))).toBe(7200n - 1440n);
+    expect(b.get(tenantWallet('rival'))).toBe(7200n - (1000n - 864n) - 576n);
+    const report = await store.ledger.monthlyReport('2026-11', NOW);
+    expect(report.total).toEqual({ spendFen: 14_400n, voucherFen: 0n, subsidyFen: 1440n + 712n });
+    expect(report.subsidyByProgrammeAndFunder).toEqual([
+      { programmeId: 'test-compute', funder: 'hefei', fen: 1152n },
+      { programmeId: 'test-compute', funder: 'province', fen: 1000n },
+    ]);
+    expect(report.poolsRemaining).toContainEqual({ programmeId: 'test-compute', funder: 'province', fen: 0n });
+    expect(report.byTenantCategory.map((c) => c.category)).toEqual(['enterprise', 'startup']);
+    expect(report.topTenants[0]).toMatchObject({ spendFen: 7200n });
+  });
+
+  it('reverses every entry of a usage record, restoring every balance, and can charge it again', async () => {
+    await store.ledger.fundPool({
+      actor: 'office',
+      at: NOW,
+      programmeId: 'test-compute',
+      funder: 'province',
+      fen: 9_000n,
+      reference: 'p',
+    });
+    await store.ledger.fundPool({
+      actor: 'office',
+      at: NOW,
+      programmeId: 'test-compute',
+      funder: 'hefei',
+      fen: 9_000n,
+      reference: 'h',
+    });
+    const before = await balances();
+    await insertUsage(store.db, [usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 2)]);
+    await post(testSubsidies({ respectPools: true }));
+    const reversals = await store.ledger.reverseUsageRecord({
+      actor: 'office',
+      at: NOW,
+      usageRecordId: 'u1',
+      reason: 'wrong price',
+      requeue: true,
+    });
+    expect(reversals).toHaveLength(2);
+    const after = await balances();
+    for (const [account, fen] of after) expect([account, fen]).toEqual([account, before.get(account) ?? 0n]);
+    expect(
+      await store.ledger.reverseUsageRecord({ actor: 'office', at: NOW, usageRecordId: 'u1', reason: 'again' }),
+    ).toEqual([]);
+    expect((await post(testSubsidies({ respectPools: true }))).transactions).toBe(2);
+    expect((await balances()).get(tenantWallet('acme'))).toBe(7200n - 1440n);
+    const statement = await store.ledger.tenantStatement('acme', '2026-11');
+    expect(statement.lines.map((l) => [l.purpose, l.fen])).toEqual([
+      ['charge', -7200n],
+      ['subsidy', 1440n],
+      // Charged again after the reversal, at the usage's own time (the reversals are dated when they were made).
+      ['charge', -7200n],
+      ['subsidy', 1440n],
+      ['reversal', 7200n],
+      ['reversal', -1440n],
+    ]);
+    expect(statement.closingFen).toBe(-(7200n - 1440n));
+  });
+
+  it('refuses, in the database, edits, deletions, unbalanced transactions and late postings', async () => {
+    await insertUsage(store.db, [usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 2)]);
+    await post();
+    await expect(sql`update ledger_postings set fen = fen + 1`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from ledger_transactions`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
+    await sql`insert into ledger_accounts (id, kind) values (${BANK_ACCOUNT}, 'bank') on conflict do nothing`.execute(
+      store.db,
+    );
+    const [tx] = await store.db.selectFrom('ledger_transactions').select('id').execute();
+    await expect(
+      sql`insert into ledger_postings values (${tx!.id}, 3, 4, ${BANK_ACCOUNT}, 1)`.execute(store.db),
+    ).rejects.toThrow(/does not balance/);
+    // Nor by claiming a seq beyond the count the transaction declared.
+    await expect(
+      sql`insert into ledger_postings select id, posting_count, posting_count, ${BANK_ACCOUNT}, 1
+        from ledger_transactions limit 1`.execute(store.db),
+    ).rejects.toThrow(/check constraint/);
+    const insertTransaction = (t: Kysely<Database>) =>
+      sql`insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
+        recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 2, 'me')`.execute(t);
+    // Postings that do not add up to zero; a transaction without postings; postings without their transaction.
+    await expect(
+      sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -4)`.execute(store.db),
+    ).rejects.toThrow(/does not balance/);
+    await expect(insertTransaction(store.db)).rejects.toThrow(/has not its 2 postings adding up to its amount 5 fen/);
+    await expect(
+      sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/foreign key/);
+    await expect(
+      sql`insert into ledger_postings values ('bad', 0, 2, 'bank:nowhere', 5),
+        ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/no ledger account bank:nowhere/);
+    expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
+  });
+});
