@@ -58,6 +58,8 @@ export async function buildApp(
   });
 
   await app.register(swagger, {
+    transformObject: (documents) =>
+      'openapiObject' in documents ? problemMediaType(documents.openapiObject) : documents.swaggerObject,
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -105,4 +107,24 @@ export async function buildApp(
   );
   if (options.consoleDir) registerConsole(app, options.consoleDir);
   return app;
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, { content?: object }> }>> };
+
+/**
+ * Route schemas name only a body schema, which the generator files under the route's media type; error responses
+ * are sent as application/problem+json (problems.ts), so the document says so for every 4xx and 5xx.
+ */
+function problemMediaType<T>(document: T): T {
+  const doc = document as OpenApiDocument;
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const media = Object.values((response.content ?? {}) as Record<string, unknown>);
+        // Every error goes through sendProblem, whatever the route's success type (text/plain for logs, say).
+        if (Number(status) >= 400 && media.length > 0) response.content = { 'application/problem+json': media[0] };
+      }
+    }
+  }
+  return document;
 }

@@ -194,6 +194,18 @@ describeEachDatabase('API: meta, clusters and OpenAPI', (db) => {
     );
     expect(post.parameters?.some((param) => param.in === 'header' && param.name === 'idempotency-key')).toBe(true);
     expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409']));
+    // Errors are documented with the media type the server sends them as.
+    expect(Object.keys(post.responses['400']?.content ?? {})).toEqual(['application/problem+json']);
+    expect(Object.keys(post.responses['201']?.content ?? {})).toEqual(['application/json']);
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const responses = (operation as { responses?: Record<string, { content?: object }> }).responses ?? {};
+        for (const [status, response] of Object.entries(responses)) {
+          if (Number(status) >= 400 && response.content)
+            expect(Object.keys(response.content), `${method} ${path} ${status}`).toEqual(['application/problem+json']);
+        }
+      }
+    }
     expect(doc.paths['/api/v1/jobs/{id}']?.get).toBeDefined();
   });
 
