@@ -427,6 +427,67 @@ describeLab(labTitle, () => {
     expect(listed).toEqual([expect.objectContaining({ engineJobId, tag: t, state: final.state })]);
   });
 
+  it('follows a burst of jobs to the end, reading the controller list whole only when a job changed', async () => {
+    // Its own engine, so that the list it keeps is its own; 20 jobs are more than status() asks about one by one.
+    const c = cluster('hefei');
+    const follower = createSlurmEngine({ name: c.name, restUrl: c.restUrl, user: c.user, token: c.token });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const submitted = await follower.submit({
+        jobId: `job-burst-${i}`,
+        tag: tag('burst'),
+        spec: spec({ name: 'burst', acceleratorsPerNode: 0, command: ['sleep', '5'] }),
+        pool: 'a100',
+        nodeNames: [],
+      });
+      ids.push(submitted.engineJobId);
+    }
+    const unknown = '99999999';
+    // The REST requests the follower makes, by kind; the lab's other engines are not asked meanwhile.
+    const requests = { wholeLists: 0, unchanged: 0, other: 0 };
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      const url = input instanceof Request ? input.url : String(input);
+      if (/\/jobs(\?|$)/.test(url) && response.status === 304) requests.unchanged++;
+      else if (/\/jobs(\?|$)/.test(url)) requests.wholeLists++;
+      else requests.other++;
+      return response;
+    };
+    let calls = 0;
+    let ms = 0;
+    let last: EngineJobStatus[] = [];
+    try {
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const started = performance.now();
+        last = await follower.status([...ids, unknown]);
+        ms += performance.now() - started;
+        calls++;
+        if (last.slice(0, ids.length).every((s) => FINAL.includes(s.state))) break;
+        if (Date.now() > deadline) throw new Error(`burst not over: ${JSON.stringify(last)}`);
+        await sleep(500);
+      }
+    } finally {
+      globalThis.fetch = realFetch;
+      await follower.close();
+    }
+    console.log(
+      `[slurm] followed 20 jobs to the end: ${calls} status calls, ${(ms / calls).toFixed(1)} ms each; ` +
+        `${requests.wholeLists} whole lists, ${requests.unchanged} answered "unchanged" (304), ` +
+        `${requests.other} other requests`,
+    );
+    expect(last.slice(0, ids.length).map((s) => s.state)).toEqual(ids.map(() => 'succeeded'));
+    expect(last.at(-1)).toMatchObject({ state: 'lost', reason: 'unknown to slurmctld and slurmdbd' });
+    // The kept list answers exactly what asking the controller about each job does.
+    const each = await Promise.all(ids.map((id) => status('hefei', id)));
+    expect(last.slice(0, ids.length)).toEqual(each);
+    expect(each.every((s) => s.nodeNames?.length === 1 && s.startedAt && s.endedAt)).toBe(true);
+    // Five seconds of sleeping jobs: most reads find nothing changed.
+    expect(requests.unchanged).toBeGreaterThan(0);
+    expect(requests.wholeLists).toBeLessThan(calls);
+  });
+
   it('refuses images and unknown pools for good', async () => {
     const request = { jobId: 'j', tag: tag('reject'), pool: 'a100', nodeNames: ['hf1'] };
     await expect(engine('hefei').submit({ ...request, spec: spec({ image: 'pytorch:2.4' }) })).rejects.toThrow(
