@@ -3,10 +3,13 @@
  * through the engine, then engine.status(all ids) once a second until every job has ended. Reports the calls,
  * their time and the REST requests they made, by endpoint.
  *
- *   npx tsx bench/slurm-status.ts [--jobs 90] [--seconds 20] [--cluster hefei] [--lab FILE]
+ *   npx tsx bench/slurm-status.ts [--jobs 90] [--seconds 20] [--finished 0] [--cluster hefei] [--lab FILE]
  *
  * Jobs take no accelerator (one CPU each: the lab's hefei runs 96 at once) and sleep --seconds: most of the
- * following happens while nothing changes, as with long training jobs.
+ * following happens while nothing changes, as with long training jobs. --finished N first runs N trivial jobs
+ * that are not followed: the controller keeps them for MinJobAge (300 s), as it keeps a burst's jobs, and they
+ * are in every whole list it answers. Only the two clusters' own jobs are in the lab, so the figures depend on
+ * what ran there in the last 5 minutes: compare runs made one after the other.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +30,7 @@ function arg(name: string): string | undefined {
 }
 const JOBS = Number(arg('jobs') ?? 90);
 const SECONDS = Number(arg('seconds') ?? 20);
+const FINISHED = Number(arg('finished') ?? 0);
 const CLUSTER = arg('cluster') ?? 'hefei';
 const LAB_FILE = arg('lab') ?? process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
 const FINAL = new Set(['succeeded', 'failed', 'timeout', 'cancelled', 'preempted', 'lost']);
@@ -51,30 +55,35 @@ const engine = createSlurmEngine({ ...cluster, token: cluster.token, accountingD
 const pool = cluster.partitions[0] ?? '';
 
 const run = Date.now().toString(36);
-const ids: string[] = [];
-for (let i = 0; i < JOBS; i++) {
+
+/** Submits one job that takes no accelerator and sleeps `seconds`; answers its Slurm job id. */
+async function submitSleeper(what: string, i: number, seconds: number): Promise<string> {
   const { engineJobId } = await engine.submit({
-    jobId: `status-bench-${run}-${i}`,
-    tag: `bench-status-${run}-${i}`,
+    jobId: `status-bench-${run}-${what}-${i}`,
+    tag: `bench-status-${run}-${what}-${i}`,
     pool,
     nodeNames: [],
     spec: {
       apiVersion: 'suanli.io/v1',
       kind: 'Job',
-      name: `status-bench-${i}`,
+      name: `status-bench-${what}-${i}`,
       project: 'bench',
       accelerator: {},
       acceleratorsPerNode: 0,
       nodes: 1,
-      timeLimitSeconds: SECONDS + 120,
-      command: ['sleep', String(SECONDS)],
+      timeLimitSeconds: seconds + 120,
+      command: ['sleep', String(seconds)],
       env: {},
       priorityClass: 'normal',
       constraints: {},
     },
   });
-  ids.push(engineJobId);
+  return engineJobId;
 }
+
+for (let i = 0; i < FINISHED; i++) await submitSleeper('finished', i, 0);
+const ids: string[] = [];
+for (let i = 0; i < JOBS; i++) ids.push(await submitSleeper('followed', i, SECONDS));
 requests.clear();
 
 const times: number[] = [];
@@ -93,7 +102,9 @@ const sorted = [...times].sort((a, b) => a - b);
 const total = times.reduce((sum, t) => sum + t, 0);
 const states = new Map<string, number>();
 for (const s of last) states.set(s.state, (states.get(s.state) ?? 0) + 1);
-console.log(`${JOBS} jobs of ${SECONDS} s on ${CLUSTER}, followed once a second until all ended`);
+console.log(
+  `${JOBS} jobs of ${SECONDS} s on ${CLUSTER} (after ${FINISHED} finished ones), followed once a second until all ended`,
+);
 console.log(
   `  ended: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ')} after ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
