@@ -2,9 +2,7 @@
  * The Slurm engine. Unit tests of the mappings always run; the rest runs against the real daemons of the lab
  * started by scripts/slurm-up (SUANLI_SLURM_LAB = its lab.json, default /tmp/suanli-slurm-lab/lab.json).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAccelerator } from '../../src/core/accelerators.ts';
 import type { JobSpec } from '../../src/core/domain.ts';
@@ -21,6 +19,18 @@ import {
   servedVersionsFromPaths,
   SUPPORTED_VERSIONS,
 } from '../../src/engines/slurm/versions.ts';
+import {
+  describeLab,
+  labCluster,
+  labPid,
+  labTitle,
+  pidAlive,
+  sleep,
+  slurmCommand,
+  slurmUp,
+  waitFor,
+  waitUntil,
+} from '../helpers/slurm-lab.ts';
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -165,63 +175,15 @@ describe('slurm engine mappings (no daemons needed)', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface LabCluster {
-  name: string;
-  restUrl: string;
-  user: string;
-  token: string;
-  partitions: string[];
-  nodes: string[];
-  gres: { type: string; perNode: number };
-  slurmConf: string;
-  pids: Record<string, number>;
-}
-interface Lab {
-  dir: string;
-  clusters: LabCluster[];
-}
-
-const LAB_FILE = process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
-const haveLab = existsSync(LAB_FILE);
-if (!haveLab && process.env.CI === 'true' && process.env.SUANLI_SLURM_LAB) {
-  throw new Error(`SUANLI_SLURM_LAB=${LAB_FILE} but there is no lab there: run scripts/slurm-up first`);
-}
-const describeLab = haveLab ? describe : describe.skip;
-const labTitle = haveLab
-  ? `slurm engine against the lab (${LAB_FILE})`
-  : `slurm engine against the lab: SKIPPED, no ${LAB_FILE} (run scripts/slurm-up)`;
-if (!haveLab) console.warn(`[slurm] ${labTitle}`);
-
-const REPO = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+const title = labTitle('slurm engine against the lab');
 const FINAL: EngineJobState[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'preempted', 'lost'];
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: T = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(last)}`);
-    await sleep(250);
-    last = await probe();
-  }
-  return last;
-}
-
-describeLab(labTitle, () => {
-  const lab: Lab = haveLab ? (JSON.parse(readFileSync(LAB_FILE, 'utf8')) as Lab) : { dir: '', clusters: [] };
-  const cluster = (name: string): LabCluster => {
-    const found = lab.clusters.find((c) => c.name === name);
-    if (!found) throw new Error(`lab has no cluster ${name}`);
-    return found;
-  };
+describeLab(title, () => {
   const engines = new Map<string, SlurmEngine>();
   const engine = (name: string): SlurmEngine => {
     let e = engines.get(name);
     if (!e) {
-      const c = cluster(name);
+      const c = labCluster(name);
       e = createSlurmEngine({
         name: c.name,
         restUrl: c.restUrl,
@@ -243,17 +205,18 @@ describeLab(labTitle, () => {
     return s;
   };
   const waitFinal = (name: string, id: string, ms = 30_000) =>
-    waitFor(
+    waitUntil(
       `job ${id} on ${name} to end`,
       () => status(name, id),
       (s) => FINAL.includes(s.state),
       ms,
     );
   const sacct = (name: string, id: string): string =>
-    execFileSync('sacct', ['-j', id, '-X', '-n', '-P', '-o', 'ElapsedRaw,AllocTRES,State,ExitCode,Comment'], {
-      env: { ...process.env, SLURM_CONF: cluster(name).slurmConf },
-      encoding: 'utf8',
-    }).trim();
+    slurmCommand(
+      labCluster(name),
+      'sacct',
+      ...['-j', id, '-X', '-n', '-P', '-o', 'ElapsedRaw,AllocTRES,State,ExitCode,Comment'],
+    ).trim();
 
   let timeoutJob = '';
   let timeoutSubmittedAt = 0;
@@ -325,7 +288,7 @@ describeLab(labTitle, () => {
     expect(logs.match(/gpus=0,1 x=it works/g)?.length).toBe(2);
     expect((await engine('hefei').logs(engineJobId, { tailBytes: 5 })).length).toBeLessThanOrEqual(5);
 
-    const record = await waitFor(
+    const record = await waitUntil(
       `accounting of ${engineJobId}`,
       () => engine('hefei').accounting(engineJobId),
       (r) => r !== null,
@@ -359,7 +322,7 @@ describeLab(labTitle, () => {
     expect(final.exitCode).toBe(3);
     expect(final.reason).toContain('exit code 3');
     expect(await engine('wuhu').logs(engineJobId)).toContain('about to fail');
-    const record = await waitFor(
+    const record = await waitUntil(
       `accounting of ${engineJobId}`,
       () => engine('wuhu').accounting(engineJobId),
       (r) => r !== null,
@@ -377,7 +340,7 @@ describeLab(labTitle, () => {
       pool: 'h100',
       nodeNames: ['wh2'],
     });
-    await waitFor(
+    await waitUntil(
       'running',
       () => status('wuhu', engineJobId),
       (s) => s.state === 'running',
@@ -427,6 +390,67 @@ describeLab(labTitle, () => {
     expect(listed).toEqual([expect.objectContaining({ engineJobId, tag: t, state: final.state })]);
   });
 
+  it('follows a burst of jobs to the end, reading the controller list whole only when a job changed', async () => {
+    // Its own engine, so that the list it keeps is its own; 20 jobs are more than status() asks about one by one.
+    const c = labCluster('hefei');
+    const follower = createSlurmEngine({ name: c.name, restUrl: c.restUrl, user: c.user, token: c.token });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const submitted = await follower.submit({
+        jobId: `job-burst-${i}`,
+        tag: tag('burst'),
+        spec: spec({ name: 'burst', acceleratorsPerNode: 0, command: ['sleep', '5'] }),
+        pool: 'a100',
+        nodeNames: [],
+      });
+      ids.push(submitted.engineJobId);
+    }
+    const unknown = '99999999';
+    // The REST requests the follower makes, by kind; the lab's other engines are not asked meanwhile.
+    const requests = { wholeLists: 0, unchanged: 0, other: 0 };
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      const url = input instanceof Request ? input.url : String(input);
+      if (/\/jobs(\?|$)/.test(url) && response.status === 304) requests.unchanged++;
+      else if (/\/jobs(\?|$)/.test(url)) requests.wholeLists++;
+      else requests.other++;
+      return response;
+    };
+    let calls = 0;
+    let ms = 0;
+    let last: EngineJobStatus[] = [];
+    try {
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const started = performance.now();
+        last = await follower.status([...ids, unknown]);
+        ms += performance.now() - started;
+        calls++;
+        if (last.slice(0, ids.length).every((s) => FINAL.includes(s.state))) break;
+        if (Date.now() > deadline) throw new Error(`burst not over: ${JSON.stringify(last)}`);
+        await sleep(500);
+      }
+    } finally {
+      globalThis.fetch = realFetch;
+      await follower.close();
+    }
+    console.log(
+      `[slurm] followed 20 jobs to the end: ${calls} status calls, ${(ms / calls).toFixed(1)} ms each; ` +
+        `${requests.wholeLists} whole lists, ${requests.unchanged} answered "unchanged" (304), ` +
+        `${requests.other} other requests`,
+    );
+    expect(last.slice(0, ids.length).map((s) => s.state)).toEqual(ids.map(() => 'succeeded'));
+    expect(last.at(-1)).toMatchObject({ state: 'lost', reason: 'unknown to slurmctld and slurmdbd' });
+    // The kept list answers exactly what asking the controller about each job does.
+    const each = await Promise.all(ids.map((id) => status('hefei', id)));
+    expect(last.slice(0, ids.length)).toEqual(each);
+    expect(each.every((s) => s.nodeNames?.length === 1 && s.startedAt && s.endedAt)).toBe(true);
+    // Five seconds of sleeping jobs: most reads find nothing changed.
+    expect(requests.unchanged).toBeGreaterThan(0);
+    expect(requests.wholeLists).toBeLessThan(calls);
+  });
+
   it('refuses images and unknown pools for good', async () => {
     const request = { jobId: 'j', tag: tag('reject'), pool: 'a100', nodeNames: ['hf1'] };
     await expect(engine('hefei').submit({ ...request, spec: spec({ image: 'pytorch:2.4' }) })).rejects.toThrow(
@@ -441,14 +465,13 @@ describeLab(labTitle, () => {
   });
 
   it('reports a drained node as drained', async () => {
-    const env = { ...process.env, SLURM_CONF: cluster('wuhu').slurmConf };
-    execFileSync('scontrol', ['update', 'nodename=wh2', 'state=drain', 'reason=suanli-test'], { env });
+    slurmCommand(labCluster('wuhu'), 'scontrol', 'update', 'nodename=wh2', 'state=drain', 'reason=suanli-test');
     try {
       const pool = (await engine('wuhu').inventory()).pools.find((p) => p.name === 'h100');
       expect(pool?.nodes.find((n) => n.name === 'wh2')?.state).toBe('drained');
       expect(pool?.nodes.find((n) => n.name === 'wh1')?.state).not.toBe('drained');
     } finally {
-      execFileSync('scontrol', ['update', 'nodename=wh2', 'state=resume'], { env });
+      slurmCommand(labCluster('wuhu'), 'scontrol', 'update', 'nodename=wh2', 'state=resume');
     }
     const pool = (await engine('wuhu').inventory()).pools.find((p) => p.name === 'h100');
     expect(pool?.nodes.find((n) => n.name === 'wh2')?.state).not.toBe('drained');
@@ -461,23 +484,10 @@ describeLab(labTitle, () => {
   });
 
   it('fails with an error naming the cluster while its slurmctld is stopped', { timeout: 90_000 }, async () => {
-    const ctld = join(lab.dir, 'pids', 'wuhu-slurmctld.pid');
-    const [pid] = readFileSync(ctld, 'utf8').split(' ');
-    process.kill(Number(pid), 'SIGTERM');
+    const ctld = labPid('wuhu-slurmctld');
+    process.kill(ctld, 'SIGTERM');
     try {
-      await waitFor(
-        'slurmctld to stop',
-        async () => {
-          try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-          } catch {
-            return true;
-          }
-        },
-        (gone) => gone,
-        20_000,
-      );
+      await waitFor('slurmctld to stop', async () => !pidAlive(ctld), 20_000);
       const error = await engine('wuhu')
         .inventory()
         .then(
@@ -485,14 +495,14 @@ describeLab(labTitle, () => {
           (e: unknown) => e as Error,
         );
       expect(error?.message).toMatch(/slurm cluster wuhu: GET \/slurm\/v0\.0\.38\/\w+ failed/);
-      expect(error?.message).not.toContain(cluster('wuhu').token);
+      expect(error?.message).not.toContain(labCluster('wuhu').token);
       await expect(engine('wuhu').status(['1'])).rejects.toThrow(/wuhu/);
       expect((await engine('hefei').inventory()).pools.length).toBeGreaterThan(0); // the other cluster is fine
     } finally {
       // slurm-up restarts what is missing (here: this slurmctld) and keeps the rest.
-      execFileSync('bash', [join(REPO, 'scripts', 'slurm-up'), lab.dir], { stdio: 'pipe', timeout: 60_000 });
+      slurmUp();
     }
-    const back = await waitFor(
+    const back = await waitUntil(
       'wuhu to come back',
       () =>
         engine('wuhu')

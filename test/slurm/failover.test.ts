@@ -9,231 +9,53 @@
  * job constrained to hefei-aicc or wuhu-hub can only land on a Slurm cluster. wuhu is connected only once the job
  * sits dispatched on hefei: with both connected from the start, which one suanli picks would depend on scoring.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobState } from '../../src/core/domain.ts';
 import type { JobView } from '../../src/server/views.ts';
 import { ALL, createStore, type Store } from '../../src/store/index.ts';
 import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
+import {
+  cancelDirect,
+  connect,
+  CONNECTIONS,
+  controllerJob,
+  databaseJob,
+  describeLab,
+  FINAL,
+  getJob,
+  HEFEI,
+  labCluster,
+  labFiles,
+  type LabFiles,
+  labPid,
+  labTitle,
+  moveLocalClusters,
+  pidAlive,
+  slurmUp,
+  submitDirect,
+  waitFor,
+  waitJob,
+  WUHU,
+} from '../helpers/slurm-lab.ts';
 
-interface LabCluster {
-  name: string;
-  restUrl: string;
-  user: string;
-  token: string;
-  partitions: string[];
-  nodes: string[];
-  gres: { type: string; perNode: number };
-  slurmConf: string;
-}
-interface Lab {
-  dir: string;
-  clusters: LabCluster[];
-}
-
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const LAB_FILE = process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
-const haveLab = existsSync(LAB_FILE);
-if (!haveLab && process.env.CI === 'true' && process.env.SUANLI_SLURM_LAB) {
-  throw new Error(`SUANLI_SLURM_LAB=${LAB_FILE} but there is no lab there: run scripts/slurm-up first`);
-}
-const describeLab = haveLab ? describe : describe.skip;
-const labTitle = haveLab
-  ? `failover on the Slurm lab (${LAB_FILE})`
-  : `failover on the Slurm lab: SKIPPED, no ${LAB_FILE} (run scripts/slurm-up)`;
-if (!haveLab) console.warn(`[slurm] ${labTitle}`);
-
-const lab: Lab = haveLab ? (JSON.parse(readFileSync(LAB_FILE, 'utf8')) as Lab) : { dir: '', clusters: [] };
-function labCluster(name: string): LabCluster {
-  const found = lab.clusters.find((c) => c.name === name);
-  if (!found) throw new Error(`the lab has no cluster ${name}`);
-  return found;
-}
-
-/** suanli cluster id → the lab cluster and the demo provider it is registered under. */
-const CONNECTIONS = [
-  { id: 'hefei-slurm', lab: 'hefei', providerId: 'hefei-aicc', model: 'A100-80GB', pool: 'a100' },
-  { id: 'wuhu-slurm', lab: 'wuhu', providerId: 'wuhu-hub', model: 'H100-SXM', pool: 'h100' },
-] as const;
-type Connection = (typeof CONNECTIONS)[number];
-const HEFEI = CONNECTIONS[0];
-const WUHU = CONNECTIONS[1];
-
-const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled', 'lost', 'dispatch-failed'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// --- the lab's own view: slurmrestd with the lab token, and the lab's daemons ---------------------------------
-
-interface SlurmJob {
-  job_id: number;
-  job_state: string;
-  comment?: string;
-}
-interface SlurmDbJob {
-  job_id: number;
-  state?: { current?: string };
-}
-
-function slurmHeaders(cluster: LabCluster): Record<string, string> {
-  return { 'X-SLURM-USER-NAME': cluster.user, 'X-SLURM-USER-TOKEN': cluster.token };
-}
-
-async function slurmGet<T>(cluster: LabCluster, path: string): Promise<T> {
-  const response = await fetch(`${cluster.restUrl}${path}`, { headers: slurmHeaders(cluster) });
-  if (!response.ok) throw new Error(`${cluster.name}: GET ${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-const controllerJob = async (cluster: LabCluster, id: string) =>
-  (await slurmGet<{ jobs?: SlurmJob[] }>(cluster, `/slurm/v0.0.38/job/${id}`)).jobs?.find(
-    (j) => String(j.job_id) === id,
-  );
-const databaseJob = async (cluster: LabCluster, id: string) =>
-  (await slurmGet<{ jobs?: SlurmDbJob[] }>(cluster, `/slurmdb/v0.0.38/job/${id}`)).jobs
-    ?.filter((j) => String(j.job_id) === id)
-    .at(-1);
-
-/** A job submitted straight to slurmrestd, outside suanli; answers its Slurm job id. */
-async function submitDirect(cluster: LabCluster, job: Record<string, unknown>, script: string): Promise<string> {
-  const response = await fetch(`${cluster.restUrl}/slurm/v0.0.38/job/submit`, {
-    method: 'POST',
-    headers: { ...slurmHeaders(cluster), 'content-type': 'application/json' },
-    body: JSON.stringify({ script, job }),
-  });
-  const body = (await response.json()) as { job_id?: number; errors?: unknown[] };
-  if (!response.ok || body.job_id === undefined || (body.errors ?? []).length > 0) {
-    throw new Error(`${cluster.name}: direct submit: HTTP ${response.status}: ${JSON.stringify(body)}`);
-  }
-  return String(body.job_id);
-}
-
-async function cancelDirect(cluster: LabCluster, id: string): Promise<void> {
-  await fetch(`${cluster.restUrl}/slurm/v0.0.38/job/${id}`, { method: 'DELETE', headers: slurmHeaders(cluster) });
-}
-
-/** The PID recorded for a lab daemon (DIR/pids/NAME.pid holds "<pid> <executable>"). */
-function labPid(name: string): number {
-  const [pid] = readFileSync(join(lab.dir, 'pids', `${name}.pid`), 'utf8')
-    .trim()
-    .split(' ');
-  return Number(pid);
-}
-
-/** Whether PID runs; a zombie counts as gone (PID 1 here reaps late). */
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-/** scripts/slurm-up: starts the lab's missing daemons and keeps the rest. */
-function slurmUp(): void {
-  execFileSync('bash', [join(REPO, 'scripts', 'slurm-up'), lab.dir], { stdio: 'pipe', timeout: 90_000 });
-}
-
-// --- the platform: connecting the lab, submitting and watching jobs through the API -------------------------
-
-const files = haveLab ? mkdtempSync(join(tmpdir(), 'suanli-slurm-failover-')) : '';
-const tokenFile = join(files, 'slurm.jwt');
-const workDir = join(files, 'jobs');
-
-function clusterBody(connection: Connection) {
-  const c = labCluster(connection.lab);
-  return {
-    id: connection.id,
-    providerId: connection.providerId,
-    engine: 'slurm',
-    config: { restUrl: c.restUrl, user: c.user, tokenFile, partitions: c.partitions, workDir },
-  };
-}
-
-/** Moves the demo's local clusters at hefei-aicc and wuhu-hub to suzhou-wanbei. */
-async function moveLocalClusters(platform: TestPlatform): Promise<void> {
-  for (const id of ['hefei-1', 'wuhu-1']) {
-    const local = (await platform.store.federation.getCluster(id))!;
-    await platform.store.federation.upsertCluster({
-      id: local.id,
-      name: local.name,
-      engine: local.engine,
-      config: local.config,
-      providerId: 'suzhou-wanbei',
-    });
-  }
-}
-
-/** Connects one lab cluster through the API, as the operator. */
-async function connect(platform: TestPlatform, connection: Connection) {
-  const response = await platform.app.inject({
-    method: 'POST',
-    url: '/api/v1/clusters',
-    headers: { authorization: `Bearer ${platform.token('office')}` },
-    payload: clusterBody(connection),
-  });
-  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
-}
-
-async function getJob(platform: TestPlatform, id: string): Promise<JobView> {
-  const response = await platform.app.inject({
-    method: 'GET',
-    url: `/api/v1/jobs/${id}`,
-    headers: { authorization: `Bearer ${platform.token('qiming-ai-admin')}` },
-  });
-  expect(response.statusCode, response.body).toBe(200);
-  return response.json<JobView>();
-}
-
-/** Polls the API (the loop runs in the background) until the job satisfies `done`. */
-async function waitJob(
-  platform: TestPlatform,
-  id: string,
-  done: (job: JobView) => boolean,
-  timeoutMs = 30_000,
-): Promise<JobView> {
-  const deadline = Date.now() + timeoutMs;
-  let job = await getJob(platform, id);
-  while (!done(job)) {
-    if (Date.now() > deadline) {
-      throw new Error(`job ${id} did not get there in ${timeoutMs} ms: ${job.state} (${job.reason ?? ''})`);
-    }
-    await sleep(200);
-    job = await getJob(platform, id);
-  }
-  return job;
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+const title = labTitle('failover on the Slurm lab');
 
 // ---------------------------------------------------------------------------------------------------------------
 
-describeLab(labTitle, () => {
+describeLab(title, () => {
   let store: Store;
   let platform: TestPlatform;
   /** The direct job holding every hefei GPU, and suanli's copy left queued on hefei. */
   let blocker = '';
   let stale = '';
   let jobId = '';
+  /** Made in beforeAll: the lab may be absent, and then nothing of this suite runs. */
+  let files: LabFiles;
 
   beforeAll(async () => {
     slurmUp();
-    writeFileSync(tokenFile, `${labCluster('hefei').token}\n`, { mode: 0o600 });
-    // Jobs run as the lab's Unix user and write their output here (mkdtemp made the parent 0700).
-    chmodSync(files, 0o755);
-    mkdirSync(workDir, { recursive: true });
-    chmodSync(workDir, 0o1777);
+    files = labFiles('suanli-slurm-failover-');
     store = await createStore({});
     // Inventory every second: that poll is what notices the controller's absence and its return. While slurmctld
     // is stopped, slurmrestd takes ~9 s to answer each call, longer than startPlatform's 5 s lease: the loop must
@@ -261,7 +83,7 @@ describeLab(labTitle, () => {
     }
     if (stale) await cancelDirect(hefei, stale).catch(() => undefined);
     if (blocker) await cancelDirect(hefei, blocker).catch(() => undefined);
-    rmSync(files, { recursive: true, force: true });
+    if (files) rmSync(files.dir, { recursive: true, force: true });
   });
 
   it(
@@ -272,7 +94,7 @@ describeLab(labTitle, () => {
       const wuhu = labCluster('wuhu');
 
       // 1. hefei is connected (wuhu follows once the job sits on hefei).
-      expect(await connect(platform, HEFEI)).toMatchObject({ status: 201, body: { registered: true } });
+      expect(await connect(platform, HEFEI, files)).toMatchObject({ status: 201, body: { registered: true } });
 
       // 2. Every GPU of hefei goes to a job outside suanli, so that what suanli sends there waits in Slurm's queue.
       blocker = await submitDirect(
@@ -333,7 +155,7 @@ describeLab(labTitle, () => {
         async () => (await controllerJob(hefei, stale))?.job_state === 'PENDING',
         20_000,
       );
-      expect(await connect(platform, WUHU)).toMatchObject({ status: 201, body: { registered: true } });
+      expect(await connect(platform, WUHU, files)).toMatchObject({ status: 201, body: { registered: true } });
       expect((await getJob(platform, jobId)).state).toBe('dispatched');
 
       // 4. hefei's controller stops: hefei is marked unhealthy, the job is withdrawn and runs on wuhu.

@@ -8,11 +8,10 @@
  * (A100-80GB, H100-SXM); the tests move them to suzhou-wanbei, so that a job constrained to hefei-aicc or wuhu-hub
  * can only land on a Slurm cluster.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobState } from '../../src/core/domain.ts';
 import { decide } from '../../src/core/scheduler/index.ts';
 import { CONTROL_LEASE } from '../../src/server/control/loop.ts';
@@ -21,125 +20,36 @@ import type { JobView } from '../../src/server/views.ts';
 import { ALL, createStore, type Store } from '../../src/store/index.ts';
 import { freshPostgresDatabase, postgresUrl } from '../helpers/databases.ts';
 import { startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+import {
+  cancelDirect,
+  connect,
+  CONNECTIONS,
+  type Connection,
+  controllerJob,
+  controllerJobsTagged,
+  databaseJob,
+  describeLab,
+  FINAL,
+  getJob,
+  HEFEI,
+  labCluster,
+  labFiles,
+  type LabFiles,
+  labTitle,
+  moveLocalClusters,
+  slurmCommand,
+  waitFor,
+  waitJob,
+  WUHU,
+} from '../helpers/slurm-lab.ts';
 
-interface LabCluster {
-  name: string;
-  restUrl: string;
-  user: string;
-  token: string;
-  partitions: string[];
-  nodes: string[];
-  gres: { type: string; perNode: number };
-  slurmConf: string;
-}
-interface Lab {
-  dir: string;
-  clusters: LabCluster[];
-}
-
-const LAB_FILE = process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
-const haveLab = existsSync(LAB_FILE);
-if (!haveLab && process.env.CI === 'true' && process.env.SUANLI_SLURM_LAB) {
-  throw new Error(`SUANLI_SLURM_LAB=${LAB_FILE} but there is no lab there: run scripts/slurm-up first`);
-}
-const describeLab = haveLab ? describe : describe.skip;
-const labTitle = haveLab
-  ? `platform on the Slurm lab (${LAB_FILE})`
-  : `platform on the Slurm lab: SKIPPED, no ${LAB_FILE} (run scripts/slurm-up)`;
-if (!haveLab) console.warn(`[slurm] ${labTitle}`);
-
-const lab: Lab = haveLab ? (JSON.parse(readFileSync(LAB_FILE, 'utf8')) as Lab) : { dir: '', clusters: [] };
-function labCluster(name: string): LabCluster {
-  const found = lab.clusters.find((c) => c.name === name);
-  if (!found) throw new Error(`the lab has no cluster ${name}`);
-  return found;
-}
-
-/** suanli cluster id → the lab cluster and the demo provider it is registered under. */
-const CONNECTIONS = [
-  { id: 'hefei-slurm', lab: 'hefei', providerId: 'hefei-aicc', model: 'A100-80GB', pool: 'a100' },
-  { id: 'wuhu-slurm', lab: 'wuhu', providerId: 'wuhu-hub', model: 'H100-SXM', pool: 'h100' },
-] as const;
-type Connection = (typeof CONNECTIONS)[number];
-const HEFEI = CONNECTIONS[0];
-const WUHU = CONNECTIONS[1];
-
-const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled', 'lost', 'dispatch-failed'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// --- the lab's own view: slurmrestd with the lab token, and the Slurm commands --------------------------------
-
-interface SlurmJob {
-  job_id: number;
-  job_state: string;
-  comment?: string;
-}
-interface SlurmDbJob {
-  job_id: number;
-  comment?: { job?: string | null };
-  state?: { current?: string };
-  time?: { elapsed?: number };
-  tres?: { allocated?: Array<{ type: string; name?: string; count: number }> };
-}
-
-async function slurmGet<T>(cluster: LabCluster, path: string): Promise<T> {
-  const response = await fetch(`${cluster.restUrl}${path}`, {
-    headers: { 'X-SLURM-USER-NAME': cluster.user, 'X-SLURM-USER-TOKEN': cluster.token },
-  });
-  if (!response.ok) throw new Error(`${cluster.name}: GET ${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-const controllerJob = async (cluster: LabCluster, id: string) =>
-  (await slurmGet<{ jobs?: SlurmJob[] }>(cluster, `/slurm/v0.0.38/job/${id}`)).jobs?.[0];
-const controllerJobsTagged = async (cluster: LabCluster, tag: string) =>
-  ((await slurmGet<{ jobs?: SlurmJob[] }>(cluster, '/slurm/v0.0.38/jobs')).jobs ?? []).filter((j) => j.comment === tag);
-const databaseJob = async (cluster: LabCluster, id: string) =>
-  (await slurmGet<{ jobs?: SlurmDbJob[] }>(cluster, `/slurmdb/v0.0.38/job/${id}`)).jobs?.[0];
-
-function scontrol(cluster: LabCluster, ...args: string[]): void {
-  execFileSync('scontrol', args, { env: { ...process.env, SLURM_CONF: cluster.slurmConf }, stdio: 'pipe' });
-}
-
-// --- the platform: connecting the lab, submitting and watching jobs through the API -------------------------
-
-/** The token file and job directory shared by every platform in this file. */
-const files = haveLab ? mkdtempSync(join(tmpdir(), 'suanli-slurm-platform-')) : '';
-const tokenFile = join(files, 'slurm.jwt');
-const workDir = join(files, 'jobs');
-
-function clusterBody(connection: Connection) {
-  const c = labCluster(connection.lab);
-  return {
-    id: connection.id,
-    providerId: connection.providerId,
-    engine: 'slurm',
-    config: { restUrl: c.restUrl, user: c.user, tokenFile, partitions: c.partitions, workDir },
-  };
-}
+const title = labTitle('platform on the Slurm lab');
 
 /** Moves the demo's local clusters out of the way and connects both lab clusters as the operator. */
-async function connectLab(platform: TestPlatform) {
-  for (const id of ['hefei-1', 'wuhu-1']) {
-    const local = (await platform.store.federation.getCluster(id))!;
-    await platform.store.federation.upsertCluster({
-      id: local.id,
-      name: local.name,
-      engine: local.engine,
-      config: local.config,
-      providerId: 'suzhou-wanbei',
-    });
-  }
+async function connectLab(platform: TestPlatform, files: LabFiles) {
+  await moveLocalClusters(platform);
   const answers = [];
-  for (const connection of CONNECTIONS) {
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: '/api/v1/clusters',
-      headers: { authorization: `Bearer ${platform.token('office')}` },
-      payload: clusterBody(connection),
-    });
-    answers.push({ status: response.statusCode, body: response.json<Record<string, unknown>>() });
-  }
+  for (const connection of CONNECTIONS) answers.push(await connect(platform, connection, files));
   return answers;
 }
 
@@ -181,68 +91,30 @@ async function submit(platform: TestPlatform, request: JobRequest): Promise<JobV
   return response.json<JobView>();
 }
 
-async function getJob(platform: TestPlatform, id: string): Promise<JobView> {
-  const response = await platform.app.inject({
-    method: 'GET',
-    url: `/api/v1/jobs/${id}`,
-    headers: { authorization: `Bearer ${platform.token('qiming-ai-admin')}` },
-  });
-  expect(response.statusCode, response.body).toBe(200);
-  return response.json<JobView>();
-}
-
-/** Polls the API (the loop runs in the background) until the job satisfies `done`. */
-async function waitJob(
-  platform: TestPlatform,
-  id: string,
-  done: (job: JobView) => boolean,
-  timeoutMs = 30_000,
-): Promise<JobView> {
-  const deadline = Date.now() + timeoutMs;
-  let job = await getJob(platform, id);
-  while (!done(job)) {
-    if (Date.now() > deadline) {
-      throw new Error(`job ${id} did not get there in ${timeoutMs} ms: ${job.state} (${job.reason ?? ''})`);
-    }
-    await sleep(200);
-    job = await getJob(platform, id);
-  }
-  return job;
-}
 const inState =
   (...states: JobState[]) =>
   (job: JobView) =>
     states.includes(job.state as JobState);
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
-describeLab(labTitle, () => {
+describeLab(title, () => {
   let store: Store;
   let platform: TestPlatform;
   let registered: Array<{ status: number; body: Record<string, unknown> }> = [];
   let slow: JobView | null = null;
   let slowSubmittedAt = 0;
+  /** Made in beforeAll: the lab may be absent, and then nothing of this suite runs. */
+  let files: LabFiles;
   /** Every suanli job this file sent to Slurm, to cancel leftovers if a test fails half-way. */
   const sent: Array<{ platform: () => TestPlatform; id: string }> = [];
 
   beforeAll(async () => {
-    writeFileSync(tokenFile, `${labCluster('hefei').token}\n`, { mode: 0o600 });
-    // Jobs run as the lab's Unix user and write their output here (mkdtemp made the parent 0700).
-    chmodSync(files, 0o755);
-    mkdirSync(workDir, { recursive: true });
-    chmodSync(workDir, 0o1777);
+    files = labFiles('suanli-slurm-platform-');
     store = await createStore({});
     // Inventory every second, so that a drained node reaches the scheduler quickly.
     platform = await startPlatform(store, { inventoryEveryMs: 1000 });
-    registered = await connectLab(platform);
+    registered = await connectLab(platform, files);
     platform.loop.start();
     // The slowest case goes first and runs beside the others: Slurm's smallest limit is a minute, and the
     // controller checks limits about every 30 s.
@@ -265,16 +137,12 @@ describeLab(labTitle, () => {
         if (!job || FINAL.includes(job.state) || !job.engineJobId || !job.clusterId) continue;
         const connection = CONNECTIONS.find((c) => c.id === job.clusterId);
         if (!connection) continue;
-        const c = labCluster(connection.lab);
-        await fetch(`${c.restUrl}/slurm/v0.0.38/job/${job.engineJobId}`, {
-          method: 'DELETE',
-          headers: { 'X-SLURM-USER-NAME': c.user, 'X-SLURM-USER-TOKEN': c.token },
-        }).catch(() => undefined);
+        await cancelDirect(labCluster(connection.lab), job.engineJobId).catch(() => undefined);
       }
       await platform.close();
       await store.close();
     }
-    rmSync(files, { recursive: true, force: true });
+    if (files) rmSync(files.dir, { recursive: true, force: true });
   });
 
   it('connects both lab clusters through the API, with their partitions as pools', async () => {
@@ -288,7 +156,7 @@ describeLab(labTitle, () => {
       pools: [{ name: 'h100', acceleratorModel: 'H100-SXM', nodes: 2, accelerators: 16 }],
     });
     const stored = await store.federation.getCluster('hefei-slurm');
-    expect(stored?.config).toMatchObject({ tokenFile });
+    expect(stored?.config).toMatchObject({ tokenFile: files.tokenFile });
     expect(JSON.stringify(stored?.config)).not.toContain(labCluster('hefei').token);
   });
 
@@ -383,7 +251,7 @@ describeLab(labTitle, () => {
       (await store.federation.listPools())
         .find((p) => p.id === 'hefei-slurm:a100')
         ?.nodes.find((n) => n.name === drained)?.state;
-    scontrol(hefei, 'update', `nodename=${drained}`, 'state=drain', 'reason=suanli-platform-test');
+    slurmCommand(hefei, 'scontrol', 'update', `nodename=${drained}`, 'state=drain', 'reason=suanli-platform-test');
     let gang: JobView;
     try {
       await waitFor(`${drained} to show as drained`, async () => (await nodeState()) === 'drained', 10_000);
@@ -402,7 +270,7 @@ describeLab(labTitle, () => {
       expect(done.nodes).not.toContain(drained);
       expect((await getJob(platform, gang.id)).state).toBe('pending');
     } finally {
-      scontrol(hefei, 'update', `nodename=${drained}`, 'state=resume');
+      slurmCommand(hefei, 'scontrol', 'update', `nodename=${drained}`, 'state=resume');
     }
     await waitFor(`${drained} to come back`, async () => (await nodeState()) !== 'drained', 10_000);
     const ran = await waitJob(platform, gang.id, inState(...FINAL), 40_000);
@@ -445,7 +313,7 @@ describeLab(labTitle, () => {
         const dataDir = mkdtempSync(join(tmpdir(), 'suanli-slurm-indoubt-'));
         const crashedStore = await db.open();
         const crashed = await startPlatform(crashedStore, { dataDir, holder: 'crashed', leaseTtlMs: 300 });
-        expect((await connectLab(crashed)).map((r) => r.status)).toEqual([201, 201]);
+        expect((await connectLab(crashed, files)).map((r) => r.status)).toEqual([201, 201]);
         const submitted = await submit(crashed, { name: 'in-doubt', on: HEFEI, script: 'echo once; sleep 1' });
 
         // Act out the crash by hand: admit, claim and submit to Slurm, but never record Slurm's answer.

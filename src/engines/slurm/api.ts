@@ -76,6 +76,13 @@ export interface SlurmApi {
   /** Returns the new job's id. Throws EngineRejection when Slurm refuses the job as it stands. */
   submit(submission: SlurmSubmission): Promise<string>;
   jobs(): Promise<SlurmJobInfo[]>;
+  /**
+   * Every job the controller keeps if any job changed since `updateTime` (the controller's clock, epoch
+   * seconds), null if none did. Not a filter: slurmctld answers all or nothing (see controller-jobs.ts).
+   */
+  jobsChangedSince(updateTime: number): Promise<SlurmJobInfo[] | null>;
+  /** The controller's clock (epoch seconds) when it answered; null when the daemon does not say. */
+  controllerTime(): Promise<number | null>;
   /** Null when the controller does not know the job (any more). */
   job(id: string): Promise<SlurmJobInfo | null>;
   cancel(id: string): Promise<void>;

@@ -96,6 +96,8 @@ export class SlurmClient {
     } catch (error) {
       throw new SlurmRestError(`${this.prefix(endpoint)}: ${networkReason(error, this.options)}`, null, endpoint);
     }
+    // A 304 has no body by definition: GET /jobs?update_time=T answers it when no job changed since T.
+    if (response.status === 304) return { status: 304, data: {} as SlurmResponse<T>['data'] };
     let data: SlurmResponse<T>['data'];
     try {
       data = JSON.parse(text) as SlurmResponse<T>['data'];

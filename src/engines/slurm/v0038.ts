@@ -9,6 +9,8 @@
  *   SUCCESS/0 even for a failed job, so the database's exit code is only trusted for COMPLETED jobs.
  * - A non-numeric job id on /slurmdb/.../job/{id} makes slurmrestd exit (fatal): the engine sends numeric ids only.
  * - /slurmdb/.../job/{id} answers for the daemon's own cluster only (job ids restart on every cluster).
+ * - GET /jobs?update_time=T is no "changed since" filter: HTTP 304 with an empty body when no job changed since
+ *   T (slurmctld's last_job_update < T), otherwise every job the controller keeps.
  */
 import { expandHostlist } from './hostlist.ts';
 import { EngineRejection } from '../engine.ts';
@@ -213,6 +215,23 @@ export class SlurmApiV0038 implements SlurmApi {
     const response = await this.client.request<{ jobs?: CtldJob[] }>('GET', path);
     if (response.status !== 200) throw this.client.failure('GET', path, response);
     return (response.data.jobs ?? []).map(toJobInfo);
+  }
+
+  async jobsChangedSince(updateTime: number): Promise<SlurmJobInfo[] | null> {
+    const path = `${CTLD}/jobs?update_time=${Math.floor(updateTime)}`;
+    const response = await this.client.request<{ jobs?: CtldJob[] }>('GET', path);
+    if (response.status === 304) return null;
+    if (response.status !== 200) throw this.client.failure('GET', path, response);
+    return (response.data.jobs ?? []).map(toJobInfo);
+  }
+
+  async controllerTime(): Promise<number | null> {
+    // sdiag's statistics: req_time is slurmctld's time() when it answered. A few hundred bytes, one RPC.
+    const path = `${CTLD}/diag`;
+    const response = await this.client.request<{ statistics?: { req_time?: number } }>('GET', path);
+    if (response.status !== 200) throw this.client.failure('GET', path, response);
+    const time = response.data.statistics?.req_time;
+    return typeof time === 'number' && time > 0 ? time : null;
   }
 
   async job(id: string): Promise<SlurmJobInfo | null> {
