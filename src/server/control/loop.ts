@@ -249,10 +249,12 @@ export class ControlLoop {
     await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster, lease));
     // Metering reads the engine's accounting (slurmdbd can take a second or more); nothing in this tick needs it.
     void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster, lease), 0);
-    // Charging posts stored usage to the ledger, one poster at a time; a large backlog goes on after the tick.
-    await this.runOnce('ledger', async () => ({
-      charged: await this.postToLedger(this.contextAt(this.options.clock(), lease)),
-    }));
+    // Charging posts stored usage to the ledger, one poster at a time, beside the tick: nothing it decides needs it.
+    void this.runOnce(
+      'ledger',
+      async () => ({ charged: await this.postToLedger(this.contextAt(this.options.clock(), lease)) }),
+      0,
+    );
 
     // 2. Decide, holding the lease: database work only.
     if (!(await lease.keep())) return this.finish(report, started);
@@ -414,16 +416,21 @@ export class ControlLoop {
     }
   }
 
-  /** Runs `work` unless a run of it is in flight, waiting for it at most the pass budget (as runPasses). */
-  private async runOnce(key: string, work: () => Promise<Partial<TickReport>>): Promise<void> {
+  /** Runs `work` unless a run of it is in flight, waiting for it at most `budgetMs` (as runPasses). */
+  private async runOnce(
+    key: string,
+    work: () => Promise<Partial<TickReport>>,
+    budgetMs = this.passBudgetMs,
+  ): Promise<void> {
     if (this.inFlight.has(key)) return;
     const run = work()
       .then((counts) => this.late.add(counts))
       .catch((error: unknown) => this.options.log.error({ err: error }, `${key} pass failed`))
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, run);
+    if (budgetMs <= 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.passBudgetMs)));
+    const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
     await Promise.race([run, budget]);
     clearTimeout(timer);
   }
