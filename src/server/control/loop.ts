@@ -22,6 +22,10 @@ import { meterCluster } from './meter.ts';
 import type { SubsidySource } from '../../store/ledger/index.ts';
 import type { VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { LateCounts, addCounts, emptyReport, type TickReport } from './tick-report.ts';
+
+export type { TickReport } from './tick-report.ts';
 
 export const CONTROL_LEASE = 'control-loop';
 /** The shortest gap between ticks that submissions ask for (`ControlLoop.nudge`). */
@@ -59,21 +63,6 @@ export interface ControlLoopOptions {
   voucherProgrammes?: readonly VoucherProgramme[];
 }
 
-export interface TickReport {
-  leader: boolean;
-  admitted: number;
-  dispatched: number;
-  finished: number;
-  preempted: number;
-  /** Jobs taken back from clusters that stopped answering. */
-  withdrawn: number;
-  /** Ended runs whose usage was stored from the engine's accounting. */
-  metered: number;
-  /** Usage records posted to the ledger (charged, vouchers and subsidies applied). */
-  charged: number;
-  durationMs: number;
-}
-
 export interface LoopContext {
   store: Store;
   engines: EngineRegistry;
@@ -83,71 +72,6 @@ export interface LoopContext {
   leaseTtlMs: number;
   /** Renews the lease when a third of its lifetime has passed; false once this process no longer holds it. */
   keepLease: () => Promise<boolean>;
-}
-
-function emptyReport(): TickReport {
-  return {
-    leader: false,
-    admitted: 0,
-    dispatched: 0,
-    finished: 0,
-    preempted: 0,
-    withdrawn: 0,
-    metered: 0,
-    charged: 0,
-    durationMs: 0,
-  };
-}
-
-const COUNTS = ['dispatched', 'finished', 'withdrawn', 'metered', 'charged'] as const;
-
-function addCounts(report: TickReport, counts: Partial<TickReport>): void {
-  for (const key of COUNTS) report[key] += counts[key] ?? 0;
-}
-
-/** Counts of passes that ended after their tick, for the next tick's report. */
-class LateCounts {
-  private counts: Partial<TickReport> = {};
-  add(counts: Partial<TickReport>): void {
-    for (const key of COUNTS) this.counts[key] = (this.counts[key] ?? 0) + (counts[key] ?? 0);
-  }
-  take(): Partial<TickReport> {
-    const counts = this.counts;
-    this.counts = {};
-    return counts;
-  }
-}
-
-/**
- * The lease as one tick holds it. Work that talks to clusters can outlast the lease's lifetime, so it renews the
- * lease as it goes; if another process took the lease in between (the epoch changed), this tick's view of the
- * world is stale and it stops acting.
- */
-class LeaseKeeper {
-  private renewedAt = Date.now();
-  private lost = false;
-  private renewing: Promise<boolean> | null = null;
-
-  constructor(
-    private readonly store: Store,
-    private readonly holder: string,
-    private readonly ttlMs: number,
-    private readonly epoch: number,
-  ) {}
-
-  keep(): Promise<boolean> {
-    if (this.lost) return Promise.resolve(false);
-    if (Date.now() - this.renewedAt < this.ttlMs / 3) return Promise.resolve(true);
-    this.renewing ??= this.store.leases
-      .acquire(CONTROL_LEASE, this.holder, this.ttlMs)
-      .then((epoch) => {
-        if (epoch === this.epoch) this.renewedAt = Date.now();
-        else this.lost = true;
-        return !this.lost;
-      })
-      .finally(() => (this.renewing = null));
-    return this.renewing;
-  }
 }
 
 export class ControlLoop {
@@ -238,7 +162,7 @@ export class ControlLoop {
     const epoch = await store.leases.acquire(CONTROL_LEASE, holder, this.leaseTtlMs);
     if (epoch === null) return { ...report, durationMs: Date.now() - started };
     report.leader = true;
-    const lease = new LeaseKeeper(store, holder, this.leaseTtlMs, epoch);
+    const lease = new LeaseKeeper(store, CONTROL_LEASE, holder, this.leaseTtlMs, epoch);
     const context = this.contextAt(this.options.clock(), lease);
     addCounts(report, this.late.take());
 
