@@ -11,6 +11,7 @@ import { NotFound } from './pages/NotFound.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Running } from './pages/Running.tsx';
+import { Spend } from './pages/Spend.tsx';
 import { Submit } from './pages/Submit.tsx';
 import { Tenants } from './pages/Tenants.tsx';
 import { Usage } from './pages/Usage.tsx';
@@ -33,6 +34,7 @@ const PAGES: Record<Role, Record<string, () => ReactNode>> = {
     '/jobs': () => <Jobs />,
     '/submit': () => <Submit />,
     '/usage': () => <Usage />,
+    '/spend': () => <Spend />,
   },
   'tenant-member': {
     '/': () => <Jobs />,

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createStore, type Store } from '../../src/store/index.ts';
+import { readFile } from 'node:fs/promises';
+import { ALL, createStore, type Store } from '../../src/store/index.ts';
 import { DEFAULT_CONSOLE_DIR } from '../../src/server/console.ts';
 import { chromiumInstalled, launchChromium, screenshot, seriousViolations, CHROMIUM } from '../helpers/browser.ts';
 import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -189,7 +190,7 @@ suite(title, () => {
 
   it('tenant-admin: submits a job from the form and sees it reach succeeded, with its output', async () => {
     const page = await login('qiming-ai-admin');
-    expect(await navLinks(page)).toEqual(['作业', '提交作业', '用量']);
+    expect(await navLinks(page)).toEqual(['作业', '提交作业', '用量', '费用']);
     await page.locator('nav a[href="/submit"]').click();
     await page.locator('h1', { hasText: '提交作业' }).waitFor();
     await screenshot(page, 'tenant-submit');
@@ -227,6 +228,96 @@ suite(title, () => {
     await page.locator('tr', { hasText: 'Ascend-910B' }).first().waitFor({ timeout: 15_000 });
     expect(await page.locator('.figures dd').textContent()).toMatch(/P·h$/);
     await expectAccessible(page);
+  }, 60_000);
+
+  /** An API call as a demo user, outside the browser (the operator's money operations, jobs to charge). */
+  async function apiAs(user: string, method: 'GET' | 'POST', url: string, payload?: object) {
+    const response = await platform.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: { authorization: `Bearer ${platform.token(user)}` },
+      ...(payload ? { payload } : {}),
+    });
+    expect(response.statusCode, response.body).toBeLessThan(300);
+    return response;
+  }
+
+  /** Exact fen as zh-CN writes CNY (¥1,234.56, -¥0.08), by string arithmetic: the expectation is not the console's code. */
+  const cny = (fen: bigint) => {
+    const abs = fen < 0n ? -fen : fen;
+    const yuan = (abs / 100n).toString().replace(/\B(?=(\d{3})+$)/g, ',');
+    return `${fen < 0n ? '-' : ''}¥${yuan}.${(abs % 100n).toString().padStart(2, '0')}`;
+  };
+
+  /** The China Standard Time month of now: statements and reports count such months. */
+  const thisMonth = () => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+
+  let chargedFen = 0n;
+
+  it('tenant-admin: sees its balance and a charge on the Spend page, downloads the statement as CSV and HTML', async () => {
+    // Money on the demo federation: the operator tops the tenant's wallet up, then a job on wuhu-hub's H100s is
+    // charged by the control loop (8 accelerators × ≥ 2 s at ¥18.00 per accelerator-hour: at least ¥0.08).
+    await apiAs('office', 'POST', '/wallet/top-ups', {
+      tenantId: 'qiming-ai',
+      amountFen: '200000',
+      reference: 'browser-top-up-1',
+    });
+    const job = await apiAs('qiming-ai-admin', 'POST', '/jobs', {
+      apiVersion: 'suanli.io/v1',
+      kind: 'Job',
+      metadata: { name: 'charged', project: 'research' },
+      spec: {
+        resources: { accelerator: { model: 'H100-SXM' }, acceleratorsPerNode: 8, nodes: 1 },
+        timeLimit: '5m',
+        script: 'sleep 2',
+      },
+    });
+    const jobId = job.json<{ id: string }>().id;
+    const wallet = 'tenant-wallet:qiming-ai';
+    const charge = async () => {
+      const [usage] = await store.usage.list(ALL, { jobId });
+      if (!usage) return undefined;
+      const lines = await store.ledger.lines(wallet, new Date(0), new Date(Date.UTC(9999, 0)), 100);
+      return lines.find((l) => l.purpose === 'charge' && l.usageRecordId === usage.id);
+    };
+    await expect.poll(async () => (await charge()) !== undefined, { timeout: 30_000, interval: 250 }).toBe(true);
+    chargedFen = (await charge())!.fen;
+    expect(chargedFen).toBeLessThan(0n);
+    const balance = -(await store.ledger.balance(wallet));
+
+    const page = await login('qiming-ai-admin');
+    await page.locator('nav a[href="/spend"]').click();
+    await page.locator('h1', { hasText: '费用与钱包' }).waitFor();
+    await expect.poll(() => page.getByTestId('wallet-balance').textContent()).toBe(cny(balance));
+    const chargeRow = page.locator('tr[data-purpose="charge"]', { hasText: cny(chargedFen) }).first();
+    expect(await chargeRow.textContent()).toContain('算力费用');
+    expect(await page.locator('tr[data-purpose="top-up"]').first().textContent()).toContain('¥2,000.00');
+    // This month's statement closes at the wallet's balance.
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(balance));
+    await screenshot(page, 'tenant-spend');
+    await expectAccessible(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: '下载 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`statement-qiming-ai-${thisMonth()}.csv`);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('time,purpose,reason,usage record,voucher,programme,amount (CNY)');
+    expect(csv).toContain(`,charge,`);
+
+    const [printable] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('button', { name: '打开可打印版本' }).click(),
+    ]);
+    await printable.waitForLoadState();
+    expect(await printable.content()).toContain(`closing balance\n${cny(balance)}`);
+
+    // In English the same amounts, in the English format of CNY.
+    await page.locator('button[lang="en"]').click();
+    await page.locator('h1', { hasText: 'Spend and wallet' }).waitFor();
+    expect(balance).toBeGreaterThan(0n);
+    expect(await page.getByTestId('wallet-balance').textContent()).toBe(`CN${cny(balance)}`);
   }, 60_000);
 
   it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {

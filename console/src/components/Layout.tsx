@@ -22,6 +22,7 @@ export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey; als
     { to: '/', label: 'nav.jobs', also: '/jobs' },
     { to: '/submit', label: 'nav.submit' },
     { to: '/usage', label: 'nav.usage' },
+    { to: '/spend', label: 'nav.spend' },
   ],
   'tenant-member': [
     { to: '/', label: 'nav.jobs', also: '/jobs' },
