@@ -9,6 +9,8 @@ import { Jobs } from './pages/Jobs.tsx';
 import { Login } from './pages/Login.tsx';
 import { NotFound } from './pages/NotFound.tsx';
 import { Overview } from './pages/Overview.tsx';
+import { Payouts } from './pages/Payouts.tsx';
+import { Programmes } from './pages/Programmes.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Running } from './pages/Running.tsx';
 import { Spend } from './pages/Spend.tsx';
@@ -24,10 +26,12 @@ const PAGES: Record<Role, Record<string, () => ReactNode>> = {
     '/tenants': () => <Tenants />,
     '/providers': () => <Providers />,
     '/jobs': () => <Jobs />,
+    '/programmes': () => <Programmes />,
   },
   'provider-admin': {
     '/': () => <Clusters />,
     '/running': () => <Running />,
+    '/payouts': () => <Payouts />,
   },
   'tenant-admin': {
     '/': () => <Jobs />,

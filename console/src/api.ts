@@ -251,7 +251,8 @@ export interface Statement {
 export interface ProviderPayouts {
   providerId: string;
   payableFen: string;
-  payouts: LedgerLine[];
+  /** Newest first; fen is the amount paid to the provider. */
+  payouts: Array<{ transactionId: string; at: string; reason: string; fen: string }>;
 }
 
 export interface ProgrammePool {

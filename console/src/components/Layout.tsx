@@ -13,10 +13,12 @@ export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey; als
     { to: '/tenants', label: 'nav.tenants' },
     { to: '/providers', label: 'nav.providers' },
     { to: '/jobs', label: 'nav.jobs' },
+    { to: '/programmes', label: 'nav.programmes' },
   ],
   'provider-admin': [
     { to: '/', label: 'nav.clusters' },
     { to: '/running', label: 'nav.running' },
+    { to: '/payouts', label: 'nav.payouts' },
   ],
   'tenant-admin': [
     { to: '/', label: 'nav.jobs', also: '/jobs' },
