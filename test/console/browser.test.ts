@@ -509,13 +509,22 @@ suite(title, () => {
   });
 
   it('works on a narrow screen (390 px): no sideways scrolling of the page', async () => {
-    for (const user of ['office', 'qiming-ai-admin']) {
+    // Each role's first page, and the money pages with their wide tables and the pool chart.
+    const pages: Array<[string, string]> = [
+      ['office', '/'],
+      ['qiming-ai-admin', '/'],
+      ['office', '/programmes'],
+      ['qiming-ai-admin', '/spend'],
+      ['wuhu-admin', '/payouts'],
+    ];
+    for (const [user, path] of pages) {
       const page = await login(user, PHONE);
+      if (path !== '/') await page.locator(`nav a[href="${path}"]`).click();
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-      expect(overflow, `${user}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
-      await screenshot(page, `narrow-${user}`);
+      expect(overflow, `${user} ${path}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
+      await screenshot(page, path === '/' ? `narrow-${user}` : `narrow-${user}${path.replace('/', '-')}`);
     }
   });
 

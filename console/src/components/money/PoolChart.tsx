@@ -19,7 +19,8 @@ export function PoolChart({ pools }: { pools: ProgrammePool[] }) {
       tooltip: { trigger: 'axis' },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: 'value' },
+      // On a phone the axis has room for a few labels only: drop the ones that would overlap.
+      xAxis: { type: 'value', axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: pools.map(poolLabel) },
       series: [
         { name: t('programmes.spent'), type: 'bar', data: pools.map((p) => barYuan(p.spentFen)) },
