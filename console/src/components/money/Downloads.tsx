@@ -36,7 +36,9 @@ export function Downloads({ path, filename }: { path: string; filename: string }
 
   const openPrintable = async () => {
     const url = await fetchAs('html', 'text/html;charset=utf-8');
-    if (url) window.open(url, '_blank', 'noopener');
+    if (!url) return;
+    window.open(url, '_blank', 'noopener');
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
 
   return (
