@@ -9,8 +9,11 @@ import { Jobs } from './pages/Jobs.tsx';
 import { Login } from './pages/Login.tsx';
 import { NotFound } from './pages/NotFound.tsx';
 import { Overview } from './pages/Overview.tsx';
+import { Payouts } from './pages/Payouts.tsx';
+import { Programmes } from './pages/Programmes.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Running } from './pages/Running.tsx';
+import { Spend } from './pages/Spend.tsx';
 import { Submit } from './pages/Submit.tsx';
 import { Tenants } from './pages/Tenants.tsx';
 import { Usage } from './pages/Usage.tsx';
@@ -23,16 +26,19 @@ const PAGES: Record<Role, Record<string, () => ReactNode>> = {
     '/tenants': () => <Tenants />,
     '/providers': () => <Providers />,
     '/jobs': () => <Jobs />,
+    '/programmes': () => <Programmes />,
   },
   'provider-admin': {
     '/': () => <Clusters />,
     '/running': () => <Running />,
+    '/payouts': () => <Payouts />,
   },
   'tenant-admin': {
     '/': () => <Jobs />,
     '/jobs': () => <Jobs />,
     '/submit': () => <Submit />,
     '/usage': () => <Usage />,
+    '/spend': () => <Spend />,
   },
   'tenant-member': {
     '/': () => <Jobs />,

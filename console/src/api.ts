@@ -209,3 +209,72 @@ export interface ProviderJob {
   accelerators: number;
   startedAt: string | null;
 }
+
+/** One line of a ledger account, signed from its owner's side (+ in, − out); fen is exact, as a decimal string. */
+export interface LedgerLine {
+  transactionId: string;
+  at: string;
+  purpose: string;
+  reason: string;
+  usageRecordId: string | null;
+  voucherId: string | null;
+  programmeId: string | null;
+  fen: string;
+}
+
+export interface Wallet {
+  tenantId: string;
+  balanceFen: string;
+  recent: LedgerLine[];
+}
+
+export interface Voucher {
+  id: string;
+  kind: string;
+  programmeId: string;
+  funder: string;
+  faceFen: string;
+  remainingFen: string;
+  validFrom: string;
+  validTo: string;
+  providers: string[];
+}
+
+export interface Statement {
+  accountId: string;
+  month: string;
+  openingFen: string;
+  closingFen: string;
+  lines: LedgerLine[];
+}
+
+export interface ProviderPayouts {
+  providerId: string;
+  payableFen: string;
+  /** Newest first; fen is the amount paid to the provider. */
+  payouts: Array<{ transactionId: string; at: string; reason: string; fen: string }>;
+}
+
+export interface ProgrammePool {
+  programmeId: string;
+  funder: string;
+  budgetFen: string;
+  spentFen: string;
+  remainingFen: string;
+}
+
+export interface MoneyFlow {
+  spendFen: string;
+  voucherFen: string;
+  subsidyFen: string;
+}
+
+export interface MonthlyReport {
+  month: string;
+  total: MoneyFlow;
+  byCity: Array<MoneyFlow & { city: string }>;
+  byRegion: Array<MoneyFlow & { region: string }>;
+  byTenantCategory: Array<MoneyFlow & { category: string }>;
+  subsidyByProgrammeAndFunder: Array<{ programmeId: string; funder: string; fen: string }>;
+  topTenants: Array<MoneyFlow & { tenantId: string; category: string }>;
+}

@@ -223,4 +223,71 @@ describeEachDatabase('API: money', (database) => {
     }>();
     expect(audit.items[0]).toMatchObject({ action: 'programme.award-rate', before: { basisPoints: '1500' } });
   });
+  it('gives each programme pool per funder as budget, spent and remaining, to the operator only', async () => {
+    // anhui-vouchers/province: 800.00 paid in, a 500.00 voucher issued from it (the vouchers test above).
+    const pools = await get('office', '/api/v1/programmes/pools');
+    expect(pools.statusCode, pools.body).toBe(200);
+    expect(pools.json()).toEqual({
+      items: [
+        {
+          programmeId: 'anhui-vouchers',
+          funder: 'province',
+          budgetFen: '80000',
+          spentFen: '50000',
+          remainingFen: '30000',
+        },
+      ],
+    });
+    // Funding more raises budget and remaining, not spent.
+    await post('office', '/api/v1/programmes/anhui-vouchers/pools/province/fundings', {
+      amountFen: '12345',
+      reference: 'budget-2026-top',
+    });
+    expect((await get('office', '/api/v1/programmes/pools')).json()).toMatchObject({
+      items: [{ budgetFen: '92345', spentFen: '50000', remainingFen: '42345' }],
+    });
+    expect((await get('qiming-ai-admin', '/api/v1/programmes/pools')).statusCode).toBe(403);
+    expect((await get('wuhu-admin', '/api/v1/programmes/pools')).statusCode).toBe(403);
+  });
+
+  it('tells a provider what it is owed and the payouts made to it; another provider’s is 404', async () => {
+    interface PayoutsBody {
+      providerId: string;
+      payableFen: string;
+      payable: string;
+      payouts: Array<{ fen: string; yuan: string; reason: string }>;
+    }
+    const url = '/api/v1/providers/wuhu-hub/payouts';
+    const before = (await get('wuhu-admin', url)).json<PayoutsBody>();
+    expect(before).toEqual({ providerId: 'wuhu-hub', payableFen: '0', payable: '¥0.00', payouts: [] });
+
+    const submitted = await post('qiming-ai-admin', '/api/v1/jobs', HELLO_JOB);
+    expect(submitted.statusCode, submitted.body).toBe(201);
+    const jobId = submitted.json<{ id: string }>().id;
+    await tickUntil(
+      p.loop,
+      async () => (await store.usage.list(ALL, { jobId })).length > 0 && (await store.ledger.queued()) === 0,
+    );
+    const owed = (await get('wuhu-admin', url)).json<PayoutsBody>();
+    const payableFen = BigInt(owed.payableFen);
+    // What the provider is owed is what its payable account holds, as its statement closes.
+    const statement = (await get('wuhu-admin', `/api/v1/statements/providers/wuhu-hub/${month}`)).json<{
+      closingFen: string;
+    }>();
+    expect(owed.payableFen).toBe(statement.closingFen);
+    expect(payableFen).toBeGreaterThan(0n);
+
+    const paid = await post('office', url, { amountFen: '1', reference: 'bank-payout-7' });
+    expect(paid.statusCode, paid.body).toBe(201);
+    const after = (await get('wuhu-admin', url)).json<PayoutsBody>();
+    expect(after.payableFen).toBe((payableFen - 1n).toString());
+    expect(after.payouts).toHaveLength(1);
+    expect(after.payouts[0]).toMatchObject({ fen: '1', yuan: '¥0.01' });
+    expect(after.payouts[0]!.reason).toContain('bank-payout-7');
+    expect((await get('office', url)).json<PayoutsBody>().payableFen).toBe(after.payableFen);
+
+    expect((await get('wuhu-admin', '/api/v1/providers/hefei-aicc/payouts')).statusCode).toBe(404);
+    expect((await get('office', '/api/v1/providers/nowhere/payouts')).statusCode).toBe(404);
+    expect((await get('qiming-ai-admin', url)).statusCode).toBe(403);
+  });
 });

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createStore, type Store } from '../../src/store/index.ts';
+import { readFile } from 'node:fs/promises';
+import { ALL, createStore, type Store } from '../../src/store/index.ts';
 import { DEFAULT_CONSOLE_DIR } from '../../src/server/console.ts';
 import { chromiumInstalled, launchChromium, screenshot, seriousViolations, CHROMIUM } from '../helpers/browser.ts';
 import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -98,10 +99,10 @@ suite(title, () => {
     await page.locator('#token').fill(platform.token('office'));
     await page.locator('form button[type=submit]').click();
     await page.locator('h1', { hasText: 'The province at a glance' }).waitFor();
-    expect(await navLinks(page)).toEqual(['Province overview', 'Tenants', 'Providers', 'Jobs']);
+    expect(await navLinks(page)).toEqual(['Province overview', 'Tenants', 'Providers', 'Jobs', 'Programmes']);
     await page.locator('button[lang="zh-CN"]').click();
     await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
-    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业']);
+    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业', '补贴计划']);
   });
 
   it('refuses an unknown token on the login page', async () => {
@@ -114,7 +115,7 @@ suite(title, () => {
 
   it('operator: the province overview, tenants and providers, accessible', async () => {
     const page = await login('office');
-    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业']);
+    expect(await navLinks(page)).toEqual(['全省概览', '租户', '算力提供方', '作业', '补贴计划']);
     await page.locator('h1', { hasText: '全省算力概览' }).waitFor();
     // The demo federation's capacity: 72 accelerators, 35.97 P (exact P from the catalogue, formatted for zh-CN).
     await expect.poll(() => page.locator('.figures dd').first().textContent()).toBe('35.97 P');
@@ -161,7 +162,7 @@ suite(title, () => {
 
   it('provider-admin: its own clusters, pools and prices; sets a price with validity dates', async () => {
     const page = await login('wuhu-admin');
-    expect(await navLinks(page)).toEqual(['集群与资源池', '运行中的作业']);
+    expect(await navLinks(page)).toEqual(['集群与资源池', '运行中的作业', '结算']);
     await page.locator('h2', { hasText: 'wuhu-1' }).waitFor();
     // Only its own provider's clusters: no Hefei or Suzhou cluster is listed.
     expect(await page.locator('article h2').allTextContents()).toEqual([expect.stringContaining('wuhu-1')]);
@@ -189,7 +190,7 @@ suite(title, () => {
 
   it('tenant-admin: submits a job from the form and sees it reach succeeded, with its output', async () => {
     const page = await login('qiming-ai-admin');
-    expect(await navLinks(page)).toEqual(['作业', '提交作业', '用量']);
+    expect(await navLinks(page)).toEqual(['作业', '提交作业', '用量', '费用']);
     await page.locator('nav a[href="/submit"]').click();
     await page.locator('h1', { hasText: '提交作业' }).waitFor();
     await screenshot(page, 'tenant-submit');
@@ -227,6 +228,200 @@ suite(title, () => {
     await page.locator('tr', { hasText: 'Ascend-910B' }).first().waitFor({ timeout: 15_000 });
     expect(await page.locator('.figures dd').textContent()).toMatch(/P·h$/);
     await expectAccessible(page);
+  }, 60_000);
+
+  /** An API call as a demo user, outside the browser (the operator's money operations, jobs to charge). */
+  async function apiAs(user: string, method: 'GET' | 'POST', url: string, payload?: object) {
+    const response = await platform.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: { authorization: `Bearer ${platform.token(user)}` },
+      ...(payload ? { payload } : {}),
+    });
+    expect(response.statusCode, response.body).toBeLessThan(300);
+    return response;
+  }
+
+  /** Exact fen as zh-CN writes CNY (¥1,234.56, -¥0.08), by string arithmetic: the expectation is not the console's code. */
+  const cny = (fen: bigint) => {
+    const abs = fen < 0n ? -fen : fen;
+    const yuan = (abs / 100n).toString().replace(/\B(?=(\d{3})+$)/g, ',');
+    return `${fen < 0n ? '-' : ''}¥${yuan}.${(abs % 100n).toString().padStart(2, '0')}`;
+  };
+
+  /** The China Standard Time month of now: statements and reports count such months. */
+  const thisMonth = () => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
+
+  let chargedFen = 0n;
+
+  it('tenant-admin: sees its balance and a charge on the Spend page, downloads the statement as CSV and HTML', async () => {
+    // Money on the demo federation: the operator tops the tenant's wallet up, then a job on wuhu-hub's H100s is
+    // charged by the control loop (8 accelerators × ≥ 2 s at ¥18.00 per accelerator-hour: at least ¥0.08).
+    await apiAs('office', 'POST', '/wallet/top-ups', {
+      tenantId: 'qiming-ai',
+      amountFen: '200000',
+      reference: 'browser-top-up-1',
+    });
+    // A programme pool funded with ¥10,000.00 (1 万元), and a ¥300.00 voucher from it that pays half a charge.
+    await apiAs('office', 'POST', '/programmes/anhui-vouchers/pools/province/fundings', {
+      amountFen: '1000000',
+      reference: 'browser-budget-1',
+    });
+    await apiAs('office', 'POST', '/vouchers', {
+      id: 'qiming-browser-1',
+      kind: 'compute',
+      tenantId: 'qiming-ai',
+      programmeId: 'anhui-vouchers',
+      funder: 'province',
+      faceFen: '30000',
+      validFrom: new Date(Date.now() - 3_600_000).toISOString(),
+      validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      providers: ['wuhu-hub'],
+      maxShareBasisPoints: 5000,
+    });
+    const job = await apiAs('qiming-ai-admin', 'POST', '/jobs', {
+      apiVersion: 'suanli.io/v1',
+      kind: 'Job',
+      metadata: { name: 'charged', project: 'research' },
+      spec: {
+        resources: { accelerator: { model: 'H100-SXM' }, acceleratorsPerNode: 8, nodes: 1 },
+        timeLimit: '5m',
+        script: 'sleep 2',
+      },
+    });
+    const jobId = job.json<{ id: string }>().id;
+    const wallet = 'tenant-wallet:qiming-ai';
+    const charge = async () => {
+      const [usage] = await store.usage.list(ALL, { jobId });
+      if (!usage) return undefined;
+      const lines = await store.ledger.lines(wallet, new Date(0), new Date(Date.UTC(9999, 0)), 100);
+      return lines.find((l) => l.purpose === 'charge' && l.usageRecordId === usage.id);
+    };
+    await expect.poll(async () => (await charge()) !== undefined, { timeout: 30_000, interval: 250 }).toBe(true);
+    chargedFen = (await charge())!.fen;
+    expect(chargedFen).toBeLessThan(0n);
+    const balance = -(await store.ledger.balance(wallet));
+
+    const page = await login('qiming-ai-admin');
+    await page.locator('nav a[href="/spend"]').click();
+    await page.locator('h1', { hasText: '费用与钱包' }).waitFor();
+    await expect.poll(() => page.getByTestId('wallet-balance').textContent()).toBe(cny(balance));
+    const chargeRow = page.locator('tr[data-purpose="charge"]', { hasText: cny(chargedFen) }).first();
+    expect(await chargeRow.textContent()).toContain('算力费用');
+    expect(await page.locator('tr[data-purpose="top-up"]').first().textContent()).toContain('¥2,000.00');
+    const voucher = page.locator('tr', { has: page.locator('th', { hasText: 'qiming-browser-1' }) });
+    expect(await voucher.textContent()).toContain('¥300.00');
+    expect(await voucher.textContent()).toContain('wuhu-hub');
+    // The voucher paid half the charge: its use is a line of the wallet too.
+    expect(await page.locator('tr[data-purpose="voucher-apply"]').first().textContent()).toContain('算力券抵扣');
+    // This month's statement closes at the wallet's balance.
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(balance));
+    await screenshot(page, 'tenant-spend');
+    await expectAccessible(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: '下载 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`statement-qiming-ai-${thisMonth()}.csv`);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('time,purpose,reason,usage record,voucher,programme,amount (CNY)');
+    expect(csv).toContain(`,charge,`);
+
+    const [printable] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('button', { name: '打开可打印版本' }).click(),
+    ]);
+    await printable.waitForLoadState();
+    expect(await printable.content()).toContain(`closing balance\n${cny(balance)}`);
+
+    // In English the same amounts, in the English format of CNY.
+    await page.locator('button[lang="en"]').click();
+    await page.locator('h1', { hasText: 'Spend and wallet' }).waitFor();
+    expect(balance).toBeGreaterThan(0n);
+    expect(await page.getByTestId('wallet-balance').textContent()).toBe(`CN${cny(balance)}`);
+  }, 60_000);
+
+  /** Exact fen in 万元 as zh-CN writes it: at least two decimals, more only to keep every fen. */
+  const wan = (fen: bigint) => {
+    const abs = fen < 0n ? -fen : fen;
+    const whole = (abs / 1_000_000n).toString().replace(/\B(?=(\d{3})+$)/g, ',');
+    const decimals = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '').padEnd(2, '0');
+    return `${fen < 0n ? '-' : ''}${whole}.${decimals} 万元`;
+  };
+
+  it('operator: sees a programme pool against its budget and the monthly report, downloads it', async () => {
+    expect(chargedFen).toBeLessThan(0n);
+    const page = await login('office');
+    await page.locator('nav a[href="/programmes"]').click();
+    await page.locator('h1', { hasText: '补贴计划与资金池' }).waitFor();
+    const pool = page.locator('tr[data-pool="anhui-vouchers/province"]');
+    await pool.waitFor();
+    // ¥10,000.00 paid in, the ¥300.00 voucher issued from it.
+    expect(await pool.locator('td.num').allTextContents()).toEqual(['1.00 万元', '0.03 万元', '0.97 万元']);
+    expect(await page.locator('figure.chart svg').count()).toBe(1);
+    expect(await page.locator('figure.chart .visually-hidden').textContent()).toContain(
+      'anhui-vouchers / province：已支出 0.03 万元，预算 1.00 万元。',
+    );
+
+    const month = thisMonth();
+    const report = await store.ledger.monthlyReport(month, new Date());
+    expect(report.total.spendFen).toBeGreaterThan(0n);
+    await expect.poll(() => page.getByTestId('report-spend').textContent()).toBe(wan(report.total.spendFen));
+    expect(await page.getByTestId('top-tenants').textContent()).toContain('qiming-ai');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'operator-programmes');
+    await expectAccessible(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: '下载 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`report-${month}.csv`);
+    expect(await readFile((await download.path())!, 'utf8')).toContain(
+      'Pools remaining,anhui-vouchers,province,9700.00',
+    );
+    const [printable] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('button', { name: '打开可打印版本' }).click(),
+    ]);
+    await printable.waitForLoadState();
+    expect(await printable.content()).toContain('<h2>Top tenants by spend</h2>');
+
+    // An earlier month: the report asked for it, and nothing was spent then.
+    await page.locator('#report-month').fill('2026-01');
+    await page.locator('h2', { hasText: '2026-01 月度报告' }).waitFor();
+    await expect.poll(() => page.getByTestId('report-spend').textContent()).toBe('0.00 万元');
+  }, 60_000);
+
+  it('provider-admin: sees what the platform owes it, the payouts made and its statement', async () => {
+    expect(chargedFen).toBeLessThan(0n);
+    await apiAs('office', 'POST', '/providers/wuhu-hub/payouts', { amountFen: '1', reference: 'browser-payout-1' });
+    const payable = -(await store.ledger.balance('provider-payable:wuhu-hub'));
+    expect(payable).toBeGreaterThan(0n);
+
+    const page = await login('wuhu-admin');
+    await page.locator('nav a[href="/payouts"]').click();
+    await page.locator('h1', { hasText: '结算与付款' }).waitFor();
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(payable));
+    const payout = page.getByTestId('payouts').locator('tr', { hasText: 'browser-payout-1' });
+    expect(await payout.locator('td.num').textContent()).toBe('¥0.01');
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(payable));
+    expect(await page.locator('tr[data-purpose="payout"]').count()).toBe(1);
+    await screenshot(page, 'provider-payouts');
+    await expectAccessible(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: '下载 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`payouts-wuhu-hub-${thisMonth()}.csv`);
+    expect(await readFile((await download.path())!, 'utf8')).toContain(',payout,');
+
+    // The operator's pages are not the provider's: no link, and the API refuses a typed URL.
+    expect(await page.locator('nav a[href="/programmes"]').count()).toBe(0);
+    await page.goto(`${baseUrl}/programmes`);
+    await page.locator('h1', { hasText: '未找到' }).waitFor();
   }, 60_000);
 
   it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {
@@ -314,13 +509,22 @@ suite(title, () => {
   });
 
   it('works on a narrow screen (390 px): no sideways scrolling of the page', async () => {
-    for (const user of ['office', 'qiming-ai-admin']) {
+    // Each role's first page, and the money pages with their wide tables and the pool chart.
+    const pages: Array<[string, string]> = [
+      ['office', '/'],
+      ['qiming-ai-admin', '/'],
+      ['office', '/programmes'],
+      ['qiming-ai-admin', '/spend'],
+      ['wuhu-admin', '/payouts'],
+    ];
+    for (const [user, path] of pages) {
       const page = await login(user, PHONE);
+      if (path !== '/') await page.locator(`nav a[href="${path}"]`).click();
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-      expect(overflow, `${user}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
-      await screenshot(page, `narrow-${user}`);
+      expect(overflow, `${user} ${path}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
+      await screenshot(page, path === '/' ? `narrow-${user}` : `narrow-${user}${path.replace('/', '-')}`);
     }
   });
 

@@ -32,6 +32,22 @@ describe('formats', () => {
     expect(en.yuan(123456789)).toBe('CN¥1,234,567.89');
   });
 
+  it('writes ledger amounts from exact fen strings without losing a fen, however large', () => {
+    // 2^63 fen: beyond what a float holds exactly (it would round to …808.00).
+    expect(zh.money('9223372036854775807')).toBe('¥92,233,720,368,547,758.07');
+    expect(zh.money('-8')).toBe('-¥0.08');
+    expect(zh.money('0')).toBe('¥0.00');
+    expect(en.money('123456789')).toBe('CN¥1,234,567.89');
+  });
+
+  it('writes the office’s large totals in 万元 in Chinese (every fen kept) and in yuan in English', () => {
+    expect(zh.largeMoney('123456789000')).toBe('123,456.789 万元');
+    expect(zh.largeMoney('100000000')).toBe('100.00 万元');
+    expect(zh.largeMoney('1')).toBe('0.000001 万元');
+    expect(zh.largeMoney('-250000')).toBe('-0.25 万元');
+    expect(en.largeMoney('123456789000')).toBe('CN¥1,234,567,890.00');
+  });
+
   it('writes P and P·h with the locale’s digits, at most 3 and 4 decimals', () => {
     expect(zh.p('35.970304')).toBe('35.97 P');
     expect(en.p(12345.6789)).toBe('12,345.679 P');

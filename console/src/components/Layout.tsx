@@ -13,15 +13,18 @@ export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey; als
     { to: '/tenants', label: 'nav.tenants' },
     { to: '/providers', label: 'nav.providers' },
     { to: '/jobs', label: 'nav.jobs' },
+    { to: '/programmes', label: 'nav.programmes' },
   ],
   'provider-admin': [
     { to: '/', label: 'nav.clusters' },
     { to: '/running', label: 'nav.running' },
+    { to: '/payouts', label: 'nav.payouts' },
   ],
   'tenant-admin': [
     { to: '/', label: 'nav.jobs', also: '/jobs' },
     { to: '/submit', label: 'nav.submit' },
     { to: '/usage', label: 'nav.usage' },
+    { to: '/spend', label: 'nav.spend' },
   ],
   'tenant-member': [
     { to: '/', label: 'nav.jobs', also: '/jobs' },

@@ -3,6 +3,7 @@
  * money in CNY) and the browser's time zone (times). Pure: no React, no DOM, so it is tested without a browser.
  */
 import { MESSAGES, type Locale, type MessageKey } from './messages.ts';
+import { formatWanYuan, formatYuan } from './money.ts';
 
 export interface I18n {
   locale: Locale;
@@ -14,6 +15,10 @@ export interface I18n {
   ph(value: number | string): string;
   /** Fen (integer 0.01 CNY) as money, e.g. ¥18.00. */
   yuan(fen: number): string;
+  /** A ledger amount: exact fen as the API's decimal string, e.g. "-1800" → -¥18.00. */
+  money(fen: string): string;
+  /** A large total of the programme office: 万元 in Chinese, exact to the fen; yuan with grouping in English. */
+  largeMoney(fen: string): string;
   dateTime(iso: string | null): string;
   duration(seconds: number): string;
 }
@@ -40,6 +45,10 @@ export function makeI18n(locale: Locale, setLocale: (l: Locale) => void): I18n {
       new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(fraction),
     ph: (value) => t('unit.ph', { value: number(value, 4) }),
     yuan: (fen) => money.format(fen / 100),
+    money: (fen) => formatYuan(locale, fen),
+    // 万元 is how Chinese budgets are written; English readers have no such unit and read grouped yuan.
+    largeMoney: (fen) =>
+      locale === 'zh-CN' ? t('unit.wanYuan', { value: formatWanYuan(locale, fen) }) : formatYuan(locale, fen),
     dateTime: (iso) => (iso ? dateTimeFormat.format(new Date(iso)) : '—'),
     duration: (seconds) => {
       const h = Math.floor(seconds / 3600);

@@ -13,7 +13,7 @@ import type { Programme } from '../../core/money/programmes/types.ts';
 import { voucherTermsProblems } from '../../money/ledger-programmes.ts';
 import { loadShippedProgrammes } from '../../money/programme-files.ts';
 import { chinaYear } from '../../store/ledger/index.ts';
-import { LedgerRefusal, VOUCHER_KINDS, monthRange, type Statement } from '../../store/ledger/index.ts';
+import { LedgerRefusal, VOUCHER_KINDS, monthRange, providerPayable, type Statement } from '../../store/ledger/index.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { reportCsv, reportHtml, statementCsv, statementHtml } from '../money/render.ts';
@@ -256,6 +256,88 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           .catch(refusal);
         reply.code(result.created ? 201 : 200);
         return { transactionId: result.id, created: result.created };
+      },
+    );
+
+    app.get(
+      '/providers/:providerId/payouts',
+      {
+        schema: {
+          tags: ['money'],
+          summary: 'What the platform owes a provider now, and the payouts made to it, newest first',
+          params: Type.Object({ providerId: Type.String({ minLength: 1 }) }),
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 20 })) }),
+          response: {
+            200: Type.Object({
+              providerId: Type.String(),
+              payableFen: { ...FenString, description: 'Owed to the provider (charges less fees, less payouts)' },
+              payable: Type.String(),
+              payouts: Type.Array(
+                Type.Object({
+                  transactionId: Type.String(),
+                  at: Type.String({ format: 'date-time' }),
+                  reason: Type.String({ description: 'Names the bank transfer reference' }),
+                  fen: { ...FenString, description: 'Paid to the provider' },
+                  yuan: Type.String(),
+                }),
+              ),
+            }),
+            ...problems,
+          },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'payouts:read');
+        const { providerId } = request.params;
+        // Another provider's money is 404, as its statements are: its existence is not the caller's to learn.
+        if (principal.user.role !== 'operator' && principal.user.providerId !== providerId)
+          throw notFound(`provider ${providerId}`);
+        if (!(await store.federation.listProviders()).some((p) => p.id === providerId))
+          throw notFound(`provider ${providerId}`);
+        const payable = -(await store.ledger.balance(providerPayable(providerId)));
+        const payouts = await store.ledger.payouts(providerId, request.query.limit ?? 20);
+        return {
+          providerId,
+          payableFen: payable.toString(),
+          payable: formatYuan(payable),
+          payouts: payouts.map((p) => ({
+            transactionId: p.transactionId,
+            at: p.at.toISOString(),
+            reason: p.reason,
+            fen: p.fen.toString(),
+            yuan: formatYuan(p.fen),
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/programmes/pools',
+      {
+        schema: {
+          tags: ['money'],
+          summary:
+            "Each programme's pool per funder: budget paid in, spent (subsidies and vouchers), remaining (operator)",
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  programmeId: Type.String(),
+                  funder: Type.String(),
+                  budgetFen: { ...FenString, description: 'Paid into the pool by the funder' },
+                  spentFen: { ...FenString, description: 'Left the pool: subsidies paid and vouchers issued, net' },
+                  remainingFen: { ...FenString, description: 'Held in the pool now' },
+                }),
+              ),
+            }),
+            ...problems,
+          },
+        },
+      },
+      async (request) => {
+        requirePermission(principalOf(request), 'money:manage');
+        return { items: (await store.ledger.pools()).map((p) => toJson(p) as never) };
       },
     );
 

@@ -216,6 +216,14 @@ export class LedgerRepo extends LedgerQueries {
 export * from './accounts.ts';
 export { LedgerRefusal, VOUCHER_KINDS, type VoucherKind, type NewVoucher } from './operations.ts';
 export { chinaYear, type PostingReport, type SubsidySource } from './posting.ts';
-export { monthRange, type Flow, type MonthlyReport, type Statement, type StatementLine } from './queries.ts';
+export {
+  monthRange,
+  type Flow,
+  type MonthlyReport,
+  type Payout,
+  type PoolStanding,
+  type Statement,
+  type StatementLine,
+} from './queries.ts';
 export { PURPOSES, type LedgerEntry, type Purpose } from './entries.ts';
 export type { SubsidyProgramme } from '../../core/money/programmes/types.ts';

@@ -120,6 +120,50 @@ export class LedgerQueries {
     return this.statement(providerPayable(providerId), month);
   }
 
+  /** The payouts made to a provider, newest first, each as the (positive) amount paid to it. */
+  async payouts(providerId: string, limit: number): Promise<Payout[]> {
+    const rows = await this.db
+      .selectFrom('ledger_postings as p')
+      .innerJoin('ledger_transactions as t', 't.id', 'p.transaction_id')
+      .select(['t.id', 't.at', 't.reason', 'p.fen'])
+      .where('p.account_id', '=', providerPayable(providerId))
+      .where('t.purpose', '=', 'payout')
+      .orderBy('t.at', 'desc')
+      .orderBy('t.seq', 'desc')
+      .limit(limit)
+      .execute();
+    // A payout debits the payable (a positive posting): what the platform owed, now paid.
+    return rows.map((r) => ({ transactionId: r.id, at: r.at, reason: r.reason, fen: BigInt(r.fen) }));
+  }
+
+  /**
+   * Every programme pool per funder: its budget (what the funder paid in), what left it (subsidies paid, vouchers
+   * issued, less what came back: expired vouchers' remainders, reversed subsidies) and what it holds now.
+   */
+  async pools(): Promise<PoolStanding[]> {
+    const rows = await sql<{ account_id: string; funded: string; held: string }>`
+      select p.account_id,
+        sum(case when t.purpose = 'pool-funding' then p.fen else 0 end)::text as funded,
+        sum(p.fen)::text as held
+      from ledger_postings p join ledger_transactions t on t.id = p.transaction_id
+      where p.account_id like 'programme-pool:%'
+      group by 1 order by 1`.execute(this.db);
+    return rows.rows.map((r) => {
+      const owner = parseAccountId(r.account_id).ownerId;
+      const slash = owner.indexOf('/');
+      // Postings are signed from the ledger's side: money into a pool is a credit (negative).
+      const budgetFen = -BigInt(r.funded);
+      const remainingFen = -BigInt(r.held);
+      return {
+        programmeId: owner.slice(0, slash),
+        funder: owner.slice(slash + 1),
+        budgetFen,
+        spentFen: budgetFen - remainingFen,
+        remainingFen,
+      };
+    });
+  }
+
   async monthlyReport(month: string, now: Date, top = 10): Promise<MonthlyReport> {
     const { from, to } = monthRange(month);
     const flows = await sql<{
@@ -195,6 +239,23 @@ export class LedgerQueries {
         .slice(0, top),
     };
   }
+}
+
+export interface Payout {
+  transactionId: string;
+  at: Date;
+  /** Carries the bank transfer reference. */
+  reason: string;
+  /** Paid to the provider (positive). */
+  fen: Fen;
+}
+
+export interface PoolStanding {
+  programmeId: string;
+  funder: string;
+  budgetFen: Fen;
+  spentFen: Fen;
+  remainingFen: Fen;
 }
 
 export interface Flow {
