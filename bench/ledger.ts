@@ -11,24 +11,15 @@
  * Without --database-url a throwaway PostgreSQL is started from Debian's binaries in a temp folder (as the tests'
  * global setup does, with fsync off: both sides of the comparison run on the same server and settings).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
+import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { POOLS, TENANTS, insertUsage, seedLedgerFederation, type UsageInput } from '../test/helpers/ledger-fixtures.ts';
 
 function arg(name: string): string | undefined {
@@ -46,32 +37,6 @@ if (!Number.isInteger(RECORDS) || RECORDS < 1) throw new Error('--records must b
 if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error('--batch must be a positive integer');
 if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error('--workers must be a positive integer');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer');
-
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
-  versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error('PostgreSQL is not installed: pass --database-url, or apt-get install postgresql');
-  return join(root, versions[0], 'bin');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** postgres refuses to run as root: as root, run it as the `postgres` user. */
-function identity(): { uid: number; gid: number } | Record<string, never> {
-  if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
 
 /**
  * CPU seconds (user + system) used so far by the PostgreSQL server and all its backends (children of `pid`), from
@@ -94,43 +59,6 @@ function serverCpuSeconds(pid: number): number {
     total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return total / ticks;
-}
-
-async function startPostgres(bin: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const who = identity();
-  const dir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-pg-'));
-  if ('uid' in who) chownSync(dir, who.uid, who.gid);
-  const data = join(dir, 'data');
-  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], {
-    stdio: 'ignore',
-    ...who,
-  });
-  const port = await freePort();
-  const settings = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
-  const server: ChildProcess = spawn(
-    join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, ...settings.flatMap((s) => ['-c', s])],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...who },
-  );
-  let log = '';
-  server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!log.includes('ready to accept connections')) {
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    pid: server.pid!,
-    async stop() {
-      if (server.exitCode === null) {
-        const exited = new Promise((r) => server.once('exit', r));
-        server.kill('SIGINT');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function freshDatabase(baseUrl: string, name: string): Promise<string> {

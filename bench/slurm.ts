@@ -6,12 +6,12 @@
  * every job is COMPLETED, and writes bench/results/slurm-<YYYY-MM-DD>.md.
  *
  *   npx tsx bench/slurm.ts [--jobs 200] [--clients 1] [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000]
- *                          [--database-url URL] [--no-write]
+ *                          [--database-url URL | --pglite] [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
  *
  * suanli runs in this process as `suanli server` would (demo federation, the loop's production defaults unless
- * --interval-ms says otherwise, PGlite in memory unless --database-url), with the lab's two clusters connected
- * through POST /api/v1/clusters. The demo's local clusters at the same providers are moved to another provider so
+ * --interval-ms says otherwise; a throwaway PostgreSQL unless --database-url, or PGlite in memory with --pglite),
+ * with the lab's two clusters connected through POST /api/v1/clusters. The demo's local clusters at the same providers are moved to another provider so
  * that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/server/app.ts';
 import type { AppContext } from '../src/server/context.ts';
+import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
 import { seedDemo } from '../src/server/demo.ts';
 import { EngineRegistry } from '../src/server/engines.ts';
@@ -56,6 +57,8 @@ const JOBS = Number(arg('jobs') ?? 200);
 const LAB_FILE = arg('lab') ?? process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
 const INTERVAL_MS = Number(arg('interval-ms') ?? 1000);
 const DATABASE_URL = arg('database-url');
+/** The embedded store instead of PostgreSQL: what `npm run demo` uses, not what a province runs. */
+const PGLITE = process.argv.includes('--pglite');
 /** Accelerators per partition suanli may leave waiting in Slurm's queue (cluster config queueAheadAccelerators). */
 const QUEUE_AHEAD = Number(arg('queue-ahead') ?? JOBS);
 /** Submitting clients at once, on both paths (many tenants submit at the same time). */
@@ -285,9 +288,12 @@ interface SuanliResult extends Result {
 }
 
 async function viaSuanli(run: string, dir: string, workDir: string): Promise<SuanliResult> {
+  // As a province runs it: over PostgreSQL (a throwaway one unless --database-url), or PGlite with --pglite.
+  const postgres = DATABASE_URL || PGLITE ? null : await startPostgres(binDir());
   const tokenFile = join(dir, 'slurm.jwt');
   writeFileSync(tokenFile, `${TARGETS[0]!.lab.token}\n`, { mode: 0o600 });
-  const store: Store = await createStore(DATABASE_URL ? { databaseUrl: DATABASE_URL } : {});
+  const databaseUrl = DATABASE_URL ?? postgres?.url;
+  const store: Store = await createStore(databaseUrl ? { databaseUrl } : {});
   const clock = () => new Date();
   const tokens = await seedDemo(store, { now: clock(), workDir: (id) => join(dir, 'engines', id) });
   for (const id of ['hefei-1', 'wuhu-1']) {
@@ -425,6 +431,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
     await app.close();
     await engines.close();
     await store.close();
+    await postgres?.stop();
   }
 }
 
@@ -511,7 +518,7 @@ async function main(): Promise<void> {
     const report = `# Slurm submission benchmark, ${date}
 
 - Machine: ${machine()}
-- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}\` (bench/slurm.ts)
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
 - Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
@@ -558,6 +565,7 @@ ${calls.map((c) => c.line).join('\n')}
         JOBS !== 200 ? `jobs${JOBS}` : '',
         INTERVAL_MS !== 1000 ? `interval${INTERVAL_MS}` : '',
         DATABASE_URL ? 'postgres' : '',
+        PGLITE ? 'pglite' : '',
         CLIENTS !== 1 ? `clients${CLIENTS}` : '',
         QUEUE_AHEAD !== JOBS ? `ahead${QUEUE_AHEAD}` : '',
       ].filter((v) => v);

@@ -84,6 +84,11 @@ export async function openStore(options: StoreOptions): Promise<StoreHandle> {
       pgTypesSet = true;
     }
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10 });
+    // An idle connection that the server ends (a restart, a failover, an administrator) is an 'error' event on the
+    // pool, which would end the process if nobody listened. The pool drops that connection and opens a new one.
+    pool.on('error', (error) =>
+      process.emitWarning(`PostgreSQL ended an idle connection: ${error.message}`, { code: 'SUANLI_PG_IDLE' }),
+    );
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kind: 'postgres', db, description: redact(options.databaseUrl), close: () => db.destroy() };
   }

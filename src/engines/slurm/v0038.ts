@@ -268,9 +268,9 @@ export class SlurmApiV0038 implements SlurmApi {
   }
 
   async dbJobsSince(since: Date): Promise<SlurmDbJob[]> {
-    // Relative to the daemon's own clock ("now-N" seconds), so its time zone does not matter; 15 minutes' margin
+    // Relative to the daemon's own clock ("now-N" seconds), so its time zone does not matter; 5 minutes' margin
     // covers clock skew between suanli and the daemon. A wider window costs: slurmdbd answers with every job in it.
-    const seconds = Math.max(0, Math.ceil((Date.now() - since.getTime()) / 1000)) + 900;
+    const seconds = Math.max(0, Math.ceil((Date.now() - since.getTime()) / 1000)) + 300;
     const path = `${DBD}/jobs?start_time=now-${seconds}`;
     const response = await this.client.request<{ jobs?: DbJob[] }>('GET', path);
     if (response.status === 200) return (response.data.jobs ?? []).map(toDbJob);
