@@ -243,7 +243,7 @@ describeEachDatabase('control-plane restart', (database) => {
     await platform.close();
     await store.close();
     db.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('settles a dispatch that crashed between the engine’s answer and the database write, submitting once', async () => {
@@ -289,7 +289,7 @@ describeEachDatabase('control-plane restart', (database) => {
     await platform.close();
     await store.close();
     db.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 });
 
@@ -337,7 +337,7 @@ describeEachDatabase('control-plane restart', (database) => {
     await b.close();
     await storeA.close();
     await storeB.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }, 120_000);
 });
 

@@ -87,7 +87,8 @@ export async function startPlatform(
       await loop.stop();
       await app.close();
       await engines.close();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // A detached local runner of a job still running may write its status file while the folder is removed.
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

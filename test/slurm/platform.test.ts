@@ -381,7 +381,7 @@ describeLab(title, () => {
           await restarted.close();
           await store2.close();
           db.done();
-          rmSync(dataDir, { recursive: true, force: true });
+          rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
         }
       },
     );
