@@ -70,8 +70,6 @@ export interface LoopContext {
   now: Date;
   log: LoopLogger;
   leaseTtlMs: number;
-  /** Renews the lease when a third of its lifetime has passed; false once this process no longer holds it. */
-  keepLease: () => Promise<boolean>;
 }
 
 export class ControlLoop {
@@ -163,20 +161,20 @@ export class ControlLoop {
     if (epoch === null) return { ...report, durationMs: Date.now() - started };
     report.leader = true;
     const lease = new LeaseKeeper(store, CONTROL_LEASE, holder, this.leaseTtlMs, epoch);
-    const context = this.contextAt(this.options.clock(), lease);
+    const context = this.contextAt(this.options.clock());
     addCounts(report, this.late.take());
 
     // 1. Observe every cluster (inventory when due, withdrawals to settle, runs to follow, cancels to send). Each
     //    cluster's pass runs on its own, so a cluster that is slow to answer holds up neither the others nor this
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
     const clusters = await store.federation.listClusters();
-    await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster, lease));
+    await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
     // Metering reads the engine's accounting (slurmdbd can take a second or more); nothing in this tick needs it.
-    void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster, lease), 0);
+    void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster), 0);
     // Charging posts stored usage to the ledger, one poster at a time, beside the tick: nothing it decides needs it.
     void this.runOnce(
       'ledger',
-      async () => ({ charged: await this.postToLedger(this.contextAt(this.options.clock(), lease)) }),
+      async () => ({ charged: await this.postToLedger(this.contextAt(this.options.clock())) }),
       0,
     );
 
@@ -201,7 +199,7 @@ export class ControlLoop {
     return report;
   }
 
-  private contextAt(now: Date, lease: LeaseKeeper | null): LoopContext {
+  private contextAt(now: Date): LoopContext {
     return {
       store: this.options.store,
       engines: this.options.engines,
@@ -209,7 +207,6 @@ export class ControlLoop {
       now,
       log: this.options.log,
       leaseTtlMs: this.leaseTtlMs,
-      keepLease: () => (lease ? lease.keep() : Promise.resolve(true)),
     };
   }
 
@@ -241,8 +238,8 @@ export class ControlLoop {
     clearTimeout(timer);
   }
 
-  private async observeCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
-    const context = this.contextAt(this.options.clock(), lease);
+  private async observeCluster(cluster: ClusterRecord): Promise<Partial<TickReport>> {
+    const context = this.contextAt(this.options.clock());
     const inventoryDue = Date.now() - (this.lastInventory.get(cluster.id) ?? 0) >= this.inventoryEveryMs;
     if (inventoryDue) {
       this.lastInventory.set(cluster.id, Date.now());
@@ -266,8 +263,8 @@ export class ControlLoop {
     }
   }
 
-  private async meterCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
-    const context = this.contextAt(this.options.clock(), lease);
+  private async meterCluster(cluster: ClusterRecord): Promise<Partial<TickReport>> {
+    const context = this.contextAt(this.options.clock());
     const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
     if (!engine) return {};
     try {
@@ -300,7 +297,7 @@ export class ControlLoop {
           const job = admitted[next++]!;
           tried.add(job.id);
           if (!(await lease.keep())) return;
-          if (await dispatchJob(this.contextAt(this.options.clock(), lease), job, cluster)) dispatched++;
+          if (await dispatchJob(this.contextAt(this.options.clock()), job, cluster)) dispatched++;
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
