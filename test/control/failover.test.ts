@@ -3,10 +3,9 @@
  * copies it still holds are cancelled there and accounted for, so no run is charged twice.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseJobSpec } from '../../src/core/job-spec.ts';
 import { ALL, type Store } from '../../src/store/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+import { startPlatform, submitDemoJob, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 import { QueueingCluster } from '../helpers/queueing-cluster.ts';
 
 describeEachDatabase('a member cluster that stops answering', (database) => {
@@ -25,18 +24,9 @@ describeEachDatabase('a member cluster that stops answering', (database) => {
   });
 
   it('places its not-started jobs elsewhere and cancels them there when it returns', async () => {
-    const parsed = parseJobSpec({
-      ...HELLO_JOB,
-      spec: { ...HELLO_JOB.spec, resources: { accelerator: { anyOf: ['A100-80GB', 'H100-SXM'] } }, script: 'echo ok' },
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const { job } = await store.jobs.create({
-      tenantId: 'qiming-ai',
-      projectId: 'qiming-ai-demo',
-      submittedBy: 'qiming-ai-admin',
-      spec: parsed.spec,
-      idempotencyKey: null,
-      now: new Date(),
+    const job = await submitDemoJob(store, {
+      resources: { accelerator: { anyOf: ['A100-80GB', 'H100-SXM'] } },
+      script: 'echo ok',
     });
     await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'dispatched');
     expect((await store.jobs.get(ALL, job.id))?.clusterId).toBe('hefei-1');
@@ -80,22 +70,7 @@ describeEachDatabase('a member cluster that answers slower than the lease lasts'
     await store.close();
   });
 
-  const submit = async (model: string) => {
-    const parsed = parseJobSpec({
-      ...HELLO_JOB,
-      spec: { ...HELLO_JOB.spec, resources: { accelerator: { model } }, script: 'echo ok' },
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const { job } = await store.jobs.create({
-      tenantId: 'qiming-ai',
-      projectId: 'qiming-ai-demo',
-      submittedBy: 'qiming-ai-admin',
-      spec: parsed.spec,
-      idempotencyKey: null,
-      now: new Date(),
-    });
-    return job;
-  };
+  const submit = (model: string) => submitDemoJob(store, { resources: { accelerator: { model } }, script: 'echo ok' });
 
   it('holds up neither the lease nor the other clusters, and its own jobs still go there once', async () => {
     const onSlow = await submit('A100-80GB');

@@ -4,10 +4,9 @@
  * recorded, so the scheduler counts them as taken.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseJobSpec } from '../../src/core/job-spec.ts';
 import { ALL, type Store } from '../../src/store/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
+import { startPlatform, submitDemoJob, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 import { QueueingCluster } from '../helpers/queueing-cluster.ts';
 
 describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => {
@@ -33,28 +32,16 @@ describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => 
     await store.close();
   });
 
-  const submit = async (name: string) => {
-    const parsed = parseJobSpec({
-      ...HELLO_JOB,
-      metadata: { ...HELLO_JOB.metadata, name },
-      spec: {
-        ...HELLO_JOB.spec,
+  const submit = (name: string) =>
+    submitDemoJob(
+      store,
+      {
         resources: { accelerator: { model: 'A100-80GB' }, acceleratorsPerNode: 8, nodes: 1 },
         constraints: { providers: ['hefei-aicc'] },
         script: 'echo ok',
       },
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const { job } = await store.jobs.create({
-      tenantId: 'qiming-ai',
-      projectId: 'qiming-ai-demo',
-      submittedBy: 'qiming-ai-admin',
-      spec: parsed.spec,
-      idempotencyKey: null,
-      now: new Date(),
-    });
-    return job;
-  };
+      { name },
+    );
 
   it('fills the free node, queues up to the limit without nodes, and records the nodes the engine chose', async () => {
     const jobs = [await submit('first'), await submit('second'), await submit('third'), await submit('fourth')];

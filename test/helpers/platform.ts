@@ -13,7 +13,8 @@ import { ControlLoop } from '../../src/server/control/loop.ts';
 import { seedDemo, type DemoTokens } from '../../src/server/demo.ts';
 import { EngineRegistry } from '../../src/server/engines.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
-import type { Store } from '../../src/store/index.ts';
+import { parseJobSpec } from '../../src/core/job-spec.ts';
+import type { Store, StoredJob } from '../../src/store/index.ts';
 import type { SchedulingPolicy } from '../../src/core/scheduler/index.ts';
 
 export interface TestPlatform {
@@ -113,3 +114,29 @@ export const HELLO_JOB = {
     script: 'echo "on $SUANLI_ACCELERATOR_MODEL $SUANLI_ACCELERATORS"; sleep 1; echo done',
   },
 };
+
+/**
+ * Stores a job of the demo tenant qiming-ai (project demo) straight in the store, as the API would: HELLO_JOB with
+ * `spec` fields and `metadata` fields replaced. Throws naming the fields if the result is not a valid spec.
+ */
+export async function submitDemoJob(
+  store: Store,
+  spec: Record<string, unknown>,
+  metadata: Record<string, unknown> = {},
+): Promise<StoredJob> {
+  const parsed = parseJobSpec({
+    ...HELLO_JOB,
+    metadata: { ...HELLO_JOB.metadata, ...metadata },
+    spec: { ...HELLO_JOB.spec, ...spec },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  const { job } = await store.jobs.create({
+    tenantId: 'qiming-ai',
+    projectId: 'qiming-ai-demo',
+    submittedBy: 'qiming-ai-admin',
+    spec: parsed.spec,
+    idempotencyKey: null,
+    now: new Date(),
+  });
+  return job;
+}

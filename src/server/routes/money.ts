@@ -83,6 +83,14 @@ const ReportSchema = Type.Object({
 });
 
 /** Dates become ISO strings and bigints decimal strings, as the schemas above describe. */
+/** A money movement recorded once per reference: 201 the first time, 200 (the same transaction) on a repeat. */
+const RecordedSchema = Type.Object({ transactionId: Type.String(), created: Type.Boolean() });
+
+function recorded(reply: FastifyReply, result: { id: string; created: boolean }) {
+  reply.code(result.created ? 201 : 200);
+  return { transactionId: result.id, created: result.created };
+}
+
 function toJson(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return value.toISOString();
@@ -199,11 +207,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: {
-            200: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            201: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            ...problems,
-          },
+          response: { 200: RecordedSchema, 201: RecordedSchema, ...problems },
         },
       },
       async (request, reply) => {
@@ -218,8 +222,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             reference: request.body.reference,
           })
           .catch(refusal);
-        reply.code(result.created ? 201 : 200);
-        return { transactionId: result.id, created: result.created };
+        return recorded(reply, result);
       },
     );
 
@@ -235,11 +238,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             { amountFen: PositiveFen, reference: Type.String({ minLength: 1, maxLength: 200 }) },
             { additionalProperties: false },
           ),
-          response: {
-            200: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            201: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            ...problems,
-          },
+          response: { 200: RecordedSchema, 201: RecordedSchema, ...problems },
         },
       },
       async (request, reply) => {
@@ -254,8 +253,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             reference: request.body.reference,
           })
           .catch(refusal);
-        reply.code(result.created ? 201 : 200);
-        return { transactionId: result.id, created: result.created };
+        return recorded(reply, result);
       },
     );
 
@@ -352,11 +350,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             { amountFen: PositiveFen, reference: Type.String({ minLength: 1, maxLength: 200 }) },
             { additionalProperties: false },
           ),
-          response: {
-            200: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            201: Type.Object({ transactionId: Type.String(), created: Type.Boolean() }),
-            ...problems,
-          },
+          response: { 200: RecordedSchema, 201: RecordedSchema, ...problems },
         },
       },
       async (request, reply) => {
@@ -372,8 +366,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             reference: request.body.reference,
           })
           .catch(refusal);
-        reply.code(result.created ? 201 : 200);
-        return { transactionId: result.id, created: result.created };
+        return recorded(reply, result);
       },
     );
 
