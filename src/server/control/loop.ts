@@ -77,6 +77,7 @@ export class ControlLoop {
   private running: Promise<unknown> | null = null;
   private readonly lastInventory = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly lastStarted = new Map<string, number>();
   private readonly late = new LateCounts();
   private stopped = false;
   private started = false;
@@ -169,14 +170,16 @@ export class ControlLoop {
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
     const clusters = await store.federation.listClusters();
     await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
-    // Metering reads the engine's accounting (slurmdbd can take a second or more); nothing in this tick needs it.
-    void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster), 0);
-    // Charging posts stored usage to the ledger, one poster at a time, beside the tick: nothing it decides needs it.
-    void this.runOnce(
-      'ledger',
-      async () => ({ charged: await this.postToLedger(this.contextAt(this.options.clock())) }),
-      0,
-    );
+    // Metering reads the engine's accounting (slurmdbd can take a second or more) and charging posts stored usage
+    // to the ledger; nothing this tick decides needs either, so they run beside it, and at most once per interval
+    // however often submissions nudge the loop.
+    if (this.due('meter')) void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster), 0);
+    if (this.due('ledger'))
+      void this.runOnce(
+        'ledger',
+        async () => ({ charged: await this.postToLedger(this.contextAt(this.options.clock())) }),
+        0,
+      );
 
     // 2. Decide, holding the lease: database work only.
     if (!(await lease.keep())) return this.finish(report, started);
@@ -190,6 +193,14 @@ export class ControlLoop {
     // 3. Hand admitted jobs to their clusters, each cluster on its own.
     await this.runPasses('dispatch', [...byId.values()], (cluster) => this.dispatchToCluster(cluster, lease));
     return this.finish(report, started);
+  }
+
+  /** Whether work of this kind last started at least `intervalMs` ago (and, if so, that it starts now). */
+  private due(kind: string): boolean {
+    const now = Date.now();
+    if (now - (this.lastStarted.get(kind) ?? 0) < this.intervalMs) return false;
+    this.lastStarted.set(kind, now);
+    return true;
   }
 
   private finish(report: TickReport, started: number): TickReport {

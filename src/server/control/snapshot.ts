@@ -68,6 +68,7 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
     if (!cluster) continue;
     const provider = providerById.get(cluster.providerId);
     const used = held.get(pool.id) ?? new Map<string, number>();
+    const aheadLimit = queueAheadLimit(cluster.config);
     result.push({
       clusterId: cluster.id,
       clusterName: cluster.name,
@@ -81,9 +82,7 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
       fenPerAcceleratorHour: prices.get(pool.id) ?? null,
       greenPowerBasisPoints: provider?.greenPowerBasisPoints ?? 0,
       nodes: pool.nodes.map((n) => ({ ...n, free: Math.max(0, n.accelerators - (used.get(n.name) ?? 0)) })),
-      ...(queueAheadLimit(cluster.config) > 0
-        ? { queueAhead: { limit: queueAheadLimit(cluster.config), queued: queued.get(pool.id) ?? 0 } }
-        : {}),
+      ...(aheadLimit > 0 ? { queueAhead: { limit: aheadLimit, queued: queued.get(pool.id) ?? 0 } } : {}),
     });
   }
   return result;
