@@ -14,7 +14,8 @@
  * with the lab's two clusters connected through POST /api/v1/clusters. The demo's local clusters at the same providers are moved to another provider so
  * that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,6 +64,11 @@ const PGLITE = process.argv.includes('--pglite');
 const QUEUE_AHEAD = Number(arg('queue-ahead') ?? JOBS);
 /** Submitting clients at once, on both paths (many tenants submit at the same time). */
 const CLIENTS = Number(arg('clients') ?? 1);
+/**
+ * API server processes (`suanli server --no-loop`) beside the process running the control loop, as a province runs
+ * suanli over PostgreSQL; 0 serves the API from the loop's own process (always so with --pglite, one process's store).
+ */
+const API_PROCESSES = PGLITE ? 0 : Number(arg('api-processes') ?? 1);
 
 /** Runs `submitOne(i)` for i = 0..JOBS-1 from CLIENTS clients at once, each taking the next index. */
 async function submitAll(submitOne: (i: number) => Promise<void>): Promise<void> {
@@ -76,6 +82,7 @@ const WRITE = !process.argv.includes('--no-write');
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
 if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new Error('--clients must be a positive integer');
+if (!Number.isInteger(API_PROCESSES) || API_PROCESSES < 0) throw new Error('--api-processes must be a whole number');
 if (!existsSync(LAB_FILE)) {
   console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
   process.exit(2);
@@ -229,6 +236,37 @@ async function direct(run: string, workDir: string): Promise<Result> {
 
 // --- 2. through suanli ---------------------------------------------------------------------------------------
 
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Starts `suanli server --no-loop` over the database; resolves with its URL once it listens. */
+async function startApiProcess(databaseUrl: string, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [join(REPO, 'bin/suanli.js'), 'server', '--no-loop', '--port', '0', '--data', dataDir],
+    // Warnings only: a line per request would be the bench's own cost, not the platform's.
+    {
+      env: { ...process.env, SUANLI_DATABASE_URL: databaseUrl, SUANLI_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`suanli server --no-loop exited with ${code}`)));
+    lines.on('line', (line) => {
+      const found = /API listening on (http:\/\/\S+)/.exec(line);
+      if (found) resolve(found[1]!);
+    });
+  });
+  return { url, child };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** Calls and time per engine method, and how many accounting calls had no record yet. */
 interface CallStats {
   calls: number;
@@ -311,9 +349,17 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const app = await buildApp(context);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1`;
-  const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
+  const own = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const apis = await Promise.all(
+    Array.from({ length: databaseUrl ? API_PROCESSES : 0 }, (_, i) =>
+      startApiProcess(databaseUrl!, join(dir, `api-${i}`)),
+    ),
+  );
+  // Submissions go round the API processes (as a load balancer in front of them would); setup to this process's API.
+  const bases = apis.length > 0 ? apis.map((a) => a.url) : [own];
+  let turn = 0;
+  const call = async (token: string, method: string, path: string, body?: unknown, base = own) => {
+    const response = await fetch(`${base}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -357,7 +403,6 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       if (!succeededAt && finished >= JOBS) succeededAt = now();
     },
   });
-  context.jobSubmitted = () => loop.nudge();
   loop.start();
   await sleep(200); // the first tick reads every cluster's inventory
 
@@ -370,17 +415,23 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   try {
     await submitAll(async (i) => {
       const target = TARGETS[i % TARGETS.length]!;
-      const job = await call(tenant, 'POST', '/jobs', {
-        apiVersion: 'suanli.io/v1',
-        kind: 'Job',
-        metadata: { name: `suanli-${i}`, project: 'demo' },
-        spec: {
-          resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
-          timeLimit: '1m',
-          command: ['true'],
-          constraints: { providers: [target.providerId] },
+      const job = await call(
+        tenant,
+        'POST',
+        '/jobs',
+        {
+          apiVersion: 'suanli.io/v1',
+          kind: 'Job',
+          metadata: { name: `suanli-${i}`, project: 'demo' },
+          spec: {
+            resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
+            timeLimit: '1m',
+            command: ['true'],
+            constraints: { providers: [target.providerId] },
+          },
         },
-      });
+        bases[turn++ % bases.length],
+      );
       ids.push(String(job['id']));
       tags.add(`suanli-${String(job['id'])}-1`);
     });
@@ -428,6 +479,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       if (job?.engineJobId && target) leftovers.get(target.lab.name)!.push(job.engineJobId);
     }
     await cancelAll(leftovers).catch(() => undefined);
+    await Promise.all(apis.map((a) => stopProcess(a.child)));
     await app.close();
     await engines.close();
     await store.close();

@@ -83,10 +83,10 @@ export interface Engine {
   /** The accounting record of a finished job, or null while it has none yet. */
   accounting(engineJobId: string): Promise<EngineAccountingRecord | null>;
   /**
-   * The accounting records available now for these finished jobs (ended since `since`), in as few calls to the
-   * cluster as it allows: metering many jobs must not cost a round trip each. Jobs without a record yet are left out.
+   * The accounting records available now for these finished jobs, in as few calls to the cluster as it allows:
+   * metering many jobs must not cost a round trip each. Jobs without a record yet are left out.
    */
-  accountingMany(engineJobIds: string[], since: Date): Promise<EngineAccountingRecord[]>;
+  accountingMany(engineJobIds: string[]): Promise<EngineAccountingRecord[]>;
   /** The job's combined stdout and stderr (the tail of it when `tailBytes` is given). */
   logs(engineJobId: string, options?: { tailBytes?: number }): Promise<string>;
   close(): Promise<void>;

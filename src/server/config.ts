@@ -35,6 +35,7 @@ const ENV: Array<[string, (c: Record<string, unknown>, v: string) => void]> = [
   ['SUANLI_DATA', (c, v) => (c.dataDir = v)],
   ['SUANLI_DATABASE_URL', (c, v) => (c.databaseUrl = v)],
   ['SUANLI_LOG_LEVEL', (c, v) => (c.logLevel = v)],
+  ['SUANLI_LOOP', (c, v) => (c.loop = { ...(c.loop as object | undefined), enabled: !/^(off|false|0|no)$/i.test(v) })],
 ];
 
 export class ConfigError extends Error {

@@ -10,8 +10,6 @@ export interface AppContext {
   metrics: Metrics;
   clock: () => Date;
   version: string;
-  /** Called after a job is stored, so that this process's control loop places it without waiting for its timer. */
-  jobSubmitted?: () => void;
   /** The programmes in force (the shipped programmes/ folder); loaded on first use when not given. */
   programmes?: readonly Programme[];
 }

@@ -112,13 +112,13 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     },
   });
   if (config.loop.enabled) {
-    context.jobSubmitted = () => loop.nudge();
     loop.start();
   }
 
   print(`suanli API listening on ${url}  (docs ${url}/docs, OpenAPI ${url}/openapi.json)`);
   print(`console: ${url}/`);
   print(`store: ${store.description}`);
+  if (!config.loop.enabled) print('control loop: off here (API only); a server process with it on places the jobs');
   if (bootstrapToken) {
     print(
       `new installation: operator "admin" created; its token is in ${join(dataDir, 'admin-token')} (shown once here)`,

@@ -15,6 +15,12 @@ export interface StoreHandle {
   db: Kysely<Database>;
   /** A description safe to log (no password). */
   description: string;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` from any process using this database (LISTEN); resolves once
+   * listening. The returned function stops it. Lost connections are reopened, so a restart of the server costs
+   * notifications sent meanwhile only: listeners must treat one as a hint and still poll.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,16 @@ class PGlitePool implements PostgresPool {
     } as unknown as PostgresPoolClient;
   }
 
+  /** Runs `work` on the connection between other callers' statements and transactions, never inside one. */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await work();
+    } finally {
+      client.release();
+    }
+  }
+
   async end(): Promise<void> {
     await this.queue;
     await this.pglite.close();
@@ -90,17 +106,101 @@ export async function openStore(options: StoreOptions): Promise<StoreHandle> {
       process.emitWarning(`PostgreSQL ended an idle connection: ${error.message}`, { code: 'SUANLI_PG_IDLE' }),
     );
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kind: 'postgres', db, description: redact(options.databaseUrl), close: () => db.destroy() };
+    const databaseUrl = options.databaseUrl;
+    const listeners = new Set<() => Promise<void>>();
+    return {
+      kind: 'postgres',
+      db,
+      description: redact(options.databaseUrl),
+      async listen(channel, onNotify) {
+        const stop = await listenOnServer(databaseUrl, channel, onNotify);
+        const unlisten = async () => {
+          listeners.delete(unlisten);
+          await stop();
+        };
+        listeners.add(unlisten);
+        return unlisten;
+      },
+      async close() {
+        await Promise.all([...listeners].map((unlisten) => unlisten()));
+        await db.destroy();
+      },
+    };
   }
   const pglite = new PGlite(options.dataDir ?? 'memory://', {
     parsers: { [pgliteTypes.INT8]: (v: string) => v, [pgliteTypes.NUMERIC]: (v: string) => v },
   });
   await pglite.waitReady;
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
+  const pool = new PGlitePool(pglite);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'pglite',
     db,
     description: options.dataDir ? `PGlite at ${options.dataDir}` : 'PGlite in memory',
+    async listen(channel, onNotify) {
+      const unlisten = await pool.exclusive(() => pglite.listen(channel, () => onNotify()));
+      return async () => {
+        if (!pglite.closed) await pool.exclusive(() => unlisten());
+      };
+    },
     close: () => db.destroy(),
+  };
+}
+
+/** Quotes an identifier for LISTEN, which takes no parameters. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to other queries). When the connection ends it is
+ * reopened after a growing pause (at most 5 s), and `onNotify` is called once on reconnecting: what was sent while
+ * nobody listened is not replayed by PostgreSQL.
+ */
+async function listenOnServer(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    next.on('error', () => undefined); // 'end' follows and reconnects
+    next.on('end', () => {
+      if (client !== next || stopped) return;
+      client = null;
+      schedule();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${quoteIdentifier(channel)}`);
+    if (stopped) {
+      await next.end();
+      return;
+    }
+    client = next;
+    failures = 0;
+  };
+  const schedule = () => {
+    const pause = Math.min(5000, 100 * 2 ** failures++);
+    retry = setTimeout(() => {
+      connect()
+        .then(() => onNotify())
+        .catch((error: unknown) => {
+          process.emitWarning(`LISTEN ${channel}: ${error instanceof Error ? error.message : String(error)}`, {
+            code: 'SUANLI_PG_LISTEN',
+          });
+          schedule();
+        });
+    }, pause);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const current = client;
+    client = null;
+    await current?.end().catch(() => undefined);
   };
 }

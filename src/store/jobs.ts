@@ -10,6 +10,9 @@ import type { Database, JobsTable } from './schema.ts';
 import { inScope, type Scope } from './scope.ts';
 import { uuidv7 } from './ids.ts';
 
+/** NOTIFY channel on which every new job is announced (store.listen): submissions wake the control loop. */
+export const JOBS_SUBMITTED_CHANNEL = 'suanli_jobs_submitted';
+
 export interface StoredJob extends Job {
   projectName: string;
   dispatchStartedAt: Date | null;
@@ -187,6 +190,8 @@ export class JobRepo {
       .innerJoin('projects', 'projects.id', 'inserted.project_id')
       .selectAll('inserted')
       .select('projects.name as project_name')
+      // Delivered at commit to every process LISTENing (the control loop's leader may be another server process).
+      .select(sql<string>`pg_notify(${JOBS_SUBMITTED_CHANNEL}, '')`.as('notified'))
       .executeTakeFirst();
     if (row) return { job: toJob(row), created: true };
     const existing = await this.selectJobs(this.db)

@@ -364,4 +364,35 @@ describeEachDatabase('a submission wakes the loop', (database) => {
     await platform.close();
     await store.close();
   });
+
+  it('wakes the leader in another server process over the same database', async () => {
+    const url = await database.freshUrl();
+    if (!url) return; // PGlite is one process's database
+    const leaderStore = await createStore({ databaseUrl: url, maxConnections: 3 });
+    const apiStore = await createStore({ databaseUrl: url, maxConnections: 3 });
+    let ticks = 0;
+    const leader = await startPlatform(leaderStore, { intervalMs: 60_000, onTick: () => ticks++ });
+    // The API-only server: the same tokens (one database), its own loop never started.
+    const api = await startPlatform(apiStore, { seed: false });
+    leader.loop.start();
+    // After the first tick has ended, only a notification can start another within the test's time.
+    while (ticks === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const response = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      headers: { authorization: `Bearer ${leader.token('qiming-ai-admin')}` },
+      payload: HELLO_JOB,
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const id = response.json<{ id: string }>().id;
+    const deadline = Date.now() + 5_000;
+    while ((await apiStore.jobs.get(ALL, id))?.state === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await apiStore.jobs.get(ALL, id))?.state).not.toBe('pending');
+    await api.close();
+    await leader.close();
+    await apiStore.close();
+    await leaderStore.close();
+  });
 });

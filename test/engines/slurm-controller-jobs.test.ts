@@ -50,6 +50,7 @@ class FakeController {
       cancel: unused,
       dbJob: unused,
       dbJobsSince: unused,
+      dbJobs: unused,
       jobs: async () => {
         this.calls.jobs++;
         return [...this.jobs.values()];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.ts';
-import { ControlLoop } from '../../src/server/control/loop.ts';
+import { ControlLoop, type TickReport } from '../../src/server/control/loop.ts';
 import { seedDemo, type DemoTokens } from '../../src/server/demo.ts';
 import { EngineRegistry } from '../../src/server/engines.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
@@ -47,6 +47,8 @@ export async function startPlatform(
     passBudgetMs?: number;
     /** Serve the built web console from here (the browser tests). */
     consoleDir?: string;
+    /** Called after each tick (the loop's onTick). */
+    onTick?: (report: TickReport) => void;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
@@ -70,8 +72,8 @@ export async function startPlatform(
     inventoryEveryMs: options.inventoryEveryMs ?? 60_000,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
+    ...(options.onTick ? { onTick: options.onTick } : {}),
   });
-  context.jobSubmitted = () => loop.nudge();
   return {
     store,
     app,

@@ -9,6 +9,8 @@ interface ServerOptions {
   data: string;
   databaseUrl?: string;
   config?: string;
+  /** false with --no-loop. */
+  loop: boolean;
 }
 
 function port(value: string): number {
@@ -27,6 +29,7 @@ async function serve(ctx: Context, opts: ServerOptions): Promise<void> {
     demo: opts.demo === true,
     databaseUrl: opts.databaseUrl,
     configFile: opts.config,
+    ...(opts.loop ? {} : { loop: { enabled: false } }),
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -52,6 +55,10 @@ export function registerServer(program: Command, ctx: Context): void {
     .option('--data <dir>', 'directory for the embedded database and job files', '.data')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (env SUANLI_DATABASE_URL)')
     .option('--config <file>', 'platform configuration file')
+    .option(
+      '--no-loop',
+      'serve the API only: another server process over the same PostgreSQL runs the control loop (env SUANLI_LOOP=off)',
+    )
     .action((opts: ServerOptions) =>
       serve(ctx, { ...opts, databaseUrl: opts.databaseUrl ?? (ctx.io.env['SUANLI_DATABASE_URL'] || undefined) }),
     );

@@ -90,4 +90,6 @@ export interface SlurmApi {
   dbJob(id: string): Promise<SlurmDbJob | null>;
   /** This cluster's jobs in slurmdbd that ran or waited since `since`. */
   dbJobsSince(since: Date): Promise<SlurmDbJob[]>;
+  /** slurmdbd's records of these jobs of this cluster (the last record of a requeued one); unknown ids are left out. */
+  dbJobs(ids: readonly string[]): Promise<SlurmDbJob[]>;
 }

@@ -202,12 +202,13 @@ export class SlurmEngine implements Engine {
     return recorded ? this.toAccount(api, engineJobId, recorded) : null;
   }
 
-  async accountingMany(engineJobIds: string[], since: Date): Promise<EngineAccountingRecord[]> {
+  async accountingMany(engineJobIds: string[]): Promise<EngineAccountingRecord[]> {
     const wanted = new Set(engineJobIds.filter(isJobId));
     if (wanted.size === 0) return [];
     const api = await this.slurm();
-    // One slurmdbd query for the whole batch: each /slurmdb call costs hundreds of milliseconds, whatever its size.
-    const recorded = (await api.dbJobsSince(since)).filter((j) => wanted.has(j.id));
+    // One slurmdbd query for the whole batch (each /slurmdb call costs hundreds of milliseconds, whatever its size),
+    // naming the jobs: a time window would bring every other job in it too.
+    const recorded = (await api.dbJobs([...wanted])).filter((j) => wanted.has(j.id));
     const accounts = await Promise.all(recorded.map((r) => this.toAccount(api, r.id, r)));
     return accounts.filter((a): a is EngineAccountingRecord => a !== null);
   }

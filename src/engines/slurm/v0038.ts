@@ -267,6 +267,27 @@ export class SlurmApiV0038 implements SlurmApi {
     throw this.client.failure('GET', path, response);
   }
 
+  async dbJobs(ids: readonly string[]): Promise<SlurmDbJob[]> {
+    const unique = [...new Set(ids.map(numericId))];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += DB_IDS_PER_QUERY) chunks.push(unique.slice(i, i + DB_IDS_PER_QUERY));
+    // `step` is sacct's --jobs: only these jobs, not everything in a time window (each costs ~1 KB of JSON); the
+    // steps themselves are not needed, the job's allocated TRES and exit code are on the job.
+    const answers = await Promise.all(
+      chunks.map(async (chunk) => {
+        const path = `${DBD}/jobs?skip_steps=true&step=${encodeURIComponent(chunk.join(','))}`;
+        const response = await this.client.request<{ jobs?: DbJob[] }>('GET', path);
+        if (response.status === 200) return response.data.jobs ?? [];
+        if (hasError(response, SLURM_ERRNO.nothingFound)) return [];
+        throw this.client.failure('GET', path, response);
+      }),
+    );
+    // Several records for one id: a requeued job; the last is the current one.
+    const last = new Map<string, DbJob>();
+    for (const job of answers.flat()) last.set(String(job.job_id), job);
+    return [...last.values()].map(toDbJob);
+  }
+
   async dbJobsSince(since: Date): Promise<SlurmDbJob[]> {
     // Relative to the daemon's own clock ("now-N" seconds), so its time zone does not matter; 5 minutes' margin
     // covers clock skew between suanli and the daemon. A wider window costs: slurmdbd answers with every job in it.
@@ -278,6 +299,9 @@ export class SlurmApiV0038 implements SlurmApi {
     throw this.client.failure('GET', path, response);
   }
 }
+
+/** Job ids per slurmdbd query: the list travels in the URL. */
+const DB_IDS_PER_QUERY = 200;
 
 function numericId(id: string): string {
   if (!/^\d+$/.test(id)) throw new Error(`not a Slurm job id: ${JSON.stringify(id)}`);

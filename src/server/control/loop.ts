@@ -13,6 +13,7 @@
 import { decide, type CapacityHold, type SchedulingPolicy } from '../../core/scheduler/index.ts';
 import type { Engine } from '../../engines/engine.ts';
 import type { Store, StoredJob } from '../../store/index.ts';
+import { JOBS_SUBMITTED_CHANNEL } from '../../store/jobs.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import type { EngineRegistry } from '../engines.ts';
 import { buildSnapshot } from './snapshot.ts';
@@ -84,6 +85,8 @@ export class ControlLoop {
   private ticking = false;
   private nudged = false;
   private lastTickEnd = 0;
+  /** Stops listening for submissions (set while listening). */
+  private unlisten: Promise<(() => Promise<void>) | null> | null = null;
   private readonly failedPolls = new Map<string, number>();
   private readonly cancelSent = new Map<string, number>();
   /**
@@ -108,12 +111,20 @@ export class ControlLoop {
   start(): void {
     this.stopped = false;
     this.started = true;
+    // A job submitted through any server process over this database wakes the loop at once, not at its next timer.
+    this.unlisten ??= this.options.store
+      .listen(JOBS_SUBMITTED_CHANNEL, () => this.nudge())
+      .catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'cannot listen for submissions; placing them on the timer');
+        return null;
+      });
     this.wakeIn(0);
   }
 
   /**
-   * Asks for a tick soon (a job was submitted): at once when idle, right after the tick in flight otherwise, and
-   * at most one every `NUDGE_GAP_MS`, so a burst of submissions costs a few ticks, not one each.
+   * Asks for a tick soon (a job was submitted, here or in another process): at once when idle, right after the tick
+   * in flight otherwise, and at most one every `NUDGE_GAP_MS`, so a burst of submissions costs a few ticks, not one
+   * each.
    */
   nudge(): void {
     if (!this.started || this.stopped) return;
@@ -151,6 +162,9 @@ export class ControlLoop {
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     await Promise.all(this.inFlight.values());
+    const unlisten = await this.unlisten;
+    this.unlisten = null;
+    await unlisten?.();
     await this.options.store.leases.release(CONTROL_LEASE, this.options.holder).catch(() => undefined);
   }
 

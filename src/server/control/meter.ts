@@ -52,14 +52,8 @@ async function recordUsage(
 export async function meterCluster(context: LoopContext, cluster: ClusterRecord, engine: Engine): Promise<number> {
   const queue = await context.store.jobs.awaitingMetering(cluster.id);
   if (queue.length === 0) return 0;
-  const since = new Date(Math.min(...queue.map((q) => q.endedAt.getTime())));
   const accounts = new Map(
-    (
-      await engine.accountingMany(
-        queue.map((q) => q.engineJobId),
-        since,
-      )
-    ).map((a) => [a.engineJobId, a]),
+    (await engine.accountingMany(queue.map((q) => q.engineJobId))).map((a) => [a.engineJobId, a]),
   );
   let metered = 0;
   for (const run of queue) {

@@ -86,7 +86,6 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             idempotencyKey: typeof key === 'string' ? key : null,
             now: context.clock(),
           });
-          if (created) context.jobSubmitted?.();
           reply.code(created ? 201 : 200).header('location', `/api/v1/jobs/${job.id}`);
           // A new job is on no cluster yet: no names to look up (a replayed submit may be).
           return jobView(job, created ? NO_NAMES : await names());
