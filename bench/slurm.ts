@@ -16,7 +16,16 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +107,50 @@ const TARGETS: Target[] = [
   { lab: labCluster('wuhu'), clusterId: 'wuhu-slurm', providerId: 'wuhu-hub', model: 'H100-SXM' },
 ];
 const SLOTS = TARGETS.reduce((n, t) => n + t.lab.nodes.length * t.lab.gres.perNode, 0);
+
+/**
+ * CPU seconds used so far per kind of process on the machine (/proc), so that each path's cost per job can be told
+ * apart from the load of whatever else shares the machine: suanli's own processes (this one, the API processes,
+ * PostgreSQL) and Slurm's (slurmrestd, slurmctld, slurmdbd, MariaDB, slurmd and the jobs' steps).
+ */
+function cpuByKind(apiPids: readonly number[] = [], postgresPid = -1): Map<string, number> {
+  const totals = new Map<string, number>();
+  const names = new Map<number, { name: string; ppid: number; cpu: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime + stime, and the children's that were waited for (job steps, psql) so that ended ones still count.
+    const cpu = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    names.set(Number(entry), { name, ppid: Number(fields[1]), cpu });
+  }
+  const kindOf = (pid: number): string | null => {
+    const p = names.get(pid);
+    if (!p) return null;
+    if (pid === process.pid) return 'suanli: bench + control loop';
+    if (apiPids.includes(pid)) return 'suanli: API processes';
+    if (pid === postgresPid || p.ppid === postgresPid) return 'PostgreSQL';
+    if (['slurmrestd', 'slurmctld', 'slurmdbd', 'mariadbd', 'slurmd', 'slurmstepd', 'munged'].includes(p.name)) {
+      return `Slurm: ${p.name}`;
+    }
+    return null;
+  };
+  for (const [pid, p] of names) {
+    const kind = kindOf(pid);
+    if (kind) totals.set(kind, (totals.get(kind) ?? 0) + p.cpu);
+  }
+  return totals;
+}
+
+function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([kind, cpu]) => [kind, cpu - (before.get(kind) ?? 0)]));
+}
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,10 +244,13 @@ interface Result {
   submitMs: number;
   completedMs: number;
   notCompleted: number;
+  /** CPU seconds per kind of process from the first submission until the last was on Slurm. */
+  cpu: Map<string, number>;
 }
 
 async function direct(run: string, workDir: string): Promise<Result> {
   const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+  const cpuBefore = cpuByKind();
   const start = now();
   try {
     await submitAll(async (i) => {
@@ -227,8 +283,9 @@ async function direct(run: string, workDir: string): Promise<Result> {
       ids.get(c.name)!.push(String(answer.job_id));
     });
     const submitted = now();
+    const cpu = cpuDelta(cpuBefore, cpuByKind());
     const done = await waitCompleted(ids, submitted + 600_000);
-    return { submitMs: submitted - start, completedMs: done.at - start, notCompleted: done.bad };
+    return { submitMs: submitted - start, completedMs: done.at - start, notCompleted: done.bad, cpu };
   } finally {
     await cancelAll(ids);
   }
@@ -279,6 +336,8 @@ class TimedEngineRegistry extends EngineRegistry {
   readonly stats = new Map<string, CallStats>();
   /** When each submit to Slurm returned (performance.now()). */
   readonly submitted: number[] = [];
+  /** Called when the `JOBS`th submit has returned. */
+  onAllSubmitted: () => void = () => {};
   private readonly wrapped = new WeakMap<Engine, Engine>();
 
   override for(cluster: ClusterRecord): Engine {
@@ -297,7 +356,7 @@ class TimedEngineRegistry extends EngineRegistry {
             entry.calls++;
             entry.ms += now() - started;
             if (result === null) entry.empty++;
-            if (property === 'submit') this.submitted.push(now());
+            if (property === 'submit' && this.submitted.push(now()) === JOBS) this.onAllSubmitted();
             this.stats.set(property, entry);
             return result;
           };
@@ -409,6 +468,10 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const ids: string[] = [];
   const tags = new Set<string>();
   let stopPolling = false;
+  const apiPids = apis.map((a) => a.child.pid!);
+  const cpuBefore = cpuByKind(apiPids, postgres?.pid);
+  let cpu = new Map<string, number>();
+  engines.onAllSubmitted = () => (cpu = cpuDelta(cpuBefore, cpuByKind(apiPids, postgres?.pid)));
   const start = now();
   // Slurm's view, polled as for the direct jobs: when is the last of them COMPLETED?
   const completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
@@ -459,6 +522,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       succeededMs: succeededAt - start,
       completedMs: completedAt - start,
       notCompleted: 0,
+      cpu,
       ticks: ticks.length,
       tickMeanMs: ticks.reduce((s, t) => s + t.durationMs, 0) / Math.max(1, ticks.length),
       tickMaxMs: Math.max(0, ...ticks.map((t) => t.durationMs)),
@@ -552,6 +616,18 @@ async function main(): Promise<void> {
           (name === 'accounting' ? ` (${c.empty} without a record yet)` : ''),
       );
     }
+    const kinds = [...new Set([...d.cpu.keys(), ...s.cpu.keys()])].sort();
+    const cpuMs = (cpu: Map<string, number>, kind: string) => ((cpu.get(kind) ?? 0) * 1000) / JOBS;
+    const cpuLines = [...kinds, 'all'].map((kind) => {
+      const total = (cpu: Map<string, number>) =>
+        kind === 'all' ? [...cpu.values()].reduce((a, b) => a + b, 0) : (cpu.get(kind) ?? 0);
+      return `| ${kind} | ${((total(d.cpu) * 1000) / JOBS).toFixed(2)} | ${((total(s.cpu) * 1000) / JOBS).toFixed(2)} |`;
+    });
+    for (const kind of kinds) {
+      console.log(
+        `  CPU ${kind}: direct ${cpuMs(d.cpu, kind).toFixed(2)} ms/job, suanli ${cpuMs(s.cpu, kind).toFixed(2)} ms/job`,
+      );
+    }
     const ratio = d.submitMs / s.dispatchedMs;
     const perCall = (name: string) => {
       const c = s.calls.get(name);
@@ -604,6 +680,13 @@ Where the time goes:
 - \`engine.accountingMany\` (one slurmdbd query per cluster and pass, beside the ticks) took
   ${seconds(s.calls.get('accountingMany')?.ms ?? 0)} s summed over both clusters.
 - The API accepted jobs at ${rate(JOBS, s.acceptMs)} jobs/s, ${(JOBS / (s.acceptMs / 1000) / (JOBS / (d.submitMs / 1000))).toFixed(2)} × direct.
+
+CPU milliseconds per job, by kind of process, from the first submission until the last job was on Slurm (/proc; the
+machine's other work is left out, so these move much less with load than the rates above):
+
+| process | direct | suanli |
+| --- | ---: | ---: |
+${cpuLines.join('\n')}
 
 Slurm engine calls made by the control loop and the API during the suanli run (inside ticks; one after another within a cluster):
 

@@ -103,6 +103,52 @@ function patchColumns(patch: JobPatch) {
   return set;
 }
 
+/** A transition among many made in one statement (`JobRepo.transitionMany`). */
+export interface ManyTransition {
+  id: string;
+  from: JobState;
+  to: JobState;
+  reason: string;
+  patch?: JobPatch;
+  /** A run that ended with this transition, queued for metering in the same statement. */
+  meter?: { clusterId: string; engineJobId: string; poolId: string | null; endedAt: Date };
+}
+
+/** A patch's columns as JSON for jsonb_to_recordset: dates as ISO text, absent keys absent (left unchanged). */
+function patchJson(patch: JobPatch): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(patchColumns(patch))) {
+    json[column] = value instanceof Date ? value.toISOString() : value;
+  }
+  return json;
+}
+
+/** `column = patched value, or the old one when the patch has no such key`, for each column a patch may set. */
+const PATCHED_COLUMNS = sql.raw(
+  (
+    [
+      ['cluster_id', 'text'],
+      ['pool_id', 'text'],
+      ['dispatch_tag', 'text'],
+      ['engine_job_id', 'text'],
+      ['attempt', 'integer'],
+      ['started_at', 'timestamptz'],
+      ['ended_at', 'timestamptz'],
+      ['exit_code', 'integer'],
+      ['dispatch_started_at', 'timestamptz'],
+      ['preempt_requested_at', 'timestamptz'],
+      ['preempt_reason', 'text'],
+      ['preempt_for', 'text'],
+    ] as const
+  )
+    .map(([c, type]) => `${c} = case when t.patch ? '${c}' then (t.patch->>'${c}')::${type} else jobs.${c} end`)
+    .concat(
+      `node_names = case when t.patch ? 'node_names' then ` +
+        `array(select jsonb_array_elements_text(t.patch->'node_names')) else jobs.node_names end`,
+    )
+    .join(',\n        '),
+);
+
 /** JSON with object keys sorted: jsonb does not keep key order, so compare specs in this form. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -398,6 +444,55 @@ export class JobRepo {
     return result.rows.map((r) => r.id);
   }
 
+  /**
+   * Many conditional transitions in one statement, each as `transition` makes it: the job moves only if it is still
+   * in its `from` state, with its event and, for an ended run, its metering entry. A loop pass that confirms a burst
+   * of dispatches or follows a burst of ends pays one round trip, not one per job. Returns the ids that moved.
+   */
+  async transitionMany(items: readonly ManyTransition[], actor: string, now: Date): Promise<string[]> {
+    if (items.length === 0) return [];
+    const ids = new Set<string>();
+    for (const item of items) {
+      assertTransition(item.from, item.to);
+      // UPDATE … FROM would apply only one of two rows for a job, arbitrarily.
+      if (ids.has(item.id)) throw new Error(`job ${item.id} appears twice in one transitionMany`);
+      ids.add(item.id);
+    }
+    const rows = JSON.stringify(
+      items.map((i) => ({
+        id: i.id,
+        from_state: i.from,
+        to_state: i.to,
+        reason: i.reason,
+        patch: patchJson(i.patch ?? {}),
+        meter_cluster_id: i.meter?.clusterId ?? null,
+        meter_engine_job_id: i.meter?.engineJobId ?? null,
+        meter_pool_id: i.meter?.poolId ?? null,
+        meter_ended_at: i.meter?.endedAt.toISOString() ?? null,
+      })),
+    );
+    const result = await sql<{ id: string }>`
+      with t as (
+        select * from jsonb_to_recordset(${rows}::jsonb) as t(id text, from_state text, to_state text, reason text,
+          patch jsonb, meter_cluster_id text, meter_engine_job_id text, meter_pool_id text, meter_ended_at timestamptz)
+      ), moved as (
+        update jobs set state = t.to_state, updated_at = ${now}, reason = t.reason,
+        ${PATCHED_COLUMNS}
+        from t where jobs.id = t.id and jobs.state = t.from_state
+        returning jobs.id
+      ), logged as (
+        insert into job_events (job_id, at, from_state, to_state, reason, actor)
+        select t.id, ${now}, t.from_state, t.to_state, t.reason, ${actor} from moved join t on t.id = moved.id
+      ), metered as (
+        insert into metering_queue (cluster_id, engine_job_id, job_id, pool_id, ended_at, enqueued_at)
+        select t.meter_cluster_id, t.meter_engine_job_id, t.id, t.meter_pool_id, t.meter_ended_at, ${now}
+        from moved join t on t.id = moved.id where t.meter_engine_job_id is not null
+        on conflict (cluster_id, engine_job_id) do nothing
+      )
+      select id from moved`.execute(this.db);
+    return result.rows.map((r) => r.id);
+  }
+
   /** Updates columns without a state change (a new pending reason, a start time seen late). */
   async annotate(id: string, state: JobState, patch: JobPatch, now: Date): Promise<boolean> {
     const result = await this.db
@@ -431,6 +526,32 @@ export class JobRepo {
       )
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Claims many admitted jobs at once (`claimDispatch`, one statement): returns the ids claimed; the others were
+   * claimed before, left admitted, or the caller no longer holds the lease (then none).
+   */
+  async claimDispatchMany(ids: readonly string[], leaseName: string, holder: string, now: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .updateTable('jobs')
+      .set({ dispatch_started_at: now })
+      .where('id', 'in', ids)
+      .where('state', '=', 'admitted')
+      .where('dispatch_started_at', 'is', null)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('leases')
+            .select('name')
+            .where('name', '=', leaseName)
+            .where('holder', '=', holder)
+            .where('expires_at', '>', sql<Date>`now()`),
+        ),
+      )
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /**

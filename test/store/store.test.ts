@@ -180,6 +180,125 @@ describeEachDatabase('store', (database) => {
     expect(await store.jobs.admitMany([], 'plane', now)).toEqual([]);
   });
 
+  it('claims and moves many jobs in one statement each, only those still where the caller expects them', async () => {
+    const now = new Date('2026-11-23T08:00:00Z');
+    const later = new Date('2026-11-23T08:05:00Z');
+    await store.federation.recordInventory(
+      'hefei-1',
+      [
+        {
+          id: 'hefei-1:a100',
+          name: 'a100',
+          acceleratorModel: 'A100-80GB',
+          nodes: [{ name: 'n1', accelerators: 8, state: 'idle' as const }],
+        },
+      ],
+      now,
+    );
+    const jobs = [];
+    for (let i = 0; i < 4; i++) {
+      jobs.push(
+        (
+          await store.jobs.create({
+            tenantId: 'acme',
+            projectId: 'acme-vision',
+            submittedBy: 'acme-admin',
+            spec,
+            idempotencyKey: null,
+            now,
+          })
+        ).job,
+      );
+    }
+    const [a, b, c, d] = jobs.map((j) => j.id) as [string, string, string, string];
+    const placement = (id: string) => ({
+      id,
+      clusterId: 'hefei-1',
+      poolId: 'hefei-1:a100',
+      nodeNames: ['n1'],
+      attempt: 1,
+      dispatchTag: `suanli-${id}-1`,
+      reason: 'placed',
+    });
+    await store.jobs.admitMany([a, b, c].map(placement), 'plane', now);
+
+    // Without the lease, nothing is claimed; with it, each admitted job once.
+    expect(await store.jobs.claimDispatchMany([a, b], 'control-loop', 'plane', now)).toEqual([]);
+    expect(await store.leases.acquire('control-loop', 'plane', 60_000)).not.toBeNull();
+    expect((await store.jobs.claimDispatchMany([a, b, d], 'control-loop', 'plane', now)).sort()).toEqual([a, b].sort());
+    expect(await store.jobs.claimDispatchMany([a, b], 'control-loop', 'plane', now)).toEqual([]);
+    expect((await store.jobs.get(ALL, a))?.dispatchStartedAt).toEqual(now);
+
+    const moved = await store.jobs.transitionMany(
+      [
+        { id: a, from: 'admitted', to: 'dispatched', reason: 'dispatched as 11', patch: { engineJobId: '11' } },
+        { id: b, from: 'admitted', to: 'dispatched', reason: 'dispatched as 12', patch: { engineJobId: '12' } },
+        // d is pending, not admitted: left alone.
+        { id: d, from: 'admitted', to: 'dispatched', reason: 'dispatched as 13', patch: { engineJobId: '13' } },
+      ],
+      'plane',
+      now,
+    );
+    expect(moved.sort()).toEqual([a, b].sort());
+    expect(await store.jobs.get(ALL, d)).toMatchObject({ state: 'pending', engineJobId: null });
+    expect(await store.jobs.get(ALL, a)).toMatchObject({
+      state: 'dispatched',
+      engineJobId: '11',
+      reason: 'dispatched as 11',
+    });
+
+    // Runs start and end, with times, exit codes and the nodes; an ended run is queued for metering.
+    await store.jobs.transitionMany(
+      [
+        { id: a, from: 'dispatched', to: 'running', reason: 'running', patch: { startedAt: now, nodeNames: ['n9'] } },
+        { id: b, from: 'dispatched', to: 'running', reason: 'running', patch: { startedAt: now } },
+      ],
+      'plane',
+      now,
+    );
+    expect(
+      await store.jobs.transitionMany(
+        [
+          {
+            id: a,
+            from: 'running',
+            to: 'failed',
+            reason: 'exit code 3',
+            patch: { endedAt: later, exitCode: 3 },
+            meter: { clusterId: 'hefei-1', engineJobId: '11', poolId: 'hefei-1:a100', endedAt: later },
+          },
+          { id: b, from: 'running', to: 'cancelled', reason: 'cancelled', patch: { endedAt: later, exitCode: null } },
+        ],
+        'plane',
+        later,
+      ),
+    ).toHaveLength(2);
+    expect(await store.jobs.get(ALL, a)).toMatchObject({
+      state: 'failed',
+      startedAt: now,
+      endedAt: later,
+      exitCode: 3,
+      nodeNames: ['n9'],
+      engineJobId: '11',
+      clusterId: 'hefei-1',
+      attempt: 1,
+    });
+    expect(await store.jobs.get(ALL, b)).toMatchObject({ state: 'cancelled', nodeNames: ['n1'], exitCode: null });
+    expect((await store.jobs.events(a)).map((e) => [e.from, e.to, e.actor])).toEqual([
+      [null, 'pending', 'acme-admin'],
+      ['pending', 'admitted', 'plane'],
+      ['admitted', 'dispatched', 'plane'],
+      ['dispatched', 'running', 'plane'],
+      ['running', 'failed', 'plane'],
+    ]);
+    expect((await store.jobs.awaitingMetering('hefei-1')).map((m) => [m.jobId, m.engineJobId])).toEqual([[a, '11']]);
+    // The state machine holds here as in `transition`.
+    await expect(
+      store.jobs.transitionMany([{ id: c, from: 'admitted', to: 'succeeded', reason: 'no' }], 'plane', now),
+    ).rejects.toThrow();
+    expect(await store.jobs.transitionMany([], 'plane', now)).toEqual([]);
+  });
+
   it('records a usage record once however often it is delivered, and sums exactly', async () => {
     const { job } = await store.jobs.create({
       tenantId: 'acme',

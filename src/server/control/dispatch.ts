@@ -5,7 +5,9 @@
  */
 import { EngineRejection, type Engine } from '../../engines/engine.ts';
 import type { JobPatch, StoredJob } from '../../store/index.ts';
+import type { ManyTransition } from '../../store/jobs.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
 import { CONTROL_LEASE, type LoopContext } from './loop.ts';
 
 const CLEARED_PLACEMENT: JobPatch = {
@@ -40,22 +42,141 @@ async function confirm(context: LoopContext, job: StoredJob, cluster: ClusterRec
   });
 }
 
-/** Returns true when the job was submitted and recorded as dispatched. */
-export async function dispatchJob(context: LoopContext, job: StoredJob, cluster: ClusterRecord): Promise<boolean> {
-  const { store, now, holder } = context;
-  if (!cluster.healthy) {
-    await backToPending(context, job, `${cluster.name} became unhealthy before dispatch; placing the job again`);
-    return false;
+/**
+ * Confirmations of submits, written together: the first is written at once, and those that arrive while a write is
+ * in flight go in the next one, so a burst of submits costs a few statements, not one each, and a lone submit waits
+ * for nobody.
+ */
+export class Confirmations {
+  private waiting: Array<{ item: ManyTransition; settle: (moved: boolean | Error) => void }> = [];
+  private writing = false;
+
+  constructor(private readonly context: () => LoopContext) {}
+
+  /** Records the job as dispatched; false when it had left `admitted` meanwhile. */
+  confirm(job: StoredJob, cluster: ClusterRecord, engineJobId: string, how: string): Promise<boolean> {
+    const item: ManyTransition = {
+      id: job.id,
+      from: 'admitted',
+      to: 'dispatched',
+      reason: `${how} ${cluster.name} as ${engineJobId}`,
+      patch: { engineJobId },
+    };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, settle: (moved) => (moved instanceof Error ? reject(moved) : resolve(moved)) });
+      if (!this.writing) void this.write();
+    });
   }
-  if (!job.dispatchTag) throw new Error(`job ${job.id} is admitted without a dispatch tag`);
-  if (!(await store.jobs.claimDispatch(job.id, CONTROL_LEASE, holder, now))) return false;
-  let engine;
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      const { store, holder, now } = this.context();
+      try {
+        const moved = new Set(
+          await store.jobs.transitionMany(
+            batch.map((b) => b.item),
+            holder,
+            now,
+          ),
+        );
+        for (const b of batch) b.settle(moved.has(b.item.id));
+      } catch (error) {
+        for (const b of batch) b.settle(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** Jobs claimed per statement: enough to keep the submits flowing, few enough that a lost lease strands few. */
+const CLAIM_CHUNK = 32;
+
+export interface DispatchOptions {
+  lease: LeaseKeeper;
+  /** Submits in flight at once. */
+  concurrency: number;
+  confirmations: Confirmations;
+  /** Stop taking new jobs (the loop is stopping). */
+  stopped: () => boolean;
+}
+
+/**
+ * Hands these admitted jobs to the cluster's engine: claims them a chunk at a time (one conditional statement that
+ * also checks the lease), submits up to `concurrency` at once, and confirms each as the engine answers. Returns how
+ * many were recorded as dispatched.
+ */
+export async function dispatchJobs(
+  contextAt: () => LoopContext,
+  jobs: readonly StoredJob[],
+  cluster: ClusterRecord,
+  options: DispatchOptions,
+): Promise<number> {
+  const context = contextAt();
+  if (!cluster.healthy) {
+    for (const job of jobs) {
+      await backToPending(context, job, `${cluster.name} became unhealthy before dispatch; placing the job again`);
+    }
+    return 0;
+  }
+  let engine: Engine;
   try {
     engine = context.engines.for(cluster);
   } catch (error) {
-    await backToPending(context, job, messageOf(error));
-    return false;
+    for (const job of jobs) await backToPending(context, job, messageOf(error));
+    return 0;
   }
+  const claimed: StoredJob[] = [];
+  let next = 0;
+  let claiming: Promise<void> | null = null;
+  const claimChunk = async () => {
+    const chunk = jobs.slice(next, next + CLAIM_CHUNK);
+    next += chunk.length;
+    if (!(await options.lease.keep())) {
+      next = jobs.length;
+      return;
+    }
+    const { store, holder, now } = contextAt();
+    const ids = new Set(
+      await store.jobs.claimDispatchMany(
+        chunk.map((j) => j.id),
+        CONTROL_LEASE,
+        holder,
+        now,
+      ),
+    );
+    for (const job of chunk) if (ids.has(job.id)) claimed.push(job);
+  };
+  /** The next claimed job, claiming another chunk when none is left; null when all are done. */
+  const take = async (): Promise<StoredJob | null> => {
+    while (claimed.length === 0) {
+      if (next >= jobs.length || options.stopped()) return null;
+      claiming ??= claimChunk().finally(() => (claiming = null));
+      await claiming;
+    }
+    return claimed.shift()!;
+  };
+  let dispatched = 0;
+  const worker = async () => {
+    for (let job = await take(); job; job = await take()) {
+      if (await submitClaimed(contextAt(), job, cluster, engine, options.confirmations)) dispatched++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker));
+  return dispatched;
+}
+
+/** Submits a claimed job; true when it was submitted and recorded as dispatched. */
+async function submitClaimed(
+  context: LoopContext,
+  job: StoredJob,
+  cluster: ClusterRecord,
+  engine: Engine,
+  confirmations: Confirmations,
+): Promise<boolean> {
+  const { store, now, holder } = context;
+  if (!job.dispatchTag) throw new Error(`job ${job.id} is admitted without a dispatch tag`);
   try {
     const { engineJobId } = await engine.submit({
       jobId: job.id,
@@ -64,7 +185,7 @@ export async function dispatchJob(context: LoopContext, job: StoredJob, cluster:
       pool: poolName(job),
       nodeNames: job.nodeNames,
     });
-    return (await confirm(context, job, cluster, engineJobId, 'dispatched to')) !== null;
+    return await confirmations.confirm(job, cluster, engineJobId, 'dispatched to');
   } catch (error) {
     if (error instanceof EngineRejection) {
       await store.jobs.transition(job.id, 'admitted', 'dispatch-failed', {

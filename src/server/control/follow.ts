@@ -6,6 +6,7 @@ import type { JobState } from '../../core/domain.ts';
 import { formatDuration } from '../../core/job-spec.ts';
 import type { Engine, EngineJobStatus } from '../../engines/engine.ts';
 import type { StoredJob } from '../../store/index.ts';
+import type { ManyTransition } from '../../store/jobs.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import type { LoopContext } from './loop.ts';
 
@@ -45,7 +46,9 @@ export async function followCluster(
   const withIds = jobs.filter((j) => j.engineJobId);
   if (withIds.length === 0) return 0;
   const statuses = new Map((await engine.status(withIds.map((j) => j.engineJobId!))).map((s) => [s.engineJobId, s]));
-  let finished = 0;
+  // Every job's move goes into one statement: a burst of starts and ends costs one round trip.
+  const moves: ManyTransition[] = [];
+  const ends = new Map<string, JobState>();
   for (const job of withIds) {
     const status = statuses.get(job.engineJobId!);
     if (!status || status.state === 'queued') continue;
@@ -54,10 +57,11 @@ export async function followCluster(
       const placedByEngine = job.nodeNames.length === 0 && (status.nodeNames?.length ?? 0) > 0;
       const nodeNames = placedByEngine ? status.nodeNames! : job.nodeNames;
       if (job.state === 'dispatched') {
-        await store.jobs.transition(job.id, 'dispatched', 'running', {
+        moves.push({
+          id: job.id,
+          from: 'dispatched',
+          to: 'running',
           reason: `running on ${cluster.name} (${nodeNames.join(', ')})`,
-          actor: holder,
-          now,
           patch: { startedAt: status.startedAt ?? now, ...(placedByEngine ? { nodeNames } : {}) },
         });
       } else if (placedByEngine) {
@@ -72,15 +76,24 @@ export async function followCluster(
     // The accelerators are free as soon as the run ends; its usage is metered when the engine's accounting arrives
     // (meter.ts). A run that never started, or that the engine lost, has nothing to meter.
     const ran = startedAt !== null && status.state !== 'lost';
-    const moved = await store.jobs.transition(job.id, job.state, end.to, {
+    moves.push({
+      id: job.id,
+      from: job.state,
+      to: end.to,
       reason: end.reason,
-      actor: holder,
-      now,
       patch: { startedAt, endedAt, exitCode: status.exitCode },
       ...(ran ? { meter: { clusterId: cluster.id, engineJobId: job.engineJobId!, poolId: job.poolId, endedAt } } : {}),
     });
-    if (moved && end.to === 'preempted') {
-      await store.jobs.transition(job.id, 'preempted', 'pending', {
+    ends.set(job.id, end.to);
+  }
+  const moved = await store.jobs.transitionMany(moves, holder, now);
+  let finished = 0;
+  for (const id of moved) {
+    const to = ends.get(id);
+    if (to === undefined) continue;
+    finished++;
+    if (to === 'preempted') {
+      await store.jobs.transition(id, 'preempted', 'pending', {
         reason: 'requeued after preemption',
         actor: holder,
         now,
@@ -96,7 +109,6 @@ export async function followCluster(
         },
       });
     }
-    if (moved) finished++;
   }
   return finished;
 }

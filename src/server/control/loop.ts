@@ -17,7 +17,7 @@ import { JOBS_SUBMITTED_CHANNEL } from '../../store/jobs.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import type { EngineRegistry } from '../engines.ts';
 import { buildSnapshot } from './snapshot.ts';
-import { dispatchJob, recoverInDoubt } from './dispatch.ts';
+import { Confirmations, dispatchJobs, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
 import { meterCluster } from './meter.ts';
 import type { SubsidySource } from '../../store/ledger/index.ts';
@@ -311,21 +311,20 @@ export class ControlLoop {
   private async dispatchToCluster(cluster: ClusterRecord, lease: LeaseKeeper): Promise<Partial<TickReport>> {
     let dispatched = 0;
     const tried = new Set<string>();
+    const contextAt = () => this.contextAt(this.options.clock());
+    const options = {
+      lease,
+      concurrency: this.dispatchConcurrency,
+      confirmations: new Confirmations(contextAt),
+      stopped: () => this.stopped,
+    };
     for (;;) {
       const admitted = (await this.options.store.jobs.inStates(['admitted'], cluster.id)).filter(
         (j) => !j.dispatchStartedAt && !tried.has(j.id),
       );
       if (admitted.length === 0 || this.stopped) return { dispatched };
-      let next = 0;
-      const worker = async () => {
-        while (next < admitted.length) {
-          const job = admitted[next++]!;
-          tried.add(job.id);
-          if (!(await lease.keep())) return;
-          if (await dispatchJob(this.contextAt(this.options.clock()), job, cluster)) dispatched++;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.dispatchConcurrency, admitted.length) }, worker));
+      for (const job of admitted) tried.add(job.id);
+      dispatched += await dispatchJobs(contextAt, admitted, cluster, options);
       if (!(await lease.keep())) return { dispatched };
     }
   }
