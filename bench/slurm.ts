@@ -78,12 +78,23 @@ const CLIENTS = Number(arg('clients') ?? 1);
  * suanli over PostgreSQL; 0 serves the API from the loop's own process (always so with --pglite, one process's store).
  */
 const API_PROCESSES = PGLITE ? 0 : Number(arg('api-processes') ?? 1);
+/** Jobs per suanli request: 1 posts each to /jobs; more sends them to /jobs/batch (slurmrestd takes one at a time). */
+const BATCH = Number(arg('batch') ?? 1);
+/** Submits in flight at once per cluster (the loop's dispatchConcurrency). */
+const DISPATCH_CONCURRENCY = Number(arg('dispatch-concurrency') ?? 4);
 
-/** Runs `submitOne(i)` for i = 0..JOBS-1 from CLIENTS clients at once, each taking the next index. */
-async function submitAll(submitOne: (i: number) => Promise<void>): Promise<void> {
+/**
+ * Runs `submitOne(i)` for i = 0, step, 2·step, … below JOBS from CLIENTS clients at once, each taking the next index
+ * (`submitOne(i)` submits jobs i to i + step - 1).
+ */
+async function submitAll(submitOne: (i: number) => Promise<void>, step = 1): Promise<void> {
   let next = 0;
   const client = async () => {
-    while (next < JOBS) await submitOne(next++);
+    while (next < JOBS) {
+      const i = next;
+      next += step;
+      await submitOne(i);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(CLIENTS, JOBS) }, client));
 }
@@ -92,6 +103,7 @@ if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a posit
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
 if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new Error('--clients must be a positive integer');
 if (!Number.isInteger(API_PROCESSES) || API_PROCESSES < 0) throw new Error('--api-processes must be a whole number');
+if (!Number.isInteger(BATCH) || BATCH < 1 || BATCH > 1000) throw new Error('--batch must be 1 to 1000');
 if (!existsSync(LAB_FILE)) {
   console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
   process.exit(2);
@@ -456,6 +468,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
     clock,
     log: { info() {}, warn() {}, error: (obj, msg) => console.error(msg, obj) },
     intervalMs: INTERVAL_MS,
+    dispatchConcurrency: DISPATCH_CONCURRENCY,
     onTick: (report) => {
       ticks.push({ ...report, at: now() });
       finished += report.finished;
@@ -471,33 +484,49 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const apiPids = apis.map((a) => a.child.pid!);
   const cpuBefore = cpuByKind(apiPids, postgres?.pid);
   let cpu = new Map<string, number>();
-  engines.onAllSubmitted = () => (cpu = cpuDelta(cpuBefore, cpuByKind(apiPids, postgres?.pid)));
   const start = now();
-  // Slurm's view, polled as for the direct jobs: when is the last of them COMPLETED?
-  const completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
+  // Slurm's view, polled as for the direct jobs once all are submitted (polling earlier would load slurmrestd while
+  // suanli submits, which the direct path is spared): when is the last of them COMPLETED?
+  let completed: Promise<number> = Promise.resolve(Number.NaN);
+  engines.onAllSubmitted = () => {
+    cpu = cpuDelta(cpuBefore, cpuByKind(apiPids, postgres?.pid));
+    completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
+  };
   try {
-    await submitAll(async (i) => {
+    const spec = (i: number) => {
       const target = TARGETS[i % TARGETS.length]!;
-      const job = await call(
-        tenant,
-        'POST',
-        '/jobs',
-        {
-          apiVersion: 'suanli.io/v1',
-          kind: 'Job',
-          metadata: { name: `suanli-${i}`, project: 'demo' },
-          spec: {
-            resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
-            timeLimit: '1m',
-            command: ['true'],
-            constraints: { providers: [target.providerId] },
-          },
+      return {
+        apiVersion: 'suanli.io/v1',
+        kind: 'Job',
+        metadata: { name: `suanli-${i}`, project: 'demo' },
+        spec: {
+          resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
+          timeLimit: '1m',
+          command: ['true'],
+          constraints: { providers: [target.providerId] },
         },
-        bases[turn++ % bases.length],
-      );
+      };
+    };
+    const stored = (job: Record<string, unknown>) => {
       ids.push(String(job['id']));
       tags.add(`suanli-${String(job['id'])}-1`);
-    });
+    };
+    if (BATCH === 1) {
+      await submitAll(async (i) => stored(await call(tenant, 'POST', '/jobs', spec(i), bases[turn++ % bases.length])));
+    } else {
+      // Each client sends the next BATCH jobs in one request (POST /jobs/batch).
+      await submitAll(async (i) => {
+        const indexes = Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => i + k);
+        const answer = await call(
+          tenant,
+          'POST',
+          '/jobs/batch',
+          { jobs: indexes.map(spec) },
+          bases[turn++ % bases.length],
+        );
+        for (const job of answer['items'] as Array<Record<string, unknown>>) stored(job);
+      }, BATCH);
+    }
     const accepted = now();
     const deadline = accepted + 900_000;
     while (!succeededAt) {

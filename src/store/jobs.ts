@@ -253,6 +253,78 @@ export class JobRepo {
     return { job, created: false };
   }
 
+  /**
+   * Submits many jobs of one tenant at once, as `create` does each: one statement stores the new ones with their
+   * first events; a job whose idempotency key was used before comes back as first stored (or, with another spec,
+   * fails the whole call with IdempotencyConflict — nothing is stored then). Results are in the order given, and so
+   * are the new jobs' ids, so the scheduler sees a batch in the order it was written.
+   */
+  async createMany(inputs: readonly NewJob[]): Promise<Array<{ job: StoredJob; created: boolean }>> {
+    if (inputs.length === 0) return [];
+    const tenants = new Set(inputs.map((i) => i.tenantId));
+    if (tenants.size !== 1) throw new Error('createMany takes the jobs of one tenant');
+    const tenantId = inputs[0]!.tenantId;
+    const now = inputs[0]!.now;
+    const ids = inputs.map(() => uuidv7(now.getTime())).sort();
+    const rows = JSON.stringify(
+      inputs.map((input, i) => ({
+        ord: i,
+        id: ids[i],
+        project_id: input.projectId,
+        submitted_by: input.submittedBy,
+        name: input.spec.name,
+        priority_class: input.spec.priorityClass,
+        spec: input.spec,
+        idempotency_key: input.idempotencyKey,
+      })),
+    );
+    return this.db.transaction().execute(async (tx) => {
+      const inserted = await sql<JobRow & { ord: number }>`
+        with input as (
+          select * from jsonb_to_recordset(${rows}::jsonb) as t(ord integer, id text, project_id text,
+            submitted_by text, name text, priority_class text, spec jsonb, idempotency_key text)
+        ), inserted as (
+          insert into jobs (id, tenant_id, project_id, submitted_by, name, priority_class, spec, state, reason,
+            submitted_at, idempotency_key, updated_at)
+          select id, ${tenantId}, project_id, submitted_by, name, priority_class, spec, 'pending',
+            'waiting for the next scheduling cycle', ${now}, idempotency_key, ${now}
+          from input order by ord
+          on conflict (tenant_id, idempotency_key) do nothing
+          returning *
+        ), first_event as (
+          insert into job_events (job_id, at, from_state, to_state, reason, actor)
+          select id, submitted_at, null, state, 'submitted', submitted_by from inserted
+        )
+        select inserted.*, projects.name as project_name, input.ord,
+          pg_notify(${JOBS_SUBMITTED_CHANNEL}, '') as notified
+        from inserted join input on input.id = inserted.id join projects on projects.id = inserted.project_id
+      `.execute(tx);
+      const results: Array<{ job: StoredJob; created: boolean } | undefined> = new Array(inputs.length);
+      for (const row of inserted.rows) results[row.ord] = { job: toJob(row), created: true };
+      const replayed = inputs.flatMap((input, i) => (results[i] ? [] : [{ input, i }]));
+      if (replayed.length > 0) {
+        const keys = replayed.map((r) => r.input.idempotencyKey!);
+        const existing = await this.selectJobs(tx)
+          .where('jobs.tenant_id', '=', tenantId)
+          .where('jobs.idempotency_key', 'in', keys)
+          .execute();
+        const byKey = new Map(existing.map((row) => [row.idempotency_key, toJob(row)]));
+        for (const { input, i } of replayed) {
+          const job = byKey.get(input.idempotencyKey);
+          if (!job) throw new Error(`job with idempotency key ${input.idempotencyKey} neither stored nor found`);
+          if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
+            // The transaction rolls back: none of this call's jobs is stored.
+            throw new IdempotencyConflict(
+              `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
+            );
+          }
+          results[i] = { job, created: false };
+        }
+      }
+      return results as Array<{ job: StoredJob; created: boolean }>;
+    });
+  }
+
   async get(scope: Scope, id: string): Promise<StoredJob | null> {
     const row = await this.selectJobs(this.db)
       .where('jobs.id', '=', id)

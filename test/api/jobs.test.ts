@@ -445,4 +445,62 @@ describeEachDatabase('API: jobs', (db) => {
     }
     problem(await cancel('a%00b', 'office'), 400);
   });
+
+  const submitBatch = (jobs: unknown, options: { user?: string; key?: string } = {}) =>
+    p.app.inject({
+      method: 'POST',
+      url: '/api/v1/jobs/batch',
+      headers: {
+        ...auth(options.user ?? 'qiming-ai-admin'),
+        ...(options.key === undefined ? {} : { 'idempotency-key': options.key }),
+      },
+      payload: { jobs } as Json,
+    });
+
+  it('submits a batch in order, idempotently by one key, and runs it', async () => {
+    const jobs = [0, 1, 2].map((i) => jobWith({}, { name: `sweep-${i}` }));
+    const first = await submitBatch(jobs, { key: 'sweep-2026-11-23' });
+    expect(first.statusCode, first.body).toBe(201);
+    const items = first.json<{ items: JobBody[] }>().items;
+    expect(items.map((j) => j.name)).toEqual(['sweep-0', 'sweep-1', 'sweep-2']);
+    expect(items.every((j) => j.state === 'pending' && j.tenantId === 'qiming-ai')).toBe(true);
+    // Ids sort in the order written: the scheduler's first-come order among equal submission times.
+    expect(items.map((j) => j.id)).toEqual(items.map((j) => j.id).sort());
+    for (const job of items) expect((await getJob(job.id)).events?.map((e) => e.reason)).toEqual(['submitted']);
+
+    const jobsBefore = await count('jobs');
+    const again = await submitBatch(jobs, { key: 'sweep-2026-11-23' });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json<{ items: JobBody[] }>().items.map((j) => j.id)).toEqual(items.map((j) => j.id));
+    expect(await count('jobs')).toBe(jobsBefore);
+    // The same key with other specs: a conflict, and nothing new is stored.
+    const changed = [...jobs.slice(0, 2), jobWith({ timeLimit: '6m' }, { name: 'sweep-2' })];
+    problem(await submitBatch(changed, { key: 'sweep-2026-11-23' }), 409);
+    expect(await count('jobs')).toBe(jobsBefore);
+
+    await tickUntil(p.loop, async () => {
+      const states = await Promise.all(items.map((j) => stateOf(j.id)));
+      return states.every((s) => s === 'succeeded');
+    });
+  });
+
+  it('refuses a batch with a bad item, naming it, and stores none of it', async () => {
+    const [jobsBefore, eventsBefore] = [await count('jobs'), await count('job_events')];
+    const bad = await submitBatch([
+      jobWith({}, { name: 'fine' }),
+      jobWith({ timeLimit: 'forever' }, { name: 'bad-time' }),
+      jobWith({}, { name: 'no-project', project: 'nowhere' }),
+    ]);
+    const body = problem(bad, 400);
+    expect(body.errors?.map((e) => e.field)).toEqual(['jobs[1].spec.timeLimit']);
+    expect(body.detail).toMatch(/no job was stored/);
+    const noProject = problem(await submitBatch([jobWith({}), jobWith({}, { project: 'nowhere' })]), 400);
+    expect(noProject.errors).toEqual([
+      { field: 'jobs[1].metadata.project', message: expect.stringMatching(/no project named "nowhere"/) },
+    ]);
+    expect(problem(await submitBatch([]), 400).errors?.[0]?.field).toBe('jobs');
+    expect(problem(await submitBatch('not a list'), 400).errors?.[0]?.field).toBe('jobs');
+    expect(problem(await submitBatch([jobWith({})], { user: 'office' }), 403).status).toBe(403);
+    expect([await count('jobs'), await count('job_events')]).toEqual([jobsBefore, eventsBefore]);
+  });
 });

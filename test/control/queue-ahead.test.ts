@@ -4,7 +4,7 @@
  * recorded, so the scheduler counts them as taken.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ALL, type Store } from '../../src/store/index.ts';
+import { ALL, type Store, type StoredJob } from '../../src/store/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { startPlatform, submitDemoJob, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 import { QueueingCluster } from '../helpers/queueing-cluster.ts';
@@ -73,5 +73,45 @@ describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => 
     // A queue slot freed (the second job holds a node now): the fourth goes to the queue.
     await tickUntil(platform.loop, async () => (await get(3))?.state === 'dispatched');
     expect((await get(3))?.nodeNames).toEqual([]);
+  });
+});
+
+describeEachDatabase('dispatching a burst', (database) => {
+  it('keeps several submits in flight and submits each job once', async () => {
+    const store = await database.open();
+    const platform = await startPlatform(store, { inventoryEveryMs: 60_000 });
+    const queueing = new QueueingCluster();
+    queueing.delayMs = 20;
+    const hefei = (await store.federation.getCluster('hefei-1'))!;
+    await store.federation.upsertCluster({
+      id: hefei.id,
+      name: hefei.name,
+      engine: 'slurm',
+      providerId: hefei.providerId,
+      config: { queueAheadAccelerators: 100 },
+    });
+    platform.engines.use('hefei-1', queueing);
+    const jobs: StoredJob[] = [];
+    for (let i = 0; i < 12; i++) {
+      jobs.push(
+        await submitDemoJob(
+          store,
+          {
+            resources: { accelerator: { model: 'A100-80GB' }, acceleratorsPerNode: 1, nodes: 1 },
+            constraints: { providers: ['hefei-aicc'] },
+            script: 'echo ok',
+          },
+          { name: `burst-${i}` },
+        ),
+      );
+    }
+    await tickUntil(platform.loop, async () =>
+      (await Promise.all(jobs.map((j) => store.jobs.get(ALL, j.id)))).every((j) => j?.state === 'dispatched'),
+    );
+    expect(queueing.jobs.size).toBe(12);
+    // The loop's default: four submits at once per cluster.
+    expect(queueing.maxSubmitsInFlight).toBe(4);
+    await platform.close();
+    await store.close();
   });
 });

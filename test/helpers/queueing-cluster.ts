@@ -14,6 +14,9 @@ export class QueueingCluster implements Engine {
     { tag: string; state: EngineJobStatus['state']; nodeNames: string[]; ranOn?: string[] }
   >();
   readonly cancelled: string[] = [];
+  /** The most submits that were in flight at once. */
+  maxSubmitsInFlight = 0;
+  private submitsInFlight = 0;
   private next = 1;
 
   private async check(): Promise<void> {
@@ -33,7 +36,12 @@ export class QueueingCluster implements Engine {
     };
   }
   async submit(request: EngineSubmitRequest) {
-    await this.check();
+    this.maxSubmitsInFlight = Math.max(this.maxSubmitsInFlight, ++this.submitsInFlight);
+    try {
+      await this.check();
+    } finally {
+      this.submitsInFlight--;
+    }
     const engineJobId = String(this.next++);
     this.jobs.set(engineJobId, { tag: request.tag, state: 'queued', nodeNames: request.nodeNames });
     return { engineJobId };

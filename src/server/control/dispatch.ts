@@ -151,30 +151,39 @@ export async function dispatchJobs(
   /** The next claimed job, claiming another chunk when none is left; null when all are done. */
   const take = async (): Promise<StoredJob | null> => {
     while (claimed.length === 0) {
+      // A claim in flight may bring jobs even though `next` has already passed the last chunk.
+      if (claiming) {
+        await claiming;
+        continue;
+      }
       if (next >= jobs.length || options.stopped()) return null;
-      claiming ??= claimChunk().finally(() => (claiming = null));
-      await claiming;
+      claiming = claimChunk().finally(() => (claiming = null));
     }
     return claimed.shift()!;
   };
-  let dispatched = 0;
+  // A worker goes on to its next submit while the database records the last one: the engine's answer is the slow part.
+  const confirmed: Array<Promise<boolean>> = [];
   const worker = async () => {
     for (let job = await take(); job; job = await take()) {
-      if (await submitClaimed(contextAt(), job, cluster, engine, options.confirmations)) dispatched++;
+      confirmed.push((await submitClaimed(contextAt(), job, cluster, engine, options.confirmations)).confirmed);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker));
-  return dispatched;
+  return (await Promise.all(confirmed)).filter(Boolean).length;
 }
 
-/** Submits a claimed job; true when it was submitted and recorded as dispatched. */
+/**
+ * Submits a claimed job. Resolves once the engine has answered, with the promise of the job's record as dispatched
+ * (true) or not (false: refused, or it left `admitted`). A confirmation the database could not write leaves the job
+ * in doubt: recovery asks the engine for its tag.
+ */
 async function submitClaimed(
   context: LoopContext,
   job: StoredJob,
   cluster: ClusterRecord,
   engine: Engine,
   confirmations: Confirmations,
-): Promise<boolean> {
+): Promise<{ confirmed: Promise<boolean> }> {
   const { store, now, holder } = context;
   if (!job.dispatchTag) throw new Error(`job ${job.id} is admitted without a dispatch tag`);
   try {
@@ -185,7 +194,11 @@ async function submitClaimed(
       pool: poolName(job),
       nodeNames: job.nodeNames,
     });
-    return await confirmations.confirm(job, cluster, engineJobId, 'dispatched to');
+    const confirmed = confirmations.confirm(job, cluster, engineJobId, 'dispatched to').catch((error: unknown) => {
+      context.log.warn({ job: job.id, err: messageOf(error) }, 'dispatch not recorded; recovery will ask the engine');
+      return false;
+    });
+    return { confirmed };
   } catch (error) {
     if (error instanceof EngineRejection) {
       await store.jobs.transition(job.id, 'admitted', 'dispatch-failed', {
@@ -194,17 +207,21 @@ async function submitClaimed(
         now,
         patch: { endedAt: now },
       });
-      return false;
+      return { confirmed: Promise.resolve(false) };
     }
     // The submit may have reached the engine before failing; ask before trying again.
     try {
       const found = await engine.findByTag(job.dispatchTag);
-      if (found) return (await confirm(context, job, cluster, found.engineJobId, 'found on')) !== null;
+      if (found) {
+        return {
+          confirmed: Promise.resolve((await confirm(context, job, cluster, found.engineJobId, 'found on')) !== null),
+        };
+      }
       await backToPending(context, job, `dispatch to ${cluster.name} failed (${messageOf(error)}); placing again`);
     } catch {
       context.log.warn({ job: job.id, err: messageOf(error) }, 'dispatch in doubt; recovery will ask the engine');
     }
-    return false;
+    return { confirmed: Promise.resolve(false) };
   }
 }
 

@@ -31,6 +31,8 @@ export type { TickReport } from './tick-report.ts';
 export const CONTROL_LEASE = 'control-loop';
 /** The shortest gap between ticks that submissions ask for (`ControlLoop.nudge`). */
 const NUDGE_GAP_MS = 20;
+/** The longest a cluster's observe pass waits for a dispatch pass to that cluster to finish. */
+const OBSERVE_DEFER_MS = 5_000;
 
 export interface LoopLogger {
   info(obj: object, msg: string): void;
@@ -79,6 +81,8 @@ export class ControlLoop {
   private readonly lastInventory = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly lastStarted = new Map<string, number>();
+  /** When each cluster's observe pass last ran. */
+  private readonly lastObserved = new Map<string, number>();
   private readonly late = new LateCounts();
   private stopped = false;
   private started = false;
@@ -182,8 +186,10 @@ export class ControlLoop {
     // 1. Observe every cluster (inventory when due, withdrawals to settle, runs to follow, cancels to send). Each
     //    cluster's pass runs on its own, so a cluster that is slow to answer holds up neither the others nor this
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
+    //    Ticks that submissions ask for in between skip it: the clusters' answers (a controller's whole job list) cost
+    //    far more than placing the new jobs, and what they say can wait for the interval.
     const clusters = await store.federation.listClusters();
-    await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
+    if (this.due('observe')) await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
     // Metering reads the engine's accounting (slurmdbd can take a second or more) and charging posts stored usage
     // to the ledger; nothing this tick decides needs either, so they run beside it, and at most once per interval
     // however often submissions nudge the loop.
@@ -264,6 +270,12 @@ export class ControlLoop {
   }
 
   private async observeCluster(cluster: ClusterRecord): Promise<Partial<TickReport>> {
+    // While a burst is being submitted to the cluster, reading its controller's whole job list would stall the
+    // submits (slurmctld builds the list under its job read lock, and a submit waits for the write lock): follow it
+    // once the burst is through, or after OBSERVE_DEFER_MS at the latest, so a steady stream cannot starve following.
+    const observedAt = this.lastObserved.get(cluster.id) ?? 0;
+    if (this.inFlight.has(`dispatch:${cluster.id}`) && Date.now() - observedAt < OBSERVE_DEFER_MS) return {};
+    this.lastObserved.set(cluster.id, Date.now());
     const context = this.contextAt(this.options.clock());
     const inventoryDue = Date.now() - (this.lastInventory.get(cluster.id) ?? 0) >= this.inventoryEveryMs;
     if (inventoryDue) {

@@ -12,6 +12,10 @@ import { JobSchema, jobView } from '../views.ts';
 import { principalOf } from './principal.ts';
 
 const MAX_IDEMPOTENCY_KEY = 200;
+/** Jobs per batch submission: a sweep of a thousand runs is one request; more is several. */
+export const MAX_BATCH_JOBS = 1000;
+/** A batch's key names its jobs `<key>#<index>`: room for the longest index within the column's limit. */
+const MAX_BATCH_IDEMPOTENCY_KEY = MAX_IDEMPOTENCY_KEY - `#${MAX_BATCH_JOBS}`.length;
 const JobId = Type.Object({ id: Type.String({ description: 'Job id' }) });
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
 
@@ -89,6 +93,109 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           reply.code(created ? 201 : 200).header('location', `/api/v1/jobs/${job.id}`);
           // A new job is on no cluster yet: no names to look up (a replayed submit may be).
           return jobView(job, created ? NO_NAMES : await names());
+        } catch (error) {
+          if (error instanceof IdempotencyConflict) throw new ProblemError(409, 'idempotency-conflict', error.message);
+          throw error;
+        }
+      },
+    );
+
+    app.post(
+      '/jobs/batch',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Submit many jobs at once',
+          description:
+            `Up to ${MAX_BATCH_JOBS} job specs in one request (a parameter sweep, an evaluation suite): all are ` +
+            'validated first, and either all are stored or none (the error names the item, e.g. ' +
+            '`jobs[3].spec.timeLimit`). Stored in the order given, so they queue in that order. With an ' +
+            'Idempotency-Key, the jobs are keyed `<key>#<index>`: repeating the request returns the jobs first ' +
+            'created (200) instead of new ones.',
+          headers: Type.Object({
+            'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: MAX_BATCH_IDEMPOTENCY_KEY })),
+          }),
+          body: Type.Object({ jobs: Type.Array(JobSpecWire, { minItems: 1, maxItems: MAX_BATCH_JOBS }) }),
+          response: {
+            200: Type.Object({ items: Type.Array(JobSchema) }),
+            201: Type.Object({ items: Type.Array(JobSchema) }),
+            409: ProblemSchema,
+            ...problems,
+          },
+        },
+        // As for one job: the core's parser checks each spec, with its own messages.
+        validatorCompiler: () => () => true,
+        // A thousand specs with their scripts outgrow the 1 MiB that is plenty for one.
+        bodyLimit: 16 * 1024 * 1024,
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        requirePermission(principal, 'jobs:submit');
+        const key = request.headers['idempotency-key'];
+        if (
+          key !== undefined &&
+          (typeof key !== 'string' || key.length < 1 || key.length > MAX_BATCH_IDEMPOTENCY_KEY)
+        ) {
+          const message = `must be 1 to ${MAX_BATCH_IDEMPOTENCY_KEY} characters for a batch`;
+          throw new ProblemError(400, 'invalid-request', `idempotency-key: ${message}`, [
+            { field: 'idempotency-key', message },
+          ]);
+        }
+        const body = request.body as { jobs?: unknown } | null;
+        const items = body && typeof body === 'object' ? body.jobs : undefined;
+        if (!Array.isArray(items) || items.length < 1 || items.length > MAX_BATCH_JOBS) {
+          const message = `must be a list of 1 to ${MAX_BATCH_JOBS} job specs`;
+          throw new ProblemError(400, 'invalid-request', `jobs: ${message}`, [{ field: 'jobs', message }]);
+        }
+        const tenantId = principal.user.tenantId!;
+        const specs = [];
+        const errors: Array<{ field: string; message: string }> = [];
+        for (const [i, item] of items.entries()) {
+          const parsed = parseJobSpec(item);
+          if (parsed.ok) specs.push(parsed.spec);
+          else
+            errors.push(
+              ...parsed.errors.map((e) => ({
+                field: e.field ? `jobs[${i}].${e.field}` : `jobs[${i}]`,
+                message: e.message,
+              })),
+            );
+        }
+        const projects = new Map<string, string>();
+        for (const name of new Set(specs.map((s) => s.project))) {
+          const project = await store.federation.findProject(tenantId, name);
+          if (project) projects.set(name, project.id);
+        }
+        for (const [i, spec] of specs.entries()) {
+          if (errors.length > 0 || projects.has(spec.project)) continue;
+          const known = (await store.federation.listProjects(tenantId)).map((p) => p.name);
+          const message = `no project named ${JSON.stringify(spec.project)} (your projects: ${known.join(', ') || 'none'})`;
+          errors.push({ field: `jobs[${i}].metadata.project`, message });
+        }
+        if (errors.length > 0) {
+          const detail = errors
+            .slice(0, 10)
+            .map((e) => `${e.field}: ${e.message}`)
+            .join('; ');
+          const more = errors.length > 10 ? ` (and ${errors.length - 10} more)` : '';
+          throw new ProblemError(400, 'invalid-job-spec', `${detail}${more}; no job was stored`, errors);
+        }
+        const now = context.clock();
+        try {
+          const results = await store.jobs.createMany(
+            specs.map((spec, i) => ({
+              tenantId,
+              projectId: projects.get(spec.project)!,
+              submittedBy: principal.user.id,
+              spec,
+              idempotencyKey: typeof key === 'string' ? `${key}#${i}` : null,
+              now,
+            })),
+          );
+          const created = results.some((r) => r.created);
+          reply.code(created ? 201 : 200);
+          const n = results.every((r) => r.created) ? NO_NAMES : await names();
+          return { items: results.map((r) => jobView(r.job, n)) };
         } catch (error) {
           if (error instanceof IdempotencyConflict) throw new ProblemError(409, 'idempotency-conflict', error.message);
           throw error;
