@@ -146,4 +146,38 @@ describe('suanli submit --wait / --watch', () => {
       'running → succeeded  to succeeded',
     ]);
   });
+
+  it('submits a file of several jobs as one batch, in order, and --wait follows them all', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sweep.yaml');
+    const one = readFileSync(HELLO, 'utf8');
+    writeFileSync(file, `${one}\n---\n${one.replace(/name: \S+/, 'name: second')}`);
+    const ids = ['job-a', 'job-b'];
+    fake = await fakeApi((req) => {
+      if (req.method === 'POST') return { status: 201, json: { items: ids.map((id) => job({ id })) } };
+      const id = req.path.split('/').at(-1)!;
+      return { status: 200, json: detail(job({ id, state: id === 'job-a' ? 'succeeded' : 'failed' }), []) };
+    });
+    const r = await run(['submit', '-f', file, '--wait', '--idempotency-key', 'sweep-1'], { env: api(fake) });
+    const [post] = fake.requests;
+    expect(post?.path).toBe('/api/v1/jobs/batch');
+    expect(post?.headers['content-type']).toBe('application/json');
+    expect(post?.headers['idempotency-key']).toBe('sweep-1');
+    const sent = JSON.parse(post!.body) as { jobs: Array<{ metadata: { name: string } }> };
+    expect(sent.jobs.map((j) => j.metadata.name)).toEqual([expect.any(String), 'second']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('job job-a submitted (pending)\njob job-b submitted (pending)\n');
+    expect(r.stderr).toBe('suanli: 1 of 2 jobs did not succeed: job-b failed\n');
+  });
+
+  it('names the job and the problem in a file of several with broken YAML, and sends nothing', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, `${readFileSync(HELLO, 'utf8')}\n---\nmetadata: [unclosed\n`);
+    fake = await fakeApi(() => ({ status: 201, json: { items: [] } }));
+    const r = await run(['submit', '-f', file], { env: api(fake) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.yaml: job 2 of 2: /);
+    expect(fake.requests).toHaveLength(0);
+  });
 });

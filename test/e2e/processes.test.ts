@@ -90,6 +90,16 @@ describe('a new user’s first five minutes', () => {
 
     const table = await cli(['usage'], env);
     expect(table.stdout).toContain('H100-SXM');
+
+    // A file of several jobs goes as one batch, queued in the file's order.
+    const sweep = await cli(['submit', '-f', 'examples/sweep-jobs.yaml', '--wait', '--json'], env);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const swept = JSON.parse(sweep.stdout) as Array<{ name: string; state: string }>;
+    expect(swept.map((j) => [j.name, j.state])).toEqual([
+      ['sweep-lr-1e-4', 'succeeded'],
+      ['sweep-lr-3e-4', 'succeeded'],
+      ['sweep-lr-1e-3', 'succeeded'],
+    ]);
     expect(await stop(child)).toBe(0);
     rmSync(data, { recursive: true, force: true });
   }, 60_000);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
+import { parseAllDocuments } from 'yaml';
 import type { ApiClient, ApiResponse } from '../client.ts';
 import type { Context } from '../context.ts';
 import { CliError, NetworkError } from '../errors.ts';
@@ -46,6 +47,29 @@ async function readSpec(ctx: Context, file: string): Promise<string> {
   }
 }
 
+/**
+ * The specs of a file that holds several jobs (YAML documents separated by `---`, or a JSON list), or null for a
+ * file of one job, which goes to the server as written (its errors then name the line).
+ */
+export function manySpecs(body: SpecBody, file: string): unknown[] | null {
+  if (body.contentType === 'application/json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.text);
+    } catch {
+      return null; // the server names what is wrong
+    }
+    return Array.isArray(parsed) ? parsed : null;
+  }
+  const documents = parseAllDocuments(body.text);
+  if (!Array.isArray(documents) || documents.length < 2) return null;
+  return documents.map((document, i) => {
+    const error = document.errors[0];
+    if (error) throw new CliError(`${file}: job ${i + 1} of ${documents.length}: ${error.message}`);
+    return document.toJS() as unknown;
+  });
+}
+
 /** Posts the spec, retrying once after a network error with the same key so the server sees one submission. */
 async function post(client: ApiClient, body: SpecBody, key: string): Promise<ApiResponse<JobView>> {
   const request = {
@@ -60,8 +84,48 @@ async function post(client: ApiClient, body: SpecBody, key: string): Promise<Api
   }
 }
 
+/** Several jobs in one request (POST /jobs/batch): all are stored, in order, or none. */
+async function submitMany(ctx: Context, opts: SubmitOptions, cmd: Command, specs: unknown[]): Promise<void> {
+  const client = await ctx.client(cmd);
+  const request = {
+    body: JSON.stringify({ jobs: specs }),
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': opts.idempotencyKey ?? randomUUID() },
+  };
+  let response: ApiResponse<{ items: JobView[] }>;
+  try {
+    response = await client.json<{ items: JobView[] }>('POST', '/jobs/batch', request);
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    response = await client.json<{ items: JobView[] }>('POST', '/jobs/batch', request);
+  }
+  const jobs = response.body.items;
+  if (!opts.watch && !opts.wait) {
+    ctx.out(opts.json ? json(jobs) : jobs.map((j) => `job ${j.id} submitted (${j.state})\n`).join(''));
+    return;
+  }
+  const progress = opts.json ? ctx.err.bind(ctx) : ctx.out.bind(ctx);
+  if (opts.watch || !opts.json) for (const j of jobs) progress(`job ${j.id} submitted (${j.state})\n`);
+  // Followed one after another: the whole set has ended when the last of them has.
+  const finals = [];
+  for (const j of jobs) {
+    const final = await pollUntilTerminal(client, j.id, ctx.pollIntervalMs, () => undefined);
+    if (opts.watch) progress(`job ${final.id} ${final.state}${final.reason ? `: ${final.reason}` : ''}\n`);
+    finals.push(final);
+  }
+  if (opts.json) ctx.out(json(finals));
+  const failed = finals.filter((f) => f.state !== 'succeeded');
+  if (failed.length > 0) {
+    throw new CliError(
+      `${failed.length} of ${finals.length} jobs did not succeed: ${failed.map((f) => `${f.id} ${f.state}`).join(', ')}`,
+    );
+  }
+  if (!opts.json && !opts.watch) ctx.out(`all ${finals.length} jobs succeeded\n`);
+}
+
 async function submit(ctx: Context, opts: SubmitOptions, cmd: Command): Promise<void> {
   const body = specBody(await readSpec(ctx, opts.file), opts.file);
+  const specs = manySpecs(body, opts.file);
+  if (specs) return submitMany(ctx, opts, cmd, specs);
   const client = await ctx.client(cmd);
   const { body: job } = await post(client, body, opts.idempotencyKey ?? randomUUID());
 
@@ -86,7 +150,10 @@ async function submit(ctx: Context, opts: SubmitOptions, cmd: Command): Promise<
 export function registerSubmit(program: Command, ctx: Context): void {
   program
     .command('submit')
-    .description('submit a job spec (YAML or JSON)')
+    .description(
+      'submit a job spec (YAML or JSON); a file of several (YAML documents separated by ---, or a JSON list) is ' +
+        'submitted as one batch: all or none, in order',
+    )
     .requiredOption('-f, --file <file>', 'the job spec; "-" reads standard input')
     .option('--idempotency-key <key>', 'a key that makes resubmitting the same spec harmless (default: random)')
     .option('--watch', 'print each state change until the job ends; exit 0 only if it succeeded')
