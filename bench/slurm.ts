@@ -1,18 +1,21 @@
 /**
  * Submission throughput against the Slurm lab (scripts/slurm-up): N trivial one-accelerator jobs sent
  *   1. straight to the two clusters' slurmrestd (POST /slurm/v0.0.38/job/submit, keep-alive, one at a time), and
- *   2. through suanli end to end: POST /api/v1/jobs over HTTP → control loop (place, dispatch) → Slurm,
- * in the same run on the same lab, half of them to each cluster. Reports jobs/s for submission and the time until
- * every job is COMPLETED, and writes bench/results/slurm-<YYYY-MM-DD>.md.
+ *   2. through suanli end to end: POST /api/v1/jobs (or /jobs/batch with --batch K) over HTTP → control loop (place,
+ *      dispatch) → Slurm,
+ * in the same run on the same lab, half of them to each cluster. Reports jobs/s for submission, the time until
+ * every job is COMPLETED and the CPU each kind of process spent per job, and writes bench/results/slurm-<date>[…].md.
  *
- *   npx tsx bench/slurm.ts [--jobs 200] [--clients 1] [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000]
- *                          [--database-url URL | --pglite] [--no-write]
+ *   npx tsx bench/slurm.ts [--jobs 200] [--clients 1] [--batch 1] [--api-processes 1] [--dispatch-concurrency 4]
+ *                          [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000] [--database-url URL | --pglite]
+ *                          [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
  *
- * suanli runs in this process as `suanli server` would (demo federation, the loop's production defaults unless
- * --interval-ms says otherwise; a throwaway PostgreSQL unless --database-url, or PGlite in memory with --pglite),
- * with the lab's two clusters connected through POST /api/v1/clusters. The demo's local clusters at the same providers are moved to another provider so
- * that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
+ * suanli runs as a province runs it over PostgreSQL (a throwaway one unless --database-url): the API in separate
+ * `suanli server --no-loop` processes and the control loop in this process (demo federation, the loop's production
+ * defaults unless --interval-ms says otherwise), with the lab's two clusters connected through POST /api/v1/clusters;
+ * with --pglite (or --api-processes 0) everything runs in this one process. The demo's local clusters at the same
+ * providers are moved to another provider so that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -668,6 +671,10 @@ async function main(): Promise<void> {
       `  ratio suanli/direct (submission, all ${JOBS}): ${ratio.toFixed(2)}; ` +
         `first ${s.firstWave}: ${firstWaveRatio.toFixed(2)}`,
     );
+    const apiWhere =
+      API_PROCESSES > 0 && !PGLITE
+        ? `${API_PROCESSES} API process(es) (\`suanli server --no-loop\`) beside the loop's`
+        : "the API in the loop's own process";
     const load = os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -675,15 +682,16 @@ async function main(): Promise<void> {
     const report = `# Slurm submission benchmark, ${date}
 
 - Machine: ${machine()}
-- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}\` (bench/slurm.ts)
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== 4 ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
 - Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
   slurmrestd over keep-alive connections by ${CLIENTS} client(s) at once; Slurm queues what does not fit.
-- suanli: in-process server (${s.store}), \`POST /api/v1/jobs\` over HTTP by ${CLIENTS} client(s) at once; each
-  submission nudges the control loop (timer ${INTERVAL_MS} ms); jobs go onto free accelerators or, up to
-  \`queueAheadAccelerators\` = ${QUEUE_AHEAD} per partition, into Slurm's own queue (docs/scheduling.md, "Queueing
-  ahead"); up to 4 submits in flight per cluster; metering runs beside the ticks.
+- suanli: ${apiWhere} over ${s.store}; ${BATCH === 1 ? '`POST /api/v1/jobs`, one job per request,' : `\`POST /api/v1/jobs/batch\`, ${BATCH} jobs per request,`} over HTTP by
+  ${CLIENTS} client(s) at once; each submission wakes the control loop (NOTIFY; timer ${INTERVAL_MS} ms), which runs in this
+  process; jobs go onto free accelerators or, up to \`queueAheadAccelerators\` = ${QUEUE_AHEAD} per partition, into
+  Slurm's own queue (docs/scheduling.md, "Queueing ahead"); up to ${DISPATCH_CONCURRENCY} submits in flight per cluster;
+  metering and the ledger run beside the ticks.
 - Load average when the run ended: ${load}.
 
 | path | N | all submitted (s) | submission jobs/s | all COMPLETED on Slurm (s) |
@@ -704,7 +712,7 @@ suanli in detail:
 
 Where the time goes:
 
-- \`engine.submit\` took ${perCall('submit')} ms per job (up to 4 at once per cluster), a direct POST
+- \`engine.submit\` took ${perCall('submit')} ms per job (up to ${DISPATCH_CONCURRENCY} at once per cluster), a direct POST
   ${(d.submitMs / JOBS).toFixed(1)} ms; the loop submitted up to ${s.maxDispatchedPerTick} jobs in one tick.
 - \`engine.accountingMany\` (one slurmdbd query per cluster and pass, beside the ticks) took
   ${seconds(s.calls.get('accountingMany')?.ms ?? 0)} s summed over both clusters.
@@ -732,6 +740,9 @@ ${calls.map((c) => c.line).join('\n')}
         PGLITE ? 'pglite' : '',
         CLIENTS !== 1 ? `clients${CLIENTS}` : '',
         QUEUE_AHEAD !== JOBS ? `ahead${QUEUE_AHEAD}` : '',
+        BATCH !== 1 ? `batch${BATCH}` : '',
+        API_PROCESSES !== 1 && !PGLITE ? `api${API_PROCESSES}` : '',
+        DISPATCH_CONCURRENCY !== 4 ? `dispatch${DISPATCH_CONCURRENCY}` : '',
       ].filter((v) => v);
       const name = `slurm-${[date, ...variant].join('-')}.md`;
       const out = join(dirname(fileURLToPath(import.meta.url)), 'results', name);
