@@ -301,7 +301,14 @@ describeEachDatabase('ledger', (database) => {
     await expect(
       sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
         ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
-    ).rejects.toThrow(/foreign key/);
+    ).rejects.toThrow(/postings of transaction bad, which does not exist/);
+    // Nor with a transaction written in the same statement that declares another count (migration 008).
+    await expect(
+      sql`with t as (insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen,
+          posting_count, recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 3, 'me'))
+        insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+          ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/does not exist with that posting count|has not its 3 postings/);
     await expect(
       sql`insert into ledger_postings values ('bad', 0, 2, 'bank:nowhere', 5),
         ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
