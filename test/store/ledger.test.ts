@@ -315,4 +315,25 @@ describeEachDatabase('ledger', (database) => {
     ).rejects.toThrow(/no ledger account bank:nowhere/);
     expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
   });
+
+  it('refuses, in the database, a charge for a usage record that does not exist, and deleting a charged record', async () => {
+    await insertUsage(store.db, [
+      usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
+      usage('u2', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
+    ]);
+    expect(await post()).toMatchObject({ posted: 2, transactions: 2 });
+    await expect(
+      sql`with t as (insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen,
+          posting_count, usage_record_id, recorded_by)
+          values ('ghost', now(), 'charge', 'x', 'ghost', 5, 2, 'no-such-record', 'me'))
+        insert into ledger_postings values ('ghost', 0, 2, ${tenantWallet('acme')}, 5),
+          ('ghost', 1, 2, ${PLATFORM_FEE_ACCOUNT}, -5)`.execute(store.db),
+    ).rejects.toThrow(/no usage record no-such-record/);
+    await expect(sql`delete from usage_records where id = 'u1'`.execute(store.db)).rejects.toThrow(
+      /usage record u1 has ledger transactions/,
+    );
+    await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
+      /usage record u1 has ledger transactions/,
+    );
+  });
 });

@@ -57,7 +57,7 @@ export function arrayLiteral(values: ReadonlyArray<string | number | bigint | nu
 }
 // Elements that PostgreSQL reads back unchanged without quotes: not empty, not NULL, no separator, brace, quote,
 // backslash or white space.
-const SAFE_ELEMENT = /^(?!null$)[A-Za-z0-9_.:#@+\-]+$/i;
+const SAFE_ELEMENT = /^(?!null$)[A-Za-z0-9_.:#@+-]+$/i;
 const ESCAPED = /["\\]/g;
 
 /** Σ of the debits: what a balanced transaction moves. */
@@ -72,29 +72,67 @@ export const amountOf = (entry: Transaction): Fen => entry.postings.reduce((s, p
 export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
   const accounts = new Map<string, { kind: string; owner: string }>();
-  for (const entry of entries) {
-    validateTransaction(entry);
-    for (const p of entry.postings) {
-      const parsed = parseAccountId(p.accountId);
-      accounts.set(p.accountId, { kind: parsed.kind, owner: parsed.ownerId });
-    }
-  }
-  if (new Set(entries.map((e) => e.idempotencyKey)).size !== entries.length) {
-    throw new RangeError('two entries of one batch have the same idempotency key');
-  }
-  const ids = [...accounts.keys()];
-  const postings = { t: [] as string[], s: [] as number[], c: [] as number[], a: [] as string[], f: [] as string[] };
+  const keys = new Set<string>();
+  // The columns of the transactions and of their postings, filled in one pass over the entries.
+  const t = {
+    id: [] as string[],
+    at: [] as string[],
+    purpose: [] as string[],
+    reason: [] as string[],
+    key: [] as string[],
+    amount: [] as bigint[],
+    count: [] as number[],
+    usage: [] as Array<string | null>,
+    voucher: [] as Array<string | null>,
+    programme: [] as Array<string | null>,
+    version: [] as Array<string | null>,
+    rule: [] as Array<string | null>,
+    funder: [] as Array<string | null>,
+    reverses: [] as Array<string | null>,
+    tenant: [] as Array<string | null>,
+    provider: [] as Array<string | null>,
+    detail: [] as string[],
+    by: [] as string[],
+  };
+  const postings = { t: [] as string[], s: [] as number[], c: [] as number[], a: [] as string[], f: [] as bigint[] };
   for (const e of entries) {
+    validateTransaction(e);
+    if (keys.has(e.idempotencyKey)) throw new RangeError('two entries of one batch have the same idempotency key');
+    keys.add(e.idempotencyKey);
+    let amount = 0n;
     for (let seq = 0; seq < e.postings.length; seq++) {
       const p = e.postings[seq]!;
+      if (!accounts.has(p.accountId)) {
+        const parsed = parseAccountId(p.accountId);
+        accounts.set(p.accountId, { kind: parsed.kind, owner: parsed.ownerId });
+      }
+      if (p.fen > 0n) amount += p.fen;
       postings.t.push(e.id);
       postings.s.push(seq);
       postings.c.push(e.postings.length);
       postings.a.push(p.accountId);
-      postings.f.push(p.fen.toString());
+      postings.f.push(p.fen);
     }
+    t.id.push(e.id);
+    t.at.push(e.at.toISOString());
+    t.purpose.push(e.purpose);
+    t.reason.push(e.reason);
+    t.key.push(e.idempotencyKey);
+    t.amount.push(amount);
+    t.count.push(e.postings.length);
+    t.usage.push(e.links.usageRecordId ?? null);
+    t.voucher.push(e.links.voucherId ?? null);
+    t.programme.push(e.programmeId ?? null);
+    t.version.push(e.programmeVersion ?? null);
+    t.rule.push(e.links.programmeRule ?? null);
+    t.funder.push(e.funder ?? null);
+    t.reverses.push(e.links.reverses ?? null);
+    t.tenant.push(e.tenantId ?? null);
+    t.provider.push(e.providerId ?? null);
+    t.detail.push(JSON.stringify(e.detail ?? {}));
+    t.by.push(e.recordedBy);
   }
-  const col = <T extends string | number | bigint | null>(f: (e: LedgerEntry) => T): T[] => entries.map(f);
+  const ids = [...accounts.keys()];
   // One statement, one round trip, however many entries: missing accounts, then the transactions whose keys are new
   // (ON CONFLICT DO NOTHING: a replay, or a concurrent writer that stored the same key first, writes nothing and
   // waits for nothing to fail), then the postings of exactly those transactions. Both tables' statement-level
@@ -109,21 +147,20 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
       insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
         usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder, reverses, tenant_id,
         provider_id, detail, recorded_by)
-      select * from unnest(${arrayLiteral(col((e) => e.id))}::text[], ${arrayLiteral(col((e) => e.at.toISOString()))}::timestamptz[],
-        ${arrayLiteral(col((e) => e.purpose))}::text[], ${arrayLiteral(col((e) => e.reason))}::text[], ${arrayLiteral(col((e) => e.idempotencyKey))}::text[],
-        ${arrayLiteral(col((e) => amountOf(e).toString()))}::bigint[], ${arrayLiteral(col((e) => e.postings.length))}::integer[],
-        ${arrayLiteral(col((e) => e.links.usageRecordId ?? null))}::text[], ${arrayLiteral(col((e) => e.links.voucherId ?? null))}::text[],
-        ${arrayLiteral(col((e) => e.programmeId ?? null))}::text[], ${arrayLiteral(col((e) => e.programmeVersion ?? null))}::text[],
-        ${arrayLiteral(col((e) => e.links.programmeRule ?? null))}::text[], ${arrayLiteral(col((e) => e.funder ?? null))}::text[],
-        ${arrayLiteral(col((e) => e.links.reverses ?? null))}::text[], ${arrayLiteral(col((e) => e.tenantId ?? null))}::text[],
-        ${arrayLiteral(col((e) => e.providerId ?? null))}::text[], ${arrayLiteral(col((e) => JSON.stringify(e.detail ?? {})))}::jsonb[],
-        ${arrayLiteral(col((e) => e.recordedBy))}::text[])
+      select * from unnest(${arrayLiteral(t.id)}::text[], ${arrayLiteral(t.at)}::timestamptz[],
+        ${arrayLiteral(t.purpose)}::text[], ${arrayLiteral(t.reason)}::text[], ${arrayLiteral(t.key)}::text[],
+        ${arrayLiteral(t.amount)}::bigint[], ${arrayLiteral(t.count)}::integer[], ${arrayLiteral(t.usage)}::text[],
+        ${arrayLiteral(t.voucher)}::text[], ${arrayLiteral(t.programme)}::text[], ${arrayLiteral(t.version)}::text[],
+        ${arrayLiteral(t.rule)}::text[], ${arrayLiteral(t.funder)}::text[], ${arrayLiteral(t.reverses)}::text[],
+        ${arrayLiteral(t.tenant)}::text[], ${arrayLiteral(t.provider)}::text[], ${arrayLiteral(t.detail)}::jsonb[],
+        ${arrayLiteral(t.by)}::text[])
       on conflict (idempotency_key) do nothing
       returning id
     ), new_postings as (
       insert into ledger_postings (transaction_id, seq, posting_count, account_id, fen)
       select x.t, x.s, x.c, x.a, x.f
-      from unnest(${arrayLiteral(postings.t)}::text[], ${arrayLiteral(postings.s)}::smallint[], ${arrayLiteral(postings.c)}::integer[], ${arrayLiteral(postings.a)}::text[],
+      from unnest(${arrayLiteral(postings.t)}::text[], ${arrayLiteral(postings.s)}::smallint[],
+        ${arrayLiteral(postings.c)}::integer[], ${arrayLiteral(postings.a)}::text[],
         ${arrayLiteral(postings.f)}::bigint[]) as x(t, s, c, a, f)
       where x.t in (select id from inserted)
     )

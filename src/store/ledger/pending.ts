@@ -9,7 +9,7 @@ import type { TenantCategory } from '../../core/domain.ts';
 import type { RoundingMode } from '../../core/money/amount.ts';
 import type { PriceVersion } from '../../core/money/price-book.ts';
 import { programmePool } from './accounts.ts';
-import type { Db } from './entries.ts';
+import { arrayLiteral, type Db } from './entries.ts';
 
 export interface PendingUsage {
   id: string;
@@ -197,7 +197,7 @@ export async function pricesOfPools(tx: Db, poolIds: string[]): Promise<Map<stri
 export async function postedKeys(tx: Db, usageRecordIds: string[]): Promise<Set<string>> {
   // One array parameter rather than one parameter per id: a batch has thousands.
   const rows = await sql<{ idempotency_key: string }>`select idempotency_key from ledger_transactions
-    where usage_record_id = any(${usageRecordIds}::text[])`.execute(tx);
+    where usage_record_id = any(${arrayLiteral(usageRecordIds)}::text[])`.execute(tx);
   return new Set(rows.rows.map((r) => r.idempotency_key));
 }
 

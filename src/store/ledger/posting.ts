@@ -110,7 +110,15 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
   for (const usage of pending) {
     let charge: Charge;
     try {
-      charge = rate({ ...usage, poolId: usage.poolId ?? '' }, books.get(usage.poolId ?? '') ?? emptyBook(usage));
+      const ratable = {
+        id: usage.id,
+        poolId: usage.poolId ?? '',
+        acceleratorModel: usage.acceleratorModel,
+        startedAt: usage.startedAt,
+        endedAt: usage.endedAt,
+        acceleratorSeconds: usage.acceleratorSeconds,
+      };
+      charge = rate(ratable, books.get(usage.poolId ?? '') ?? emptyBook(usage));
     } catch (error) {
       if (!(error instanceof NoPriceError || error instanceof PriceBookError)) throw error;
       report.unpriced.push({ usageRecordId: usage.id, reason: error.message });

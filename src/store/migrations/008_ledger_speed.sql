@@ -39,11 +39,13 @@ begin
     raise exception 'account % would be overdrawn by % fen: a pool or voucher cannot pay out more than it holds',
       bad.id, bad.balance_fen using errcode = '23514';
   end if;
-  select p.transaction_id into bad from (select distinct transaction_id, posting_count from new_postings) p
+  -- Every posting's transaction exists, declares the same count, and its amount is the postings' debits.
+  select p.transaction_id into bad from (select transaction_id, posting_count,
+      sum(fen) filter (where fen > 0) as debits from new_postings group by transaction_id, posting_count) p
     where not exists (select 1 from ledger_transactions t
-      where t.id = p.transaction_id and t.posting_count = p.posting_count) limit 1;
+      where t.id = p.transaction_id and t.posting_count = p.posting_count and t.amount_fen = p.debits) limit 1;
   if found then
-    raise exception 'postings of transaction %, which does not exist with that posting count (write a transaction and its postings in one statement)',
+    raise exception 'postings of transaction %, which does not exist with that posting count and amount (write a transaction and its postings in one statement)',
       bad.transaction_id using errcode = '23503';
   end if;
   return null;
@@ -55,3 +57,64 @@ alter table ledger_transactions drop constraint ledger_transactions_reverses_key
 create unique index ledger_transactions_reverses on ledger_transactions (reverses) where reverses is not null;
 drop index ledger_transactions_usage;
 create index ledger_transactions_usage on ledger_transactions (usage_record_id) where usage_record_id is not null;
+
+-- After each INSERT of transactions: each has postings. With the postings trigger above (all of a transaction's
+-- postings come in one statement, as many as it declares, balanced, their debits its amount) that is 007's check,
+-- one index probe per transaction instead of counting and adding its postings again. The tenant, provider and usage
+-- record named must exist: the usage record's per-row foreign key (one lookup per transaction) becomes one set-based
+-- check here, and the triggers on usage_records below keep a charged record from being deleted or renamed, as the
+-- foreign key did.
+alter table ledger_transactions drop constraint ledger_transactions_usage_record_id_fkey;
+
+create or replace function suanli_transactions_inserted() returns trigger language plpgsql as $$
+declare
+  bad record;
+begin
+  select n.id, n.amount_fen, n.posting_count into bad from new_transactions n
+    where not exists (select 1 from ledger_postings p where p.transaction_id = n.id) limit 1;
+  if found then
+    raise exception 'transaction % has not its % postings adding up to its amount % fen (write them in the same statement)',
+      bad.id, bad.posting_count, bad.amount_fen using errcode = '23514';
+  end if;
+  select n.usage_record_id as id into bad from (select distinct usage_record_id from new_transactions) n
+    where n.usage_record_id is not null and not exists (select 1 from usage_records u where u.id = n.usage_record_id)
+    limit 1;
+  if found then
+    raise exception 'no usage record %', bad.id using errcode = '23503';
+  end if;
+  select n.tenant_id as id into bad from (select distinct tenant_id from new_transactions) n
+    where n.tenant_id is not null and not exists (select 1 from tenants t where t.id = n.tenant_id) limit 1;
+  if found then
+    raise exception 'no tenant %', bad.id using errcode = '23503';
+  end if;
+  select n.provider_id as id into bad from (select distinct provider_id from new_transactions) n
+    where n.provider_id is not null and not exists (select 1 from providers p where p.id = n.provider_id) limit 1;
+  if found then
+    raise exception 'no provider %', bad.id using errcode = '23503';
+  end if;
+  return null;
+end $$;
+
+create function suanli_usage_records_charged() returns trigger language plpgsql as $$
+declare
+  bad record;
+begin
+  if tg_op = 'DELETE' then
+    select o.id into bad from old_usage o
+      where exists (select 1 from ledger_transactions t where t.usage_record_id = o.id) limit 1;
+  else
+    select o.id into bad from old_usage o
+      where not exists (select 1 from new_usage n where n.id = o.id)
+        and exists (select 1 from ledger_transactions t where t.usage_record_id = o.id) limit 1;
+  end if;
+  if found then
+    raise exception 'usage record % has ledger transactions: it cannot be deleted or change its id (reverse its charge instead)',
+      bad.id using errcode = '23503';
+  end if;
+  return null;
+end $$;
+create trigger usage_records_charged_delete after delete on usage_records
+  referencing old table as old_usage for each statement execute function suanli_usage_records_charged();
+create trigger usage_records_charged_update after update on usage_records
+  referencing old table as old_usage new table as new_usage
+  for each statement execute function suanli_usage_records_charged();
