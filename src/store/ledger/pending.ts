@@ -30,7 +30,7 @@ export interface PendingUsage {
 interface PendingRow {
   id: string;
   generation: number;
-  enqueued_at: Date;
+  enqueued_at: string;
   attempts: number;
   tenant_id: string;
   project_id: string;
@@ -46,7 +46,8 @@ interface PendingRow {
 export interface QueueRow {
   usageRecordId: string;
   generation: number;
-  enqueuedAt: Date;
+  /** As PostgreSQL wrote it (microseconds, which a Date would cut to milliseconds), to put it back unchanged. */
+  enqueuedAt: string;
   attempts: number;
 }
 
@@ -72,7 +73,7 @@ export async function takePending(
         for update skip locked)
       returning usage_record_id, generation, enqueued_at, attempts
     )
-    select q.usage_record_id as id, q.generation, q.enqueued_at, q.attempts, u.tenant_id, u.project_id, u.pool_id,
+    select q.usage_record_id as id, q.generation, q.enqueued_at::text as enqueued_at, q.attempts, u.tenant_id, u.project_id, u.pool_id,
       c.provider_id, u.accelerator_model, u.started_at, u.ended_at, u.accelerator_seconds
     from taken q
       join usage_records u on u.id = q.usage_record_id
@@ -160,7 +161,7 @@ export async function requeueUnpriced(
       last_attempt_at)
     select u.id, u.enqueued_at, u.generation, u.attempts, u.reason, ${now}::timestamptz
     from unnest(${unpriced.map((u) => u.row.usageRecordId)}::text[],
-      ${unpriced.map((u) => u.row.enqueuedAt.toISOString())}::timestamptz[],
+      ${unpriced.map((u) => u.row.enqueuedAt)}::timestamptz[],
       ${unpriced.map((u) => u.row.generation)}::integer[], ${unpriced.map((u) => u.row.attempts + 1)}::integer[],
       ${unpriced.map((u) => u.reason)}::text[]) as u(id, enqueued_at, generation, attempts, reason)`.execute(tx);
 }
