@@ -2,12 +2,10 @@
 --
 -- A transaction and its postings are now written by one statement (writeEntries: the transactions, then the postings
 -- of those actually inserted, as data-modifying CTEs). Both tables' statement-level triggers run at the end of that
--- statement and see each other's rows, so the per-row foreign key from postings to transactions, deferred to commit
--- (one lookup per posting), is replaced by one set-based check in the postings trigger: every posting's transaction
--- exists and declares the same posting count. Transactions cannot be deleted or truncated (007), so a posting can
--- never lose its transaction afterwards either. A statement bringing postings without their transaction is refused
--- at once instead of at commit.
-alter table ledger_postings drop constraint ledger_postings_transaction_id_fkey;
+-- statement and see each other's rows: the postings trigger checks, set-based, that every posting's transaction
+-- exists and declares the same posting count, so a statement bringing postings without their transaction is refused
+-- at once with a message that says so. The foreign keys stay: a trigger's check takes no lock on the row it finds,
+-- and only a foreign key closes the race with a concurrent delete (docs/decisions/0007-ledger-posting-speed.md).
 
 create or replace function suanli_postings_inserted() returns trigger language plpgsql as $$
 declare
@@ -61,10 +59,8 @@ create index ledger_transactions_usage on ledger_transactions (usage_record_id) 
 -- After each INSERT of transactions: each has postings. With the postings trigger above (all of a transaction's
 -- postings come in one statement, as many as it declares, balanced, their debits its amount) that is 007's check,
 -- one index probe per transaction instead of counting and adding its postings again. The tenant, provider and usage
--- record named must exist: the usage record's per-row foreign key (one lookup per transaction) becomes one set-based
--- check here, and the triggers on usage_records below keep a charged record from being deleted or renamed, as the
--- foreign key did.
-alter table ledger_transactions drop constraint ledger_transactions_usage_record_id_fkey;
+-- record named must exist: checked here set-based for a clear message, and by the usage record's foreign key, which
+-- also keeps a charged record from being deleted or renamed.
 
 create or replace function suanli_transactions_inserted() returns trigger language plpgsql as $$
 declare
@@ -95,26 +91,3 @@ begin
   return null;
 end $$;
 
-create function suanli_usage_records_charged() returns trigger language plpgsql as $$
-declare
-  bad record;
-begin
-  if tg_op = 'DELETE' then
-    select o.id into bad from old_usage o
-      where exists (select 1 from ledger_transactions t where t.usage_record_id = o.id) limit 1;
-  else
-    select o.id into bad from old_usage o
-      where not exists (select 1 from new_usage n where n.id = o.id)
-        and exists (select 1 from ledger_transactions t where t.usage_record_id = o.id) limit 1;
-  end if;
-  if found then
-    raise exception 'usage record % has ledger transactions: it cannot be deleted or change its id (reverse its charge instead)',
-      bad.id using errcode = '23503';
-  end if;
-  return null;
-end $$;
-create trigger usage_records_charged_delete after delete on usage_records
-  referencing old table as old_usage for each statement execute function suanli_usage_records_charged();
-create trigger usage_records_charged_update after update on usage_records
-  referencing old table as old_usage new table as new_usage
-  for each statement execute function suanli_usage_records_charged();
