@@ -11,16 +11,22 @@ export function uuidv7(now: number = Date.now()): string {
     randomFillSync(POOL);
     offset = 0;
   }
-  const bytes = Buffer.from(POOL.subarray(offset, offset + 16));
+  const o = offset;
   offset += 16;
-  // 48-bit milliseconds, big-endian, by arithmetic (no bigint: this runs once per ledger entry).
+  // 48-bit milliseconds, big-endian, by arithmetic (no bigint: this runs once per ledger entry), then the random
+  // bytes with the version and variant bits, written as hex straight from the pool (no buffer per id).
   let ms = Math.trunc(now);
+  let time = '';
   for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
+    time = HEX[ms % 256]! + time;
     ms = Math.floor(ms / 256);
   }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const version = HEX[(POOL[o + 6]! & 0x0f) | 0x70]! + byte(o + 7);
+  const variant = HEX[(POOL[o + 8]! & 0x3f) | 0x80]! + byte(o + 9);
+  let node = '';
+  for (let i = 10; i < 16; i++) node += byte(o + i);
+  return `${time.slice(0, 8)}-${time.slice(8)}-${version}-${variant}-${node}`;
 }
+
+const byte = (at: number): string => HEX[POOL[at]!]!;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

@@ -19,7 +19,13 @@ const NOW = new Date('2026-11-30T00:00:00Z');
 const h100 = POOLS[0];
 const ascend = POOLS[1];
 
-const usage = (id: string, tenant: string, pool: typeof h100 | typeof UNPRICED_POOL, start: string, hours: number) => ({
+const usage = (
+  id: string,
+  tenant: string,
+  pool: (typeof POOLS)[number] | typeof UNPRICED_POOL,
+  start: string,
+  hours: number,
+) => ({
   id,
   tenant,
   poolId: pool.id,
@@ -118,6 +124,37 @@ describeEachDatabase('ledger', (database) => {
     ).rejects.toThrow(LedgerRefusal);
     expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
     expect((await store.audit.list({ objectType: 'tenant-wallet' })).map((e) => e.action)).toEqual(['wallet.top-up']);
+  });
+
+  it('writes a key once however many writers race for it, and concurrent replays of a batch write nothing', async () => {
+    // On PostgreSQL these run on separate connections: the losers wait for the winner's key and are skipped.
+    const at = NOW;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        store.ledger.topUp({ actor: 'office', at, tenantId: 'acme', fen: 10_00n, reference: 'race-1' }),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect((await balances()).get(tenantWallet('acme'))).toBe(-10_00n);
+
+    const records = Array.from({ length: 120 }, (_, i) =>
+      usage(`race-u${i}`, i % 2 ? 'acme' : 'rival', i % 3 ? h100 : ascend, '2026-11-14T20:00:00+08:00', 1 + (i % 7)),
+    );
+    await insertUsage(store.db, records);
+    const posters = () =>
+      Promise.all(Array.from({ length: 4 }, () => store.ledger.postPending({ now: NOW, limit: 25 })));
+    const first = await posters();
+    expect(first.reduce((n, r) => n + r.posted, 0)).toBe(120);
+    const after = await balances();
+    const count = (await store.db.selectFrom('ledger_transactions').select('id').execute()).length;
+    await store.ledger.requeue(records.map((r) => r.id));
+    const again = await posters();
+    expect(again.reduce((n, r) => n + r.posted, 0)).toBe(120);
+    expect(again.reduce((n, r) => n + r.transactions, 0)).toBe(0);
+    expect(await balances()).toEqual(after);
+    expect((await store.db.selectFrom('ledger_transactions').select('id').execute()).length).toBe(count);
+    expect(await store.ledger.queued()).toBe(0);
   });
 
   it('issues vouchers from a pool, spends them on charges up to their share, and returns the rest at expiry', async () => {
@@ -301,11 +338,38 @@ describeEachDatabase('ledger', (database) => {
     await expect(
       sql`insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
         ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
-    ).rejects.toThrow(/foreign key/);
+    ).rejects.toThrow(/postings of transaction bad, which does not exist/);
+    // Nor with a transaction written in the same statement that declares another count (migration 008).
+    await expect(
+      sql`with t as (insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen,
+          posting_count, recorded_by) values ('bad', now(), 'top-up', 'x', 'bad', 5, 3, 'me'))
+        insert into ledger_postings values ('bad', 0, 2, ${BANK_ACCOUNT}, 5),
+          ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
+    ).rejects.toThrow(/does not exist with that posting count|has not its 3 postings/);
     await expect(
       sql`insert into ledger_postings values ('bad', 0, 2, 'bank:nowhere', 5),
         ('bad', 1, 2, ${tenantWallet('acme')}, -5)`.execute(store.db),
     ).rejects.toThrow(/no ledger account bank:nowhere/);
     expect(await store.db.selectFrom('ledger_transactions').select('id').execute()).toHaveLength(1);
+  });
+
+  it('refuses, in the database, a charge for a usage record that does not exist, and deleting a charged record', async () => {
+    await insertUsage(store.db, [
+      usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
+      usage('u2', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
+    ]);
+    expect(await post()).toMatchObject({ posted: 2, transactions: 2 });
+    await expect(
+      sql`with t as (insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen,
+          posting_count, usage_record_id, recorded_by)
+          values ('ghost', now(), 'charge', 'x', 'ghost', 5, 2, 'no-such-record', 'me'))
+        insert into ledger_postings values ('ghost', 0, 2, ${tenantWallet('acme')}, 5),
+          ('ghost', 1, 2, ${PLATFORM_FEE_ACCOUNT}, -5)`.execute(store.db),
+    ).rejects.toThrow(/no usage record no-such-record|foreign key/);
+    // The foreign key, which a trigger's check could not replace: it also locks out a concurrent delete.
+    await expect(sql`delete from usage_records where id = 'u1'`.execute(store.db)).rejects.toThrow(/foreign key/);
+    await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
+      /foreign key/,
+    );
   });
 });

@@ -81,9 +81,12 @@ export function rate(usage: RatableUsage, book: PriceBook): Charge {
   const priced = segments.map((s, i) => (weights[i] ?? 0n) * s.price.fenPerAcceleratorHour);
   const numerator = seconds * priced.reduce((a, b) => a + b, 0n);
   const fen = divRound(numerator, SECONDS_PER_HOUR * weightSum, book.rounding);
-  const partSeconds = apportion(seconds, weights);
-  // Share the rounded total by exact share (if every exact share is zero, so is the total, and every part gets 0).
-  const partFen = apportion(fen, priced);
+  // One part (most runs) takes all the seconds and the whole charge, which is what apportioning over one weight
+  // gives; the shortcut only skips that work. Otherwise share the rounded total by exact share (if every exact share
+  // is zero, so is the total, and every part gets 0).
+  const single = segments.length === 1;
+  const partSeconds = single ? [seconds] : apportion(seconds, weights);
+  const partFen = single ? [fen] : apportion(fen, priced);
   const parts: ChargePart[] = segments.map((s, i) => ({
     priceVersion: s.price.version,
     unitPriceFen: s.price.fenPerAcceleratorHour,
@@ -92,15 +95,15 @@ export function rate(usage: RatableUsage, book: PriceBook): Charge {
     acceleratorSeconds: partSeconds[i] ?? 0n,
     fen: partFen[i] ?? 0n,
   }));
-  const single = parts.length === 1 ? parts[0] : undefined;
+  const only = single ? parts[0] : undefined;
   return {
     usageRecordId: usage.id ?? null,
     priceBookId: book.id,
     fen,
-    unitPriceFen: single?.unitPriceFen ?? null,
+    unitPriceFen: only?.unitPriceFen ?? null,
     acceleratorSeconds: seconds,
     rounding: book.rounding,
-    priceVersion: parts.map((p) => p.priceVersion).join('+'),
+    priceVersion: only ? only.priceVersion : parts.map((p) => p.priceVersion).join('+'),
     parts,
   };
 }

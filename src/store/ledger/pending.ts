@@ -1,6 +1,6 @@
 /**
  * What posting a batch of usage records reads, all under the batch's database transaction: the queued records with
- * their tenant, provider and project (the queue rows locked, skipping those another poster holds), the price
+ * their tenant, provider and project (taken off the queue, skipping rows another poster holds), the price
  * versions of their pools, the keys already posted for them, and the vouchers and programme pools they may draw on,
  * locked in id order so that concurrent posters queue on them instead of both spending the same remaining value.
  */
@@ -9,7 +9,7 @@ import type { TenantCategory } from '../../core/domain.ts';
 import type { RoundingMode } from '../../core/money/amount.ts';
 import type { PriceVersion } from '../../core/money/price-book.ts';
 import { programmePool } from './accounts.ts';
-import type { Db } from './entries.ts';
+import { arrayLiteral, type Db } from './entries.ts';
 
 export interface PendingUsage {
   id: string;
@@ -30,6 +30,8 @@ export interface PendingUsage {
 interface PendingRow {
   id: string;
   generation: number;
+  enqueued_at: string;
+  attempts: number;
   tenant_id: string;
   project_id: string;
   pool_id: string | null;
@@ -38,59 +40,130 @@ interface PendingRow {
   started_at: Date;
   ended_at: Date;
   accelerator_seconds: string;
-  city: string;
-  provider_regions: string[];
-  owner_organisation: string;
-  price_rounding: RoundingMode;
-  platform_fee_bp: number;
-  category: TenantCategory;
-  tenant_regions: string[];
-  verified: boolean;
-  organisation: string;
-  project_regions: string[];
+}
+
+/** A queue row taken off the queue, to be put back as it was (plus the attempt) if its record cannot be priced. */
+export interface QueueRow {
+  usageRecordId: string;
+  generation: number;
+  /** As PostgreSQL wrote it (microseconds, which a Date would cut to milliseconds), to put it back unchanged. */
+  enqueuedAt: string;
+  attempts: number;
 }
 
 /**
- * Up to `limit` queued usage records, oldest first, locked for this transaction (SKIP LOCKED: a concurrent poster
- * takes others). A record left unpriced is tried again only once its last attempt is older than `retryUnpricedBefore`.
+ * Takes up to `limit` queued usage records off the queue, oldest first, in one statement: the queue rows are deleted
+ * (SKIP LOCKED: a concurrent poster takes others, and the rows stay locked by this transaction until it commits or
+ * rolls back, which puts them back), returning each record with its tenant, provider and project. A record left
+ * unpriced is taken again only once its last attempt is older than `retryUnpricedBefore`; one that still has no price
+ * is put back by `requeueUnpriced` in the same transaction.
  */
-export async function lockPending(tx: Db, limit: number, retryUnpricedBefore: Date): Promise<PendingUsage[]> {
+export async function takePending(
+  tx: Db,
+  limit: number,
+  retryUnpricedBefore: Date,
+): Promise<{ pending: PendingUsage[]; queue: Map<string, QueueRow> }> {
   const rows = await sql<PendingRow>`
-    select q.usage_record_id as id, q.generation, u.tenant_id, u.project_id, u.pool_id, c.provider_id,
-      u.accelerator_model, u.started_at, u.ended_at, u.accelerator_seconds, pr.city, pr.regions as provider_regions,
-      pr.owner_organisation, pr.price_rounding, pr.platform_fee_bp, t.category, t.regions as tenant_regions,
-      t.verified, t.organisation, pj.regions as project_regions
-    from posting_queue q
+    with taken as (
+      delete from posting_queue where usage_record_id in (
+        select usage_record_id from posting_queue
+        where unpriced_reason is null or last_attempt_at < ${retryUnpricedBefore}
+        order by enqueued_at, usage_record_id
+        limit ${limit}
+        for update skip locked)
+      returning usage_record_id, generation, enqueued_at, attempts
+    )
+    select q.usage_record_id as id, q.generation, q.enqueued_at::text as enqueued_at, q.attempts, u.tenant_id, u.project_id, u.pool_id,
+      c.provider_id, u.accelerator_model, u.started_at, u.ended_at, u.accelerator_seconds
+    from taken q
       join usage_records u on u.id = q.usage_record_id
       join clusters c on c.id = u.cluster_id
-      join providers pr on pr.id = c.provider_id
-      join tenants t on t.id = u.tenant_id
-      join projects pj on pj.id = u.project_id
-    where q.unpriced_reason is null or q.last_attempt_at < ${retryUnpricedBefore}
-    order by q.enqueued_at, q.usage_record_id
-    limit ${limit}
-    for update of q skip locked`.execute(tx);
-  return rows.rows.map((r) => ({
-    id: r.id,
-    generation: r.generation,
-    tenantId: r.tenant_id,
-    projectId: r.project_id,
-    poolId: r.pool_id,
-    providerId: r.provider_id,
-    acceleratorModel: r.accelerator_model,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    acceleratorSeconds: BigInt(r.accelerator_seconds),
-    provider: {
-      city: r.city,
-      regions: r.provider_regions,
-      ownerOrganisation: r.owner_organisation,
-      rounding: r.price_rounding,
-      feeBp: r.platform_fee_bp,
-    },
-    tenant: { category: r.category, regions: r.tenant_regions, verified: r.verified, organisation: r.organisation },
-    projectRegions: r.project_regions,
-  }));
+    order by q.enqueued_at, q.usage_record_id`.execute(tx);
+  const queue = new Map<string, QueueRow>();
+  if (rows.rows.length === 0) return { pending: [], queue };
+  // A batch has thousands of records but a handful of tenants, providers and projects: read those once.
+  const distinct = (f: (r: PendingRow) => string) => [...new Set(rows.rows.map(f))];
+  const parties = await sql<{
+    providers: Array<{
+      id: string;
+      city: string;
+      regions: string[];
+      owner_organisation: string;
+      price_rounding: RoundingMode;
+      platform_fee_bp: number;
+    }> | null;
+    tenants: Array<{
+      id: string;
+      category: TenantCategory;
+      regions: string[];
+      verified: boolean;
+      organisation: string;
+    }> | null;
+    projects: Array<{ id: string; regions: string[] }> | null;
+  }>`select
+      (select json_agg(json_build_object('id', id, 'city', city, 'regions', regions,
+        'owner_organisation', owner_organisation, 'price_rounding', price_rounding, 'platform_fee_bp', platform_fee_bp))
+        from providers where id = any(${distinct((r) => r.provider_id)}::text[])) as providers,
+      (select json_agg(json_build_object('id', id, 'category', category, 'regions', regions, 'verified', verified,
+        'organisation', organisation))
+        from tenants where id = any(${distinct((r) => r.tenant_id)}::text[])) as tenants,
+      (select json_agg(json_build_object('id', id, 'regions', regions))
+        from projects where id = any(${distinct((r) => r.project_id)}::text[])) as projects`.execute(tx);
+  const row = parties.rows[0]!;
+  const providers = new Map(
+    (row.providers ?? []).map((p) => [
+      p.id,
+      {
+        city: p.city,
+        regions: p.regions,
+        ownerOrganisation: p.owner_organisation,
+        rounding: p.price_rounding,
+        feeBp: p.platform_fee_bp,
+      },
+    ]),
+  );
+  const tenants = new Map(
+    (row.tenants ?? []).map((t) => [
+      t.id,
+      { category: t.category, regions: t.regions, verified: t.verified, organisation: t.organisation },
+    ]),
+  );
+  const projects = new Map((row.projects ?? []).map((p) => [p.id, p.regions]));
+  const pending = rows.rows.map((r) => {
+    queue.set(r.id, { usageRecordId: r.id, generation: r.generation, enqueuedAt: r.enqueued_at, attempts: r.attempts });
+    return {
+      id: r.id,
+      generation: r.generation,
+      tenantId: r.tenant_id,
+      projectId: r.project_id,
+      poolId: r.pool_id,
+      providerId: r.provider_id,
+      acceleratorModel: r.accelerator_model,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      acceleratorSeconds: BigInt(r.accelerator_seconds),
+      provider: providers.get(r.provider_id)!,
+      tenant: tenants.get(r.tenant_id)!,
+      projectRegions: projects.get(r.project_id)!,
+    };
+  });
+  return { pending, queue };
+}
+
+/** Puts records that could not be priced back on the queue, as they were, with the reason and one more attempt. */
+export async function requeueUnpriced(
+  tx: Db,
+  unpriced: Array<{ row: QueueRow; reason: string }>,
+  now: Date,
+): Promise<void> {
+  if (unpriced.length === 0) return;
+  await sql`insert into posting_queue (usage_record_id, enqueued_at, generation, attempts, unpriced_reason,
+      last_attempt_at)
+    select u.id, u.enqueued_at, u.generation, u.attempts, u.reason, ${now}::timestamptz
+    from unnest(${unpriced.map((u) => u.row.usageRecordId)}::text[],
+      ${unpriced.map((u) => u.row.enqueuedAt)}::timestamptz[],
+      ${unpriced.map((u) => u.row.generation)}::integer[], ${unpriced.map((u) => u.row.attempts + 1)}::integer[],
+      ${unpriced.map((u) => u.reason)}::text[]) as u(id, enqueued_at, generation, attempts, reason)`.execute(tx);
 }
 
 /** Every price version of the given pools, under the pool's accelerator model; the version label is "p<row id>". */
@@ -125,7 +198,7 @@ export async function pricesOfPools(tx: Db, poolIds: string[]): Promise<Map<stri
 export async function postedKeys(tx: Db, usageRecordIds: string[]): Promise<Set<string>> {
   // One array parameter rather than one parameter per id: a batch has thousands.
   const rows = await sql<{ idempotency_key: string }>`select idempotency_key from ledger_transactions
-    where usage_record_id = any(${usageRecordIds}::text[])`.execute(tx);
+    where usage_record_id = any(${arrayLiteral(usageRecordIds)}::text[])`.execute(tx);
   return new Set(rows.rows.map((r) => r.idempotency_key));
 }
 

@@ -28,7 +28,6 @@ import type {
 } from '../../core/money/programmes/types.ts';
 import { chinaCivilDate } from '../../core/money/programmes/calendar.ts';
 import { voucherCoverage } from '../../core/money/programmes/vouchers.ts';
-import { sql } from 'kysely';
 import { uuidv7 } from '../ids.ts';
 import {
   PLATFORM_FEE_ACCOUNT,
@@ -41,11 +40,12 @@ import {
 import { writeEntries, type Db, type LedgerEntry } from './entries.ts';
 import {
   awardedSoFar,
-  lockPending,
   lockPools,
   lockVouchers,
   postedKeys,
   pricesOfPools,
+  requeueUnpriced,
+  takePending,
   tenantYearKey,
   type PendingUsage,
   type UsableVoucher,
@@ -89,7 +89,7 @@ export const chinaYear = (at: Date): number => new Date(at.getTime() + 8 * 3_600
 /** Posts one batch of queued usage records; call inside a database transaction. */
 export async function postPendingBatch(tx: Db, options: PostingOptions): Promise<PostingReport> {
   const retryBefore = new Date(options.now.getTime() - (options.retryUnpricedAfterMs ?? 60_000));
-  const pending = await lockPending(tx, options.limit ?? 1000, retryBefore);
+  const { pending, queue } = await takePending(tx, options.limit ?? 1000, retryBefore);
   const report: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
   if (pending.length === 0) return report;
   const books = await priceBooks(tx, pending);
@@ -110,7 +110,15 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
   for (const usage of pending) {
     let charge: Charge;
     try {
-      charge = rate({ ...usage, poolId: usage.poolId ?? '' }, books.get(usage.poolId ?? '') ?? emptyBook(usage));
+      const ratable = {
+        id: usage.id,
+        poolId: usage.poolId ?? '',
+        acceleratorModel: usage.acceleratorModel,
+        startedAt: usage.startedAt,
+        endedAt: usage.endedAt,
+        acceleratorSeconds: usage.acceleratorSeconds,
+      };
+      charge = rate(ratable, books.get(usage.poolId ?? '') ?? emptyBook(usage));
     } catch (error) {
       if (!(error instanceof NoPriceError || error instanceof PriceBookError)) throw error;
       report.unpriced.push({ usageRecordId: usage.id, reason: error.message });
@@ -123,15 +131,11 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
   const written = await writeEntries(tx, entries);
-  if (posted.length > 0)
-    await sql`delete from posting_queue where usage_record_id = any(${posted}::text[])`.execute(tx);
-  if (report.unpriced.length > 0) {
-    await sql`update posting_queue q set unpriced_reason = u.reason, attempts = q.attempts + 1,
-        last_attempt_at = ${options.now}
-      from unnest(${report.unpriced.map((u) => u.usageRecordId)}::text[],
-        ${report.unpriced.map((u) => u.reason)}::text[]) as u(id, reason)
-      where q.usage_record_id = u.id`.execute(tx);
-  }
+  await requeueUnpriced(
+    tx,
+    report.unpriced.map((u) => ({ row: queue.get(u.usageRecordId)!, reason: u.reason })),
+    options.now,
+  );
   report.posted = posted.length;
   report.transactions = written.size;
   return report;
