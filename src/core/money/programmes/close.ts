@@ -14,7 +14,8 @@
  *     payees in id order: every payee's split follows the shares to within a fen, and the funders' totals come out
  *     exactly at their split of P (so no funder pays more than its pool holds);
  *  4. within a payee, what it is paid is shared between its claims the same way (largest remainder, earlier claims
- *     win ties), so each claim knows what it was paid.
+ *     win ties), so each claim knows what it was paid; the claims are grouped into one transfer per counterparty
+ *     (provider or tenant) and rule, the payee's funder parts shared between them as in 3.
  */
 import { apportion, formatYuan, type Fen } from '../amount.ts';
 import { addDays, daysFromCivil, isCivilDate } from './calendar.ts';
@@ -88,6 +89,8 @@ export interface PeriodClaim {
   id: string;
   /** Who the award pays: the tenant's id or the provider's, as the programme's `payee` says. */
   payeeId: string;
+  /** The other party of the charge: its provider for a tenant payee, its tenant for a provider payee. */
+  counterpartyId: string;
   ruleId: string;
   amountFen: Fen;
 }
@@ -110,6 +113,20 @@ export interface ClaimPaid {
   paidFen: Fen;
 }
 
+/**
+ * What one payee is paid for its claims on one counterparty under one rule: the ledger posts one transaction per
+ * transfer, so statements and the monthly report can attribute it to a provider's city and a tenant's category as
+ * they do an award paid at charge time.
+ */
+export interface Transfer {
+  counterpartyId: string;
+  ruleId: string;
+  paidFen: Fen;
+  /** Sums to paidFen. */
+  byFunder: FunderAmount[];
+  claimIds: string[];
+}
+
 export interface PayeePayment {
   payee: Payee;
   payeeId: string;
@@ -118,6 +135,8 @@ export interface PayeePayment {
   /** Sums to paidFen; each funder's part comes from its pool. */
   byFunder: FunderAmount[];
   claims: ClaimPaid[];
+  /** Only those paid more than nothing, by counterparty and rule (code-unit order). */
+  transfers: Transfer[];
 }
 
 export interface PeriodCloseResult {
@@ -189,18 +208,20 @@ export function closePeriod(input: CloseInput): PeriodCloseResult {
       paid,
       claims.map((c) => c.amountFen),
     );
+    const byFunderOfPayee = programme.funders.map((f, k) => ({ funder: f.funder, amountFen: parts[k] ?? 0n }));
     return {
       payee: programme.payee,
       payeeId,
       claimedFen: claimedByPayee[i] ?? 0n,
       paidFen: paid,
-      byFunder: programme.funders.map((f, k) => ({ funder: f.funder, amountFen: parts[k] ?? 0n })),
+      byFunder: byFunderOfPayee,
       claims: claims.map((c, k) => ({
         id: c.id,
         ruleId: c.ruleId,
         claimedFen: c.amountFen,
         paidFen: claimParts[k] ?? 0n,
       })),
+      transfers: transfersOf(claims, claimParts, byFunderOfPayee),
     };
   });
 
@@ -224,6 +245,27 @@ export function closePeriod(input: CloseInput): PeriodCloseResult {
     payments,
     explanation,
   };
+}
+
+/** Groups a payee's paid claims by counterparty and rule, splitting its funders' parts as `closePeriod` does. */
+function transfersOf(claims: readonly PeriodClaim[], paid: readonly Fen[], byFunder: FunderAmount[]): Transfer[] {
+  const groups = new Map<string, { counterpartyId: string; ruleId: string; paidFen: Fen; claimIds: string[] }>();
+  claims.forEach((c, k) => {
+    const key = JSON.stringify([c.counterpartyId, c.ruleId]);
+    const group = groups.get(key) ?? { counterpartyId: c.counterpartyId, ruleId: c.ruleId, paidFen: 0n, claimIds: [] };
+    group.paidFen += paid[k] ?? 0n;
+    group.claimIds.push(c.id);
+    groups.set(key, group);
+  });
+  const owed = byFunder.map((f) => f.amountFen);
+  return [...groups.values()]
+    .sort((a, b) => compareIds(a.counterpartyId, b.counterpartyId) || compareIds(a.ruleId, b.ruleId))
+    .map((g) => {
+      const parts = apportion(g.paidFen, owed);
+      parts.forEach((part, f) => (owed[f] = (owed[f] ?? 0n) - part));
+      return { ...g, byFunder: byFunder.map((f, k) => ({ funder: f.funder, amountFen: parts[k] ?? 0n })) };
+    })
+    .filter((t) => t.paidFen > 0n);
 }
 
 const sum = (xs: readonly Fen[]): Fen => xs.reduce((a, b) => a + b, 0n);

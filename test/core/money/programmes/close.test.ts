@@ -32,9 +32,10 @@ const pools =
   (fen: Record<string, bigint>) =>
   (funder: string): bigint =>
     fen[funder] ?? 0n;
-const claim = (id: string, payeeId: string, amountFen: bigint): PeriodClaim => ({
+const claim = (id: string, payeeId: string, amountFen: bigint, counterpartyId = 'hefei-aicc'): PeriodClaim => ({
   id,
   payeeId,
+  counterpartyId,
   ruleId: 'compute-use',
   amountFen,
 });
@@ -80,7 +81,7 @@ describe('period close', () => {
       programme: programme('month'),
       period: '2026-11',
       now: new Date('2026-12-01T00:00:00+08:00'),
-      claims: [claim('c1', 'acme', 301n), claim('c2', 'acme', 99n), claim('c3', 'beta', 1n)],
+      claims: [claim('c1', 'acme', 301n), claim('c2', 'acme', 99n, 'wuhu-dc'), claim('c3', 'beta', 1n)],
       poolRemaining: pools({ 'anhui-province': 1_000n, 'hefei-city': 1_000n }),
     });
     expect(result.paidFen).toBe(401n);
@@ -91,6 +92,30 @@ describe('period close', () => {
     expect(result.payments.map((p) => p.byFunder.map((f) => f.amountFen))).toEqual([
       [200n, 200n],
       [1n, 0n],
+    ]);
+    // acme's claims were on two providers: one transfer each, its 200 : 200 shared in proportion as it goes
+    // (301 of 200 : 200 → 150.5 each, the tie to the first funder: 151 : 150; wuhu-dc takes 49 : 50).
+    expect(result.payments[0]?.transfers).toEqual([
+      {
+        counterpartyId: 'hefei-aicc',
+        ruleId: 'compute-use',
+        paidFen: 301n,
+        claimIds: ['c1'],
+        byFunder: [
+          { funder: 'anhui-province', amountFen: 151n },
+          { funder: 'hefei-city', amountFen: 150n },
+        ],
+      },
+      {
+        counterpartyId: 'wuhu-dc',
+        ruleId: 'compute-use',
+        paidFen: 99n,
+        claimIds: ['c2'],
+        byFunder: [
+          { funder: 'anhui-province', amountFen: 49n },
+          { funder: 'hefei-city', amountFen: 50n },
+        ],
+      },
     ]);
   });
 
@@ -227,6 +252,7 @@ describe('period close: properties', () => {
   const claims = fc.array(
     fc.record({
       payeeId: fc.constantFrom('t1', 't2', 't3', 'a', 'zz'),
+      counterpartyId: fc.constantFrom('p1', 'p2'),
       amountFen: fc.oneof(fc.bigInt({ min: 1n, max: 1_000n }), fc.bigInt({ min: 1n, max: 10n ** 13n })),
     }),
     { maxLength: 30 },
@@ -239,7 +265,7 @@ describe('period close: properties', () => {
         const base = programme();
         const p: SubsidyProgramme = { ...base, funders: [...funders] };
         const remaining = (f: string) => held[funders.findIndex((x) => x.funder === f)] ?? 0n;
-        const input = cs.map((c, i) => claim(`c${i}`, c.payeeId, c.amountFen));
+        const input = cs.map((c, i) => claim(`c${i}`, c.payeeId, c.amountFen, c.counterpartyId));
         const r = closePeriod({
           programme: p,
           period: '2026',
@@ -265,6 +291,10 @@ describe('period close: properties', () => {
           for (const b of x.byFunder) expect(b.amountFen).toBeGreaterThanOrEqual(0n);
           expect(sum(x.claims.map((c) => c.paidFen))).toBe(x.paidFen);
           for (const c of x.claims) expect(c.paidFen).toBeLessThanOrEqual(c.claimedFen);
+          expect(sum(x.transfers.map((t) => t.paidFen))).toBe(x.paidFen);
+          for (const [k, b] of x.byFunder.entries())
+            expect(sum(x.transfers.map((t) => t.byFunder[k]?.amountFen ?? 0n))).toBe(b.amountFen);
+          for (const t of x.transfers) for (const b of t.byFunder) expect(b.amountFen).toBeGreaterThanOrEqual(0n);
         }
         expect(r.payments.map((x) => x.payeeId)).toEqual([...new Set(input.map((c) => c.payeeId))].sort());
       }),
