@@ -76,6 +76,15 @@ describeEachDatabase('API: period close', (database) => {
     expect(early.json()).toMatchObject({ type: '/problems/period-not-ended' });
     expect(early.json<{ detail: string }>().detail).toMatch(new RegExp(`^${period} has not ended`));
 
+    // The office's monthly report shows the claim waiting, beside the pools.
+    const report = await get('office', `/api/v1/reports/monthly/${period}`);
+    expect(report.json()).toMatchObject({
+      claimsAwaitingClose: [{ programmeId: 'test-prorata', claims: 1, fen: claimed.toString() }],
+    });
+    expect((await get('office', `/api/v1/reports/monthly/${period}?format=csv`)).body).toContain(
+      'Claims awaiting period close,test-prorata,1,',
+    );
+
     // Half the claim in the pool (at least a fen): the close pays that.
     const funded = claimed >= 2n ? claimed / 2n : 1n;
     const funding = await post('office', '/api/v1/programmes/test-prorata/pools/anhui-province/fundings', {
@@ -108,6 +117,13 @@ describeEachDatabase('API: period close', (database) => {
     expect(again.statusCode).toBe(200);
     expect(again.json<CloseBody>()).toMatchObject({ created: false, close: { id: body.close.id } });
     expect(await wallet()).toBe(before + funded);
+
+    // The payment is dated when the close was made (the next month), from the province's pool of the programme.
+    const paidIn = await get('office', `/api/v1/reports/monthly/${month()}`);
+    expect(paidIn.json()).toMatchObject({
+      subsidyByProgrammeAndFunder: [{ programmeId: 'test-prorata', funder: 'anhui-province', fen: funded.toString() }],
+      claimsAwaitingClose: [],
+    });
 
     const list = await get('office', closeUrl);
     expect(list.json<{ items: Array<{ id: string }> }>().items.map((c) => c.id)).toEqual([body.close.id]);
