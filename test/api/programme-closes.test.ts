@@ -118,8 +118,8 @@ describeEachDatabase('API: period close', (database) => {
     expect(again.json<CloseBody>()).toMatchObject({ created: false, close: { id: body.close.id } });
     expect(await wallet()).toBe(before + funded);
 
-    // The payment is dated when the close was made (the next month), from the province's pool of the programme.
-    const paidIn = await get('office', `/api/v1/reports/monthly/${month()}`);
+    // The payment is dated the last instant of the month it settles, so that month's report counts it.
+    const paidIn = await get('office', `/api/v1/reports/monthly/${period}`);
     expect(paidIn.json()).toMatchObject({
       subsidyByProgrammeAndFunder: [{ programmeId: 'test-prorata', funder: 'anhui-province', fen: funded.toString() }],
       claimsAwaitingClose: [],

@@ -188,6 +188,38 @@ describeEachDatabase('pro-rata period close', (database) => {
     expect((await store.ledger.periodCloses('hefei-prorata')).map((c) => c.period)).toEqual(['2026-12', '2026-11']);
   });
 
+  it('counts open claims against the per-tenant cap, in the batch and across batches, and pays in the period', async () => {
+    const capped = programme();
+    capped.caps.perTenantPerYearFen = 2_000n;
+    subsidies = { programmes: [capped], evaluate: evaluateSubsidies };
+    // Three 1,440-fen claims by acme under a ¥20.00 yearly cap: 1,440, then 560 (the cap's rest), then none.
+    await insertUsage(store.db, [run('u1', 'acme'), run('u2', 'acme', '2026-11-03')]);
+    await post();
+    await insertUsage(store.db, [run('u3', 'acme', '2026-11-04')]);
+    await post();
+    const claims = await sql<{ usage_record_id: string; amount_fen: string }>`
+      select usage_record_id, amount_fen::text from programme_claims order by usage_record_id`.execute(store.db);
+    expect(claims.rows.map((c) => [c.usage_record_id, c.amount_fen])).toEqual([
+      ['u1', '1440'],
+      ['u2', '560'],
+    ]);
+    await store.ledger.requeue(['u1', 'u2']);
+    await post();
+    expect(await count('programme_claims')).toBe(2);
+
+    const closed = await store.ledger.closePeriod({
+      programme: capped,
+      period: '2026-11',
+      now: JANUARY,
+      actor: 'office',
+    });
+    expect(closed.close.paidFen).toBe(2_000n);
+    // Dated the period's last instant, so the payment counts in November 2026 (and its natural year).
+    const [paid] = await subsidyTransactions();
+    expect(paid?.at).toEqual(new Date('2026-11-30T15:59:59.999Z'));
+    expect(paid?.recorded_at.getTime()).toBeGreaterThan(0);
+  });
+
   it('computes a dry run without storing anything', async () => {
     await insertUsage(store.db, [run('u1', 'acme')]);
     await post();

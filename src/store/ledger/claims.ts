@@ -6,9 +6,11 @@
  * and the claims are written in the batch's database transaction, keyed like the subsidy they stand for.
  */
 import { sql } from 'kysely';
-import type { SpendEvent, SubsidyAward } from '../../core/money/programmes/types.ts';
+import { chinaYear } from '../../core/money/programmes/calendar.ts';
+import type { ProgrammeLedgerView, SpendEvent, SubsidyAward } from '../../core/money/programmes/types.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Db } from './entries.ts';
+import { tenantYearKey } from './pending.ts';
 import type { SubsidySource } from './posting.ts';
 
 export interface NotedClaim {
@@ -19,24 +21,80 @@ export interface NotedClaim {
 /**
  * The subsidy source a batch posts with, and the claims its evaluator returned. Without a pro-rata programme the
  * source is returned as it is: nothing is noted and the batch pays nothing for it.
+ *
+ * The evaluator's caps (per tenant per year, programme total) count what was awarded; for a pro-rata programme that
+ * is what closes paid (the ledger's view) plus the claims no close has settled yet, read here, plus those the batch
+ * makes as it goes. So a tenant cannot claim past its cap while a period is open.
  */
-export function noteClaims(source: SubsidySource | undefined): {
-  source: SubsidySource | undefined;
-  noted: NotedClaim[];
-} {
+export async function noteClaims(
+  tx: Db,
+  source: SubsidySource | undefined,
+): Promise<{ source: SubsidySource | undefined; noted: NotedClaim[] }> {
   const noted: NotedClaim[] = [];
-  if (!source?.programmes.some((p) => p.budget?.exhaustion === 'pro-rata-at-close')) return { source, noted };
+  const proRata = (source?.programmes ?? [])
+    .filter((p) => p.budget?.exhaustion === 'pro-rata-at-close')
+    .map((p) => p.metadata.id);
+  if (source === undefined || proRata.length === 0) return { source, noted };
+  const open = await openClaimTotals(tx, proRata);
+  const add = (map: Map<string, bigint>, key: string, fen: bigint) => map.set(key, (map.get(key) ?? 0n) + fen);
   return {
     noted,
     source: {
       ...source,
       evaluate: (programmes, event, view, options) => {
-        const evaluation = source.evaluate(programmes, event, view, options);
-        for (const award of evaluation.awards) if (award.settlement === 'claim') noted.push({ award, event });
+        const withClaims: ProgrammeLedgerView = {
+          poolRemaining: (programmeId, funder) => view.poolRemaining(programmeId, funder),
+          awardedInProgramme: (programmeId) =>
+            view.awardedInProgramme(programmeId) + (open.byProgramme.get(programmeId) ?? 0n),
+          awardedToTenantInYear: (programmeId, tenantId, year) =>
+            view.awardedToTenantInYear(programmeId, tenantId, year) +
+            (open.byTenantYear.get(tenantYearKey(programmeId, tenantId, year)) ?? 0n),
+        };
+        const evaluation = source.evaluate(programmes, event, withClaims, options);
+        for (const award of evaluation.awards) {
+          if (award.settlement !== 'claim') continue;
+          noted.push({ award, event });
+          // A replayed record's claim is stored already and counted among the open claims.
+          if (open.recorded.has(JSON.stringify([event.id, award.programmeId, award.ruleId]))) continue;
+          add(open.byProgramme, award.programmeId, award.amountFen);
+          add(
+            open.byTenantYear,
+            tenantYearKey(award.programmeId, award.tenantId, chinaYear(event.at)),
+            award.amountFen,
+          );
+        }
         return evaluation;
       },
     },
   };
+}
+
+/** Claims no close has settled, on charges that stand, per programme and per programme, tenant and year. */
+async function openClaimTotals(tx: Db, programmeIds: string[]) {
+  const rows = await sql<{
+    usage_record_id: string;
+    programme_id: string;
+    rule_id: string;
+    tenant_id: string;
+    year: number;
+    amount_fen: string;
+  }>`select c.usage_record_id, c.programme_id, c.rule_id, c.tenant_id,
+      extract(year from c.at at time zone 'Asia/Shanghai')::integer as year, c.amount_fen::text
+    from programme_claims c
+    where c.programme_id = any(${programmeIds}::text[])
+      and not exists (select 1 from programme_claim_settlements s where s.claim_id = c.id)
+      and not exists (select 1 from ledger_transactions r where r.reverses = c.charge_transaction_id)`.execute(tx);
+  const byProgramme = new Map<string, bigint>();
+  const byTenantYear = new Map<string, bigint>();
+  const recorded = new Set<string>();
+  for (const r of rows.rows) {
+    const fen = BigInt(r.amount_fen);
+    byProgramme.set(r.programme_id, (byProgramme.get(r.programme_id) ?? 0n) + fen);
+    const key = tenantYearKey(r.programme_id, r.tenant_id, r.year);
+    byTenantYear.set(key, (byTenantYear.get(key) ?? 0n) + fen);
+    recorded.add(JSON.stringify([r.usage_record_id, r.programme_id, r.rule_id]));
+  }
+  return { byProgramme, byTenantYear, recorded };
 }
 
 const GENERATION = /#(\d+):charge$/;

@@ -60,7 +60,7 @@ export class LedgerRepo extends LedgerQueries {
     for (let batch = 0; batch < (options.maxBatches ?? 100); batch++) {
       const report = await inTransaction(this.database, async (tx) => {
         // Claims on pro-rata budgets are noted as the batch evaluates and stored with its entries (claims.ts).
-        const claims = noteClaims(options.subsidies);
+        const claims = await noteClaims(tx, options.subsidies);
         const posted = await postPendingBatch(tx, { ...options, subsidies: claims.source });
         await recordClaims(tx, claims.noted, options.now);
         return posted;

@@ -121,7 +121,9 @@ export async function closeProgrammePeriod(
             .reduce((s, c) => s + c.claimedFen, 0n);
           entries.push({
             id,
-            at: request.now,
+            // Dated the period's last instant: the caps per tenant and natural year, and the monthly report, count
+            // the payment in the period of the usage it pays for; recorded_at keeps when the close was made.
+            at: new Date(period.endMs - 1),
             purpose: 'subsidy',
             reason:
               `${programme.metadata.id} v${programme.metadata.version} rule ${transfer.ruleId}, close of ${period.id}: ` +
