@@ -11,8 +11,8 @@
  *     payee is paid its claims exactly. So Σ paid = P, no fen is lost, and nobody is paid more than it claimed;
  *  3. P is split between the funders by their shares (`splitByFunders`: the first funder listed gets an odd fen),
  *     and each payee's amount between the funders in proportion to what each funder still has to pay of its total,
- *     payees in id order: every payee's split follows the shares to within a fen, and the funders' totals come out
- *     exactly at their split of P (so no funder pays more than its pool holds);
+ *     payees in id order: the funders' totals come out exactly at their split of P (so no funder pays more than its
+ *     pool holds), and each payee's split stays within a few fen of the shares (half a fen under 1:1);
  *  4. within a payee, what it is paid is shared between its claims the same way (largest remainder, earlier claims
  *     win ties), so each claim knows what it was paid; the claims are grouped into one transfer per counterparty
  *     (provider or tenant) and rule, the payee's funder parts shared between them as in 3.
