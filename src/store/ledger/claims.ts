@@ -69,31 +69,33 @@ export async function noteClaims(
   };
 }
 
-/** Claims no close has settled, on charges that stand, per programme and per programme, tenant and year. */
+/**
+ * Claims no close has settled, on charges that stand, per programme and per programme, tenant and year (summed by
+ * the database), and which of the records waiting to be posted have claims already (a replay of one is not counted
+ * again).
+ */
 async function openClaimTotals(tx: Db, programmeIds: string[]) {
-  const rows = await sql<{
-    usage_record_id: string;
-    programme_id: string;
-    rule_id: string;
-    tenant_id: string;
-    year: number;
-    amount_fen: string;
-  }>`select c.usage_record_id, c.programme_id, c.rule_id, c.tenant_id,
-      extract(year from c.at at time zone 'Asia/Shanghai')::integer as year, c.amount_fen::text
+  const totals = await sql<{ programme_id: string; tenant_id: string; year: number; fen: string }>`
+    select c.programme_id, c.tenant_id, extract(year from c.at at time zone 'Asia/Shanghai')::integer as year,
+      sum(c.amount_fen)::text as fen
     from programme_claims c
     where c.programme_id = any(${programmeIds}::text[])
       and not exists (select 1 from programme_claim_settlements s where s.claim_id = c.id)
+      and not exists (select 1 from ledger_transactions r where r.reverses = c.charge_transaction_id)
+    group by 1, 2, 3`.execute(tx);
+  const queued = await sql<{ usage_record_id: string; programme_id: string; rule_id: string }>`
+    select c.usage_record_id, c.programme_id, c.rule_id
+    from programme_claims c join posting_queue q on q.usage_record_id = c.usage_record_id
+    where c.programme_id = any(${programmeIds}::text[])
       and not exists (select 1 from ledger_transactions r where r.reverses = c.charge_transaction_id)`.execute(tx);
   const byProgramme = new Map<string, bigint>();
   const byTenantYear = new Map<string, bigint>();
-  const recorded = new Set<string>();
-  for (const r of rows.rows) {
-    const fen = BigInt(r.amount_fen);
+  for (const r of totals.rows) {
+    const fen = BigInt(r.fen);
     byProgramme.set(r.programme_id, (byProgramme.get(r.programme_id) ?? 0n) + fen);
-    const key = tenantYearKey(r.programme_id, r.tenant_id, r.year);
-    byTenantYear.set(key, (byTenantYear.get(key) ?? 0n) + fen);
-    recorded.add(JSON.stringify([r.usage_record_id, r.programme_id, r.rule_id]));
+    byTenantYear.set(tenantYearKey(r.programme_id, r.tenant_id, r.year), fen);
   }
+  const recorded = new Set(queued.rows.map((r) => JSON.stringify([r.usage_record_id, r.programme_id, r.rule_id])));
   return { byProgramme, byTenantYear, recorded };
 }
 

@@ -106,6 +106,7 @@ export async function closeProgrammePeriod(
       const paidBy = new Map<string, string>();
       const payments = result.payments.map((payment): ClosedPayment => {
         const transactionIds: string[] = [];
+        const claimedOf = new Map(payment.claims.map((c) => [c.id, c.claimedFen]));
         for (const transfer of payment.transfers) {
           const id = uuidv7(request.now.getTime());
           transactionIds.push(id);
@@ -116,9 +117,7 @@ export async function closeProgrammePeriod(
           const payeeAccount =
             payment.payee === 'tenant' ? tenantWallet(payment.payeeId) : providerPayable(payment.payeeId);
           postings.push({ accountId: payeeAccount, fen: -transfer.paidFen });
-          const claimed = payment.claims
-            .filter((c) => transfer.claimIds.includes(c.id))
-            .reduce((s, c) => s + c.claimedFen, 0n);
+          const claimed = transfer.claimIds.reduce((s, c) => s + (claimedOf.get(c) ?? 0n), 0n);
           entries.push({
             id,
             // Dated the period's last instant: the caps per tenant and natural year, and the monthly report, count

@@ -186,7 +186,11 @@ export function closePeriod(input: CloseInput): PeriodCloseResult {
     if (c.amountFen <= 0n) throw new RangeError(`claim ${c.id} is ${c.amountFen} fen; a claim must be positive`);
 
   const byPayee = new Map<string, PeriodClaim[]>();
-  for (const c of input.claims) byPayee.set(c.payeeId, [...(byPayee.get(c.payeeId) ?? []), c]);
+  for (const c of input.claims) {
+    const list = byPayee.get(c.payeeId);
+    if (list) list.push(c);
+    else byPayee.set(c.payeeId, [c]);
+  }
   const payeeIds = [...byPayee.keys()].sort(compareIds);
   const claimedByPayee = payeeIds.map((p) => sum((byPayee.get(p) ?? []).map((c) => c.amountFen)));
   const claimedFen = sum(claimedByPayee);
