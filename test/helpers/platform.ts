@@ -16,6 +16,8 @@ import { createMetrics } from '../../src/server/metrics.ts';
 import { parseJobSpec } from '../../src/core/job-spec.ts';
 import type { Store, StoredJob } from '../../src/store/index.ts';
 import type { SchedulingPolicy } from '../../src/core/scheduler/index.ts';
+import { evaluateSubsidies } from '../../src/core/money/programmes/evaluate.ts';
+import type { Programme, SubsidyProgramme } from '../../src/core/money/programmes/types.ts';
 
 export interface TestPlatform {
   store: Store;
@@ -49,17 +51,29 @@ export async function startPlatform(
     consoleDir?: string;
     /** Called after each tick (the loop's onTick). */
     onTick?: (report: TickReport) => void;
+    /** The programmes in force: the API's, and the loop's subsidy programmes with the real evaluator. */
+    programmes?: Programme[];
+    /** The platform's clock (default: the real one). */
+    clock?: () => Date;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'suanli-platform-'));
-  const clock = () => new Date();
+  const clock = options.clock ?? (() => new Date());
   const tokens =
     options.seed === false
       ? { roles: {} as DemoTokens['roles'], users: {} }
       : await seedDemo(store, { now: clock(), workDir: (id) => join(dataDir, 'engines', id) });
   const engines = new EngineRegistry(dataDir);
   const metrics = createMetrics(store);
-  const context: AppContext = { store, engines, metrics, clock, version: 'test' };
+  const context: AppContext = {
+    store,
+    engines,
+    metrics,
+    clock,
+    version: 'test',
+    ...(options.programmes ? { programmes: options.programmes } : {}),
+  };
+  const subsidyProgrammes = options.programmes?.filter((p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme');
   const app = await buildApp(context, options.consoleDir ? { consoleDir: options.consoleDir } : {});
   const loop = new ControlLoop({
     store,
@@ -73,6 +87,7 @@ export async function startPlatform(
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
     ...(options.onTick ? { onTick: options.onTick } : {}),
+    ...(subsidyProgrammes ? { subsidies: { programmes: subsidyProgrammes, evaluate: evaluateSubsidies } } : {}),
   });
   return {
     store,

@@ -108,6 +108,11 @@ function reportSections(report: MonthlyReport): Array<[string, string[], string[
       report.poolsRemaining.map((r) => [r.programmeId, r.funder, yuan(r.fen)]),
     ],
     [
+      'Claims awaiting period close',
+      ['programme', 'claims', 'claimed (CNY)'],
+      report.claimsAwaitingClose.map((r) => [r.programmeId, String(r.claims), yuan(r.fen)]),
+    ],
+    [
       'Top tenants by spend',
       ['tenant', 'category', ...FLOW_HEADERS],
       report.topTenants.map((r) => [r.tenantId, r.category, ...flowCells(r)]),

@@ -79,6 +79,9 @@ const ReportSchema = Type.Object({
     Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString }),
   ),
   poolsRemaining: Type.Array(Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString })),
+  claimsAwaitingClose: Type.Array(Type.Object({ programmeId: Type.String(), claims: Type.Integer(), fen: FenString }), {
+    description: 'Claims on pro-rata budgets not yet settled by a period close',
+  }),
   topTenants: Type.Array(Type.Object({ tenantId: Type.String(), category: Type.String(), ...FlowSchema })),
 });
 

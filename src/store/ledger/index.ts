@@ -18,6 +18,14 @@ import {
   type NewVoucher,
   type VoucherKind,
 } from './operations.ts';
+import { noteClaims, recordClaims } from './claims.ts';
+import {
+  closeProgrammePeriod,
+  outstandingClaims,
+  readCloses,
+  type CloseRequest,
+  type PeriodCloseRecord,
+} from './period-close.ts';
 import { postPendingBatch, type PostingOptions, type PostingReport } from './posting.ts';
 import { LedgerQueries } from './queries.ts';
 
@@ -50,7 +58,13 @@ export class LedgerRepo extends LedgerQueries {
   async postPending(options: PostingOptions & { maxBatches?: number }): Promise<PostingReport> {
     const total: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
     for (let batch = 0; batch < (options.maxBatches ?? 100); batch++) {
-      const report = await inTransaction(this.database, (tx) => postPendingBatch(tx, options));
+      const report = await inTransaction(this.database, async (tx) => {
+        // Claims on pro-rata budgets are noted as the batch evaluates and stored with its entries (claims.ts).
+        const claims = await noteClaims(tx, options.subsidies);
+        const posted = await postPendingBatch(tx, { ...options, subsidies: claims.source });
+        await recordClaims(tx, claims.noted, options.now);
+        return posted;
+      });
       total.posted += report.posted;
       total.transactions += report.transactions;
       total.unpriced.push(...report.unpriced);
@@ -114,6 +128,21 @@ export class LedgerRepo extends LedgerQueries {
 
   reverseUsageRecord(input: Actor & { usageRecordId: string; reason: string; requeue?: boolean }) {
     return reverseUsageRecord(this.database, input);
+  }
+
+  /** Closes a period of a pro-rata-at-close programme: scales its claims to its pools and pays them (period-close.ts). */
+  closePeriod(request: CloseRequest): Promise<{ close: PeriodCloseRecord; created: boolean }> {
+    return closeProgrammePeriod(this.database, request);
+  }
+
+  /** The period closes made, of one programme or all, newest period first. */
+  periodCloses(programmeId?: string): Promise<PeriodCloseRecord[]> {
+    return readCloses(this.database, programmeId);
+  }
+
+  /** Claims on pro-rata budgets that no close has settled yet, per programme. */
+  outstandingClaims() {
+    return outstandingClaims(this.database);
   }
 
   /** Records the office's rate for a tenant (and optionally one commitment) in a ceiling-rate programme. */
@@ -215,6 +244,7 @@ export class LedgerRepo extends LedgerQueries {
 
 export * from './accounts.ts';
 export { LedgerRefusal, VOUCHER_KINDS, type VoucherKind, type NewVoucher } from './operations.ts';
+export type { ClosedPayment, CloseRequest, PeriodCloseRecord } from './period-close.ts';
 export { chinaYear, type PostingReport, type SubsidySource } from './posting.ts';
 export {
   monthRange,

@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
 import type { Database } from '../schema.ts';
 import { parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
+import { outstandingClaims } from './period-close.ts';
 
 /** [from, to) of a month "YYYY-MM" in China Standard Time; throws RangeError for anything else. */
 export function monthRange(month: string): { from: Date; to: Date } {
@@ -212,6 +213,7 @@ export class LedgerQueries {
       .where('kind', '=', 'programme-pool')
       .orderBy('id')
       .execute();
+    const claims = await outstandingClaims(this.db);
     const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return {
       month,
@@ -231,6 +233,7 @@ export class LedgerQueries {
         const [programmeId = '', funder = ''] = parseAccountId(p.id).ownerId.split('/');
         return { programmeId, funder, fen: -BigInt(p.balance_fen) };
       }),
+      claimsAwaitingClose: claims.map((c) => ({ programmeId: c.programmeId, claims: c.claims, fen: c.claimedFen })),
       topTenants: [...byTenant.entries()]
         .map(([tenantId, f]) => ({ tenantId, ...f }))
         .sort((a, b) =>
@@ -295,5 +298,7 @@ export interface MonthlyReport {
   byTenantCategory: Array<Flow & { category: string }>;
   subsidyByProgrammeAndFunder: Array<{ programmeId: string; funder: string; fen: Fen }>;
   poolsRemaining: Array<{ programmeId: string; funder: string; fen: Fen }>;
+  /** Claims on pro-rata budgets that no period close has settled yet, as the report is made (like the pools). */
+  claimsAwaitingClose: Array<{ programmeId: string; claims: number; fen: Fen }>;
   topTenants: Array<Flow & { tenantId: string; category: string }>;
 }

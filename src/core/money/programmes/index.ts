@@ -2,6 +2,18 @@
 export * from './types.ts';
 export { evaluateSubsidies, checkAwardedRate, ProgrammeEvaluationError } from './evaluate.ts';
 export { splitByFunders, poolLimit, prorateClaims, type Claim } from './pools.ts';
+export {
+  closePeriod,
+  parsePeriod,
+  periodToClose,
+  PeriodCloseError,
+  type CloseInput,
+  type ClaimPaid,
+  type PayeePayment,
+  type Period,
+  type PeriodClaim,
+  type PeriodCloseResult,
+} from './close.ts';
 export { limitsFor, applyLimits, type Limit } from './caps.ts';
 export { voucherCoverage, voucherLastDay, issuableFaceValue, type VoucherUse } from './vouchers.ts';
 export {

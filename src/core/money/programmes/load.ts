@@ -388,6 +388,12 @@ function toSubsidyProgramme(
       );
   }
 
+  if (spec.budget?.period !== undefined && spec.budget.exhaustion !== 'pro-rata-at-close')
+    problems.add(
+      ['spec', 'budget', 'period'],
+      `a ${spec.budget.exhaustion} budget pays as it goes and has no period to close; a period needs pro-rata-at-close`,
+    );
+
   const ruleIds = new Set<string>();
   const rules = spec.rules.map((w, i) => {
     if (ruleIds.has(w.id)) problems.add(['spec', 'rules', i, 'id'], `rule ${w.id} is defined twice`);
@@ -427,7 +433,12 @@ function toSubsidyProgramme(
       payee: spec.payee,
       rounding: spec.rounding,
       funders,
-      budget: spec.budget === undefined ? null : { exhaustion: spec.budget.exhaustion },
+      budget:
+        spec.budget === undefined
+          ? null
+          : spec.budget.exhaustion === 'pro-rata-at-close'
+            ? { exhaustion: spec.budget.exhaustion, period: spec.budget.period ?? 'year' }
+            : { exhaustion: spec.budget.exhaustion },
       stacking:
         spec.stacking === undefined
           ? null

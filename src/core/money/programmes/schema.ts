@@ -10,7 +10,15 @@
 import { Type, type Static, type TArray, type TLiteral, type TString, type TUnion } from '@sinclair/typebox';
 import { ROUNDING_MODES } from '../amount.ts';
 import { TENANT_CATEGORIES } from '../../domain.ts';
-import { BASES, EXHAUSTION_RULES, PAYEES, SPEND_KINDS, STACKING_RESOLUTIONS, TIER_COMBINATIONS } from './types.ts';
+import {
+  BASES,
+  CLOSE_PERIODS,
+  EXHAUSTION_RULES,
+  PAYEES,
+  SPEND_KINDS,
+  STACKING_RESOLUTIONS,
+  TIER_COMBINATIONS,
+} from './types.ts';
 
 export const PROGRAMME_API_VERSION = 'suanli.io/v1';
 
@@ -160,7 +168,18 @@ const SubsidySpecWire = Type.Object(
       ),
     ),
     budget: Type.Optional(
-      Type.Object({ exhaustion: literals(EXHAUSTION_RULES, 'When a pool runs dry.') }, { additionalProperties: false }),
+      Type.Object(
+        {
+          exhaustion: literals(EXHAUSTION_RULES, 'When a pool runs dry.'),
+          period: Type.Optional(
+            literals(
+              CLOSE_PERIODS,
+              'pro-rata-at-close only: the natural period (China Standard Time) whose claims one close settles; default year.',
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
     stacking: Type.Optional(
       Type.Object(

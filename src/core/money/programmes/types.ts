@@ -30,6 +30,13 @@ export type Base = (typeof BASES)[number];
 export const EXHAUSTION_RULES = ['first-come-first-served', 'pro-rata-at-close'] as const;
 export type ExhaustionRule = (typeof EXHAUSTION_RULES)[number];
 
+/**
+ * The periods a `pro-rata-at-close` budget is closed by, natural periods in China Standard Time: a year (自然年, the
+ * policies' own unit), a quarter, a month. Written "2026", "2026-Q4", "2026-11".
+ */
+export const CLOSE_PERIODS = ['year', 'quarter', 'month'] as const;
+export type ClosePeriod = (typeof CLOSE_PERIODS)[number];
+
 /** Among programmes of one non-stacking group, which single award an event gets. */
 export const STACKING_RESOLUTIONS = ['larger-award', 'precedence'] as const;
 export type StackingResolution = (typeof STACKING_RESOLUTIONS)[number];
@@ -149,8 +156,11 @@ export interface SubsidyProgramme {
   payee: Payee;
   rounding: RoundingMode;
   funders: FunderShare[];
-  /** null: no budget pool limits awards (the ledger's pool accounts are not consulted). */
-  budget: { exhaustion: ExhaustionRule } | null;
+  /**
+   * null: no budget pool limits awards (the ledger's pool accounts are not consulted). `period`: how a pro-rata
+   * budget's claims are closed (absent: a natural year); a first-come-first-served budget has none.
+   */
+  budget: { exhaustion: ExhaustionRule; period?: ClosePeriod } | null;
   /** null: stacks with every other programme. */
   stacking: { group: string; resolve: StackingResolution; precedence: number } | null;
   eligibility: Eligibility;
