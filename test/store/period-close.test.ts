@@ -235,4 +235,50 @@ describeEachDatabase('pro-rata period close', (database) => {
     expect(await count('programme_period_closes')).toBe(0);
     expect((await close('2026-11')).created).toBe(true);
   });
+
+  it('claws back what a close paid for a claim when its usage record is reversed, once, into the same pools', async () => {
+    await insertUsage(store.db, [run('u1', 'acme'), run('u2', 'acme'), run('u3', 'rival'), run('u4', 'campus')]);
+    await post();
+    await close('2026-11');
+    const paidFor = async (usage: string) =>
+      (
+        await sql<{ claim: string; paid: string }>`select c.id as claim, s.paid_fen::text as paid
+          from programme_claims c join programme_claim_settlements s on s.claim_id = c.id
+          where c.usage_record_id = ${usage}`.execute(store.db)
+      ).rows;
+    const [u1] = await paidFor('u1');
+    const [u2] = await paidFor('u2');
+    // acme's 1,001 fen paid for two claims of 1,440 each.
+    expect(BigInt(u1!.paid) + BigInt(u2!.paid)).toBe(1_001n);
+    const pools = async () => {
+      const balances = await store.ledger.cachedBalances();
+      return ['anhui-province', 'hefei-city'].map((f) => balances.get(programmePool('hefei-prorata', f)) ?? 0n);
+    };
+    const poolsBefore = await pools();
+
+    await store.ledger.reverseUsageRecord({ actor: 'office', at: JANUARY, usageRecordId: 'u1', reason: 'wrong price' });
+    const clawback = await store.db
+      .selectFrom('ledger_transactions')
+      .selectAll()
+      .where('idempotency_key', '=', `clawback:${u1!.claim}`)
+      .executeTakeFirstOrThrow();
+    expect(clawback).toMatchObject({ purpose: 'reversal', usage_record_id: 'u1', tenant_id: 'acme' });
+    expect(BigInt(clawback.amount_fen)).toBe(BigInt(u1!.paid));
+    // Pools hold credit balances: what they got back makes them more negative, by exactly what was paid.
+    const poolsAfter = await pools();
+    expect(poolsBefore[0]! + poolsBefore[1]! - (poolsAfter[0]! + poolsAfter[1]!)).toBe(BigInt(u1!.paid));
+    // Reversing again writes nothing: the charge's reversals and the claw-back are each keyed once.
+    const transactions = await count('ledger_transactions');
+    await store.ledger.reverseUsageRecord({ actor: 'office', at: JANUARY, usageRecordId: 'u1', reason: 'again' });
+    expect(await count('ledger_transactions')).toBe(transactions);
+    const clawbacks = await sql<{ n: string }>`select count(*)::text as n from ledger_transactions
+      where idempotency_key like 'clawback:%'`.execute(store.db);
+    expect(clawbacks.rows[0]?.n).toBe('1');
+    // Both of acme's records reversed: everything the close paid acme has gone back to the pools.
+    await store.ledger.reverseUsageRecord({ actor: 'office', at: JANUARY, usageRecordId: 'u2', reason: 'wrong price' });
+    const poolsEnd = await pools();
+    expect(poolsBefore[0]! + poolsBefore[1]! - (poolsEnd[0]! + poolsEnd[1]!)).toBe(1_001n);
+    const balances = await store.ledger.cachedBalances();
+    expect([...balances.values()].reduce((a, b) => a + b, 0n)).toBe(0n);
+  });
 });

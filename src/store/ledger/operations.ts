@@ -18,6 +18,7 @@ import {
   voucherLiability,
 } from './accounts.ts';
 import { inTransaction, writeEntries, type Db, type LedgerEntry, type Purpose } from './entries.ts';
+import { claimClawbacks } from './period-close.ts';
 
 /** A request the ledger refuses, with what is wrong; nothing was stored. */
 export class LedgerRefusal extends Error {
@@ -383,6 +384,9 @@ export async function reverseUsageRecord(
         detail: { reverses: o.purpose },
       };
     });
+    // A claim a period close has already paid is not undone by the reversals above (the close paid many claims in one
+    // transaction): its payment is clawed back from the payee.
+    entries.push(...(await claimClawbacks(tx, { ...input, usageRecordId: input.usageRecordId })));
     const written = await writeEntries(tx, entries);
     if (input.requeue) {
       const generations = (

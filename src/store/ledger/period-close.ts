@@ -337,3 +337,82 @@ export async function readCloses(db: Db, programmeId?: string, period?: string):
     closedAt: r.closed_at,
   }));
 }
+
+/**
+ * The claw-backs that reversing a usage record owes when a close has already paid its claims: per paid claim, the
+ * payee gives back what the close paid for it, to the funders' pools in the proportions that paying transaction
+ * drew on them (largest remainder, ties to the pool whose account id sorts first). Written as reversals of subsidy
+ * (so statements, caps and the monthly report net them as they net a subsidy's reversal), keyed per claim, so
+ * reversing the record again claws back nothing twice.
+ */
+export async function claimClawbacks(
+  tx: Db,
+  input: { usageRecordId: string; reason: string; actor: string; at: Date },
+): Promise<LedgerEntry[]> {
+  const settled = (
+    await sql<{
+      claimId: string;
+      programmeId: string;
+      programmeVersion: string;
+      ruleId: string;
+      tenantId: string;
+      providerId: string;
+      closeId: string;
+      paidFen: string;
+      transactionId: string;
+    }>`select c.id as "claimId", c.programme_id as "programmeId", c.programme_version as "programmeVersion",
+        c.rule_id as "ruleId", c.tenant_id as "tenantId", c.provider_id as "providerId", s.close_id as "closeId",
+        s.paid_fen::text as "paidFen", s.transaction_id as "transactionId"
+      from programme_claims c join programme_claim_settlements s on s.claim_id = c.id
+      where c.usage_record_id = ${input.usageRecordId} and s.transaction_id is not null
+      order by c.id`.execute(tx)
+  ).rows;
+  const paid = settled.filter((s) => BigInt(s.paidFen) > 0n);
+  if (paid.length === 0) return [];
+  const postings = await tx
+    .selectFrom('ledger_postings')
+    .select(['transaction_id', 'account_id', 'fen'])
+    .where('transaction_id', 'in', [...new Set(paid.map((s) => s.transactionId))])
+    .execute();
+  return paid.map((s): LedgerEntry => {
+    const amount = BigInt(s.paidFen);
+    const own = postings.filter((p) => p.transaction_id === s.transactionId);
+    const payee = own.filter((p) => BigInt(p.fen) < 0n);
+    const pools = own.filter((p) => BigInt(p.fen) > 0n).sort((a, b) => (a.account_id < b.account_id ? -1 : 1));
+    if (payee.length !== 1 || pools.length === 0) {
+      throw new Error(
+        `close payment ${s.transactionId} is not one payee paid from pools: cannot claw back claim ${s.claimId}`,
+      );
+    }
+    const drawn = pools.reduce((sum, p) => sum + BigInt(p.fen), 0n);
+    const shares = pools.map((p) => ({
+      accountId: p.account_id,
+      fen: (amount * BigInt(p.fen)) / drawn,
+      rest: (amount * BigInt(p.fen)) % drawn,
+    }));
+    let left = amount - shares.reduce((sum, p) => sum + p.fen, 0n);
+    for (const share of [...shares].sort((a, b) => (b.rest > a.rest ? 1 : b.rest < a.rest ? -1 : 0))) {
+      if (left === 0n) break;
+      share.fen += 1n;
+      left -= 1n;
+    }
+    return {
+      id: uuidv7(input.at.getTime()),
+      at: input.at,
+      purpose: 'reversal',
+      reason: `claw-back of ${formatYuan(amount)} paid for claim ${s.claimId} by close ${s.closeId}: ${input.reason}`,
+      idempotencyKey: `clawback:${s.claimId}`,
+      links: { usageRecordId: input.usageRecordId, programmeRule: s.ruleId },
+      programmeId: s.programmeId,
+      programmeVersion: s.programmeVersion,
+      tenantId: s.tenantId,
+      providerId: s.providerId,
+      recordedBy: input.actor,
+      postings: [
+        { accountId: payee[0]!.account_id, fen: amount },
+        ...shares.filter((p) => p.fen > 0n).map((p) => ({ accountId: p.accountId, fen: -p.fen })),
+      ],
+      detail: { reverses: 'subsidy', clawsBack: s.claimId, closeId: s.closeId, paidBy: s.transactionId },
+    };
+  });
+}
