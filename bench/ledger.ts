@@ -12,13 +12,14 @@
  * global setup does, with fsync off: both sides of the comparison run on the same server and settings).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
+import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { POOLS, TENANTS, insertUsage, seedLedgerFederation, type UsageInput } from '../test/helpers/ledger-fixtures.ts';
 
@@ -37,29 +38,6 @@ if (!Number.isInteger(RECORDS) || RECORDS < 1) throw new Error('--records must b
 if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error('--batch must be a positive integer');
 if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error('--workers must be a positive integer');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer');
-
-/**
- * CPU seconds (user + system) used so far by the PostgreSQL server and all its backends (children of `pid`), from
- * /proc: with the machine shared, records per CPU-second is a measure that other processes' load does not skew.
- */
-function serverCpuSeconds(pid: number): number {
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // the process ended meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(fields[1]);
-    if (Number(entry) !== pid && ppid !== pid) continue;
-    total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  }
-  return total / ticks;
-}
 
 async function freshDatabase(baseUrl: string, name: string): Promise<string> {
   const client = new pg.Client({ connectionString: baseUrl });

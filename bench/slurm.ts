@@ -19,21 +19,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/server/app.ts';
 import type { AppContext } from '../src/server/context.ts';
+import { processesCpu, type ProcessCpu } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
 import { seedDemo } from '../src/server/demo.ts';
@@ -132,36 +124,19 @@ const SLOTS = TARGETS.reduce((n, t) => n + t.lab.nodes.length * t.lab.gres.perNo
  * PostgreSQL) and Slurm's (slurmrestd, slurmctld, slurmdbd, MariaDB, slurmd and the jobs' steps).
  */
 function cpuByKind(apiPids: readonly number[] = [], postgresPid = -1): Map<string, number> {
-  const totals = new Map<string, number>();
-  const names = new Map<number, { name: string; ppid: number; cpu: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // ended meanwhile
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime + stime, and the children's that were waited for (job steps, psql) so that ended ones still count.
-    const cpu = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-    names.set(Number(entry), { name, ppid: Number(fields[1]), cpu });
-  }
-  const kindOf = (pid: number): string | null => {
-    const p = names.get(pid);
-    if (!p) return null;
-    if (pid === process.pid) return 'suanli: bench + control loop';
-    if (apiPids.includes(pid)) return 'suanli: API processes';
-    if (pid === postgresPid || p.ppid === postgresPid) return 'PostgreSQL';
+  const kindOf = (p: ProcessCpu): string | null => {
+    if (p.pid === process.pid) return 'suanli: bench + control loop';
+    if (apiPids.includes(p.pid)) return 'suanli: API processes';
+    if (p.pid === postgresPid || p.ppid === postgresPid) return 'PostgreSQL';
     if (['slurmrestd', 'slurmctld', 'slurmdbd', 'mariadbd', 'slurmd', 'slurmstepd', 'munged'].includes(p.name)) {
       return `Slurm: ${p.name}`;
     }
     return null;
   };
-  for (const [pid, p] of names) {
-    const kind = kindOf(pid);
-    if (kind) totals.set(kind, (totals.get(kind) ?? 0) + p.cpu);
+  const totals = new Map<string, number>();
+  for (const p of processesCpu()) {
+    const kind = kindOf(p);
+    if (kind) totals.set(kind, (totals.get(kind) ?? 0) + p.cpuSeconds);
   }
   return totals;
 }

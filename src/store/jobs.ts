@@ -103,6 +103,15 @@ function patchColumns(patch: JobPatch) {
   return set;
 }
 
+/** A replayed submission must be the one first stored under its idempotency key. */
+function assertSameSubmission(job: StoredJob, input: NewJob): void {
+  if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
+    throw new IdempotencyConflict(
+      `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
+    );
+  }
+}
+
 /** A transition among many made in one statement (`JobRepo.transitionMany`). */
 export interface ManyTransition {
   id: string;
@@ -245,11 +254,7 @@ export class JobRepo {
       .where('jobs.idempotency_key', '=', input.idempotencyKey)
       .executeTakeFirstOrThrow();
     const job = toJob(existing);
-    if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
-      throw new IdempotencyConflict(
-        `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
-      );
-    }
+    assertSameSubmission(job, input);
     return { job, created: false };
   }
 
@@ -312,12 +317,8 @@ export class JobRepo {
         for (const { input, i } of replayed) {
           const job = byKey.get(input.idempotencyKey);
           if (!job) throw new Error(`job with idempotency key ${input.idempotencyKey} neither stored nor found`);
-          if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
-            // The transaction rolls back: none of this call's jobs is stored.
-            throw new IdempotencyConflict(
-              `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
-            );
-          }
+          // A conflict rolls the transaction back: none of this call's jobs is stored.
+          assertSameSubmission(job, input);
           results[i] = { job, created: false };
         }
       }
@@ -581,23 +582,7 @@ export class JobRepo {
    * lease (checked in the same statement) and nobody claimed it before: so at most one process ever submits it.
    */
   async claimDispatch(id: string, leaseName: string, holder: string, now: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('jobs')
-      .set({ dispatch_started_at: now })
-      .where('id', '=', id)
-      .where('state', '=', 'admitted')
-      .where('dispatch_started_at', 'is', null)
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('leases')
-            .select('name')
-            .where('name', '=', leaseName)
-            .where('holder', '=', holder)
-            .where('expires_at', '>', sql<Date>`now()`),
-        ),
-      )
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return (await this.claimDispatchMany([id], leaseName, holder, now)).length > 0;
   }
 
   /**

@@ -9,6 +9,19 @@ import { describeEachDatabase } from '../helpers/databases.ts';
 import { startPlatform, submitDemoJob, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 import { QueueingCluster } from '../helpers/queueing-cluster.ts';
 
+/** Makes the demo's hefei-1 a Slurm-like cluster run by `queueing`, letting that many accelerators wait in its queue. */
+async function useQueueingCluster(platform: TestPlatform, queueing: QueueingCluster, queueAheadAccelerators: number) {
+  const hefei = (await platform.store.federation.getCluster('hefei-1'))!;
+  await platform.store.federation.upsertCluster({
+    id: hefei.id,
+    name: hefei.name,
+    engine: 'slurm',
+    providerId: hefei.providerId,
+    config: { queueAheadAccelerators },
+  });
+  platform.engines.use('hefei-1', queueing);
+}
+
 describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => {
   let store: Store;
   let platform: TestPlatform;
@@ -16,16 +29,8 @@ describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => 
   beforeAll(async () => {
     store = await database.open();
     platform = await startPlatform(store, { inventoryEveryMs: 100 });
-    const hefei = (await store.federation.getCluster('hefei-1'))!;
     // hefei-1 becomes a one-node Slurm-like cluster (8 A100) that lets 16 accelerators wait in its queue.
-    await store.federation.upsertCluster({
-      id: hefei.id,
-      name: hefei.name,
-      engine: 'slurm',
-      providerId: hefei.providerId,
-      config: { queueAheadAccelerators: 16 },
-    });
-    platform.engines.use('hefei-1', queueing);
+    await useQueueingCluster(platform, queueing, 16);
   });
   afterAll(async () => {
     await platform.close();
@@ -82,15 +87,7 @@ describeEachDatabase('dispatching a burst', (database) => {
     const platform = await startPlatform(store, { inventoryEveryMs: 60_000 });
     const queueing = new QueueingCluster();
     queueing.delayMs = 20;
-    const hefei = (await store.federation.getCluster('hefei-1'))!;
-    await store.federation.upsertCluster({
-      id: hefei.id,
-      name: hefei.name,
-      engine: 'slurm',
-      providerId: hefei.providerId,
-      config: { queueAheadAccelerators: 100 },
-    });
-    platform.engines.use('hefei-1', queueing);
+    await useQueueingCluster(platform, queueing, 100);
     const jobs: StoredJob[] = [];
     for (let i = 0; i < 12; i++) {
       jobs.push(
