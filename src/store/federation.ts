@@ -40,7 +40,18 @@ function toCluster(row: Selectable<ClustersTable>): ClusterRecord {
   };
 }
 
+/**
+ * How long a token's user is remembered (`userByTokenHash`): a client sending a burst of requests costs one lookup,
+ * not one per request. A token revoked in another server process is refused there within this time; in this
+ * process at once.
+ */
+export const TOKEN_CACHE_MS = 2000;
+const TOKEN_CACHE_ENTRIES = 10_000;
+
 export class FederationRepo {
+  /** Users of live tokens by token hash, with the monotonic time each entry expires. */
+  private readonly tokenUsers = new Map<string, { user: User; until: number }>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** `insert` refuses an existing id (a unique violation the caller turns into 409); `upsert` replaces. */
@@ -296,6 +307,7 @@ export class FederationRepo {
 
   /** Revokes every live token of a user; returns how many. */
   async revokeTokens(userId: string, at: Date): Promise<number> {
+    for (const [hash, entry] of this.tokenUsers) if (entry.user.id === userId) this.tokenUsers.delete(hash);
     const result = await this.db
       .updateTable('api_tokens')
       .set({ revoked_at: at })
@@ -310,6 +322,9 @@ export class FederationRepo {
   }
 
   async userByTokenHash(tokenHash: string): Promise<User | null> {
+    const now = performance.now();
+    const cached = this.tokenUsers.get(tokenHash);
+    if (cached && cached.until > now) return cached.user;
     const row = await this.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
@@ -317,8 +332,18 @@ export class FederationRepo {
       .where('api_tokens.token_hash', '=', tokenHash)
       .where('api_tokens.revoked_at', 'is', null)
       .executeTakeFirst();
-    return row
-      ? { id: row.id, name: row.name, role: row.role as Role, tenantId: row.tenant_id, providerId: row.provider_id }
-      : null;
+    if (!row) return null; // unknown tokens are not remembered: guessing cannot fill the cache
+    const user = {
+      id: row.id,
+      name: row.name,
+      role: row.role as Role,
+      tenantId: row.tenant_id,
+      providerId: row.provider_id,
+    };
+    this.tokenUsers.delete(tokenHash);
+    // A Map iterates in insertion order: the first entry is the oldest.
+    if (this.tokenUsers.size >= TOKEN_CACHE_ENTRIES) this.tokenUsers.delete(this.tokenUsers.keys().next().value!);
+    this.tokenUsers.set(tokenHash, { user, until: now + TOKEN_CACHE_MS });
+    return user;
   }
 }

@@ -41,4 +41,4 @@ export type { Scope } from './scope.ts';
 export { ALL, tenantScope } from './scope.ts';
 export type { StoreOptions } from './drivers.ts';
 export type { StoredJob, JobPatch, WithdrawnDispatch } from './jobs.ts';
-export { IdempotencyConflict } from './jobs.ts';
+export { IdempotencyConflict, UnknownProject } from './jobs.ts';

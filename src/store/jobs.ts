@@ -66,6 +66,9 @@ export interface NewJob {
   now: Date;
 }
 
+/** A submission naming its project as the tenant knows it (`JobRepo.create` looks it up in the same statement). */
+export type JobSubmission = Omit<NewJob, 'projectId'> & { projectName: string };
+
 /** Column changes that may accompany a transition. */
 export interface JobPatch {
   reason?: string | null;
@@ -104,8 +107,9 @@ function patchColumns(patch: JobPatch) {
 }
 
 /** A replayed submission must be the one first stored under its idempotency key. */
-function assertSameSubmission(job: StoredJob, input: NewJob): void {
-  if (canonicalJson(job.spec) !== canonicalJson(input.spec) || job.projectId !== input.projectId) {
+function assertSameSubmission(job: StoredJob, input: NewJob | JobSubmission): void {
+  const sameProject = 'projectId' in input ? job.projectId === input.projectId : job.projectName === input.projectName;
+  if (canonicalJson(job.spec) !== canonicalJson(input.spec) || !sameProject) {
     throw new IdempotencyConflict(
       `idempotency key ${JSON.stringify(input.idempotencyKey)} was already used for job ${job.id} with a different spec`,
     );
@@ -185,6 +189,11 @@ export class IdempotencyConflict extends Error {
   override readonly name = 'IdempotencyConflict';
 }
 
+/** A submission named a project its tenant does not have. */
+export class UnknownProject extends Error {
+  override readonly name = 'UnknownProject';
+}
+
 export class JobRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -198,64 +207,48 @@ export class JobRepo {
 
   /**
    * Stores a new pending job and its first event, or returns the job already stored under the same idempotency
-   * key (created: false). The same key with a different spec is a conflict, not a silent replay.
+   * key (created: false). The same key with a different spec is a conflict, not a silent replay. A submission may
+   * name its project as the tenant knows it: the lookup is part of the same statement, so a submission costs one
+   * round trip; a project the tenant does not have is an UnknownProject.
    */
-  async create(input: NewJob): Promise<{ job: StoredJob; created: boolean }> {
+  async create(input: NewJob | JobSubmission): Promise<{ job: StoredJob; created: boolean }> {
     const id = uuidv7(input.now.getTime());
-    // One statement (one round trip, atomic by itself): the job, its first event, and the stored row back.
-    const row = await this.db
-      .with('inserted', (db) =>
-        db
-          .insertInto('jobs')
-          .values({
-            id,
-            tenant_id: input.tenantId,
-            project_id: input.projectId,
-            submitted_by: input.submittedBy,
-            name: input.spec.name,
-            priority_class: input.spec.priorityClass,
-            spec: JSON.stringify(input.spec),
-            state: 'pending',
-            reason: 'waiting for the next scheduling cycle',
-            submitted_at: input.now,
-            idempotency_key: input.idempotencyKey,
-            updated_at: input.now,
-          })
-          .onConflict((oc) => oc.columns(['tenant_id', 'idempotency_key']).doNothing())
-          .returningAll(),
+    const project =
+      'projectId' in input ? sql`projects.id = ${input.projectId}` : sql`projects.name = ${input.projectName}`;
+    // One statement (atomic by itself): the project, the job, its first event, the stored row back and the nudge.
+    const { rows } = await sql<JobRow>`
+      with inserted as (
+        insert into jobs (id, tenant_id, project_id, submitted_by, name, priority_class, spec, state, reason,
+          submitted_at, idempotency_key, updated_at)
+        select ${id}, projects.tenant_id, projects.id, ${input.submittedBy}, ${input.spec.name},
+          ${input.spec.priorityClass}, ${JSON.stringify(input.spec)}::jsonb, 'pending',
+          'waiting for the next scheduling cycle', ${input.now}::timestamptz, ${input.idempotencyKey}::text,
+          ${input.now}::timestamptz
+        from projects where projects.tenant_id = ${input.tenantId} and ${project}
+        on conflict (tenant_id, idempotency_key) do nothing
+        returning *
+      ), first_event as (
+        insert into job_events (job_id, at, from_state, to_state, reason, actor)
+        select id, submitted_at, null, state, 'submitted', submitted_by from inserted
       )
-      .with('first_event', (db) =>
-        db
-          .insertInto('job_events')
-          .columns(['job_id', 'at', 'from_state', 'to_state', 'reason', 'actor'])
-          .expression((eb) =>
-            eb
-              .selectFrom('inserted')
-              .select([
-                'inserted.id',
-                'inserted.submitted_at',
-                sql<null>`null`.as('from_state'),
-                'inserted.state',
-                sql<string>`'submitted'`.as('reason'),
-                'inserted.submitted_by',
-              ]),
-          ),
-      )
-      .selectFrom('inserted')
-      .innerJoin('projects', 'projects.id', 'inserted.project_id')
-      .selectAll('inserted')
-      .select('projects.name as project_name')
-      // Delivered at commit to every process LISTENing (the control loop's leader may be another server process).
-      .select(sql<string>`pg_notify(${JOBS_SUBMITTED_CHANNEL}, '')`.as('notified'))
-      .executeTakeFirst();
-    if (row) return { job: toJob(row), created: true };
-    const existing = await this.selectJobs(this.db)
-      .where('jobs.tenant_id', '=', input.tenantId)
-      .where('jobs.idempotency_key', '=', input.idempotencyKey)
-      .executeTakeFirstOrThrow();
-    const job = toJob(existing);
-    assertSameSubmission(job, input);
-    return { job, created: false };
+      -- Delivered at commit to every process LISTENing (the control loop's leader may be another server process).
+      select inserted.*, projects.name as project_name, pg_notify(${JOBS_SUBMITTED_CHANNEL}, '') as notified
+      from inserted join projects on projects.id = inserted.project_id
+    `.execute(this.db);
+    if (rows[0]) return { job: toJob(rows[0]), created: true };
+    if (input.idempotencyKey !== null) {
+      const existing = await this.selectJobs(this.db)
+        .where('jobs.tenant_id', '=', input.tenantId)
+        .where('jobs.idempotency_key', '=', input.idempotencyKey)
+        .executeTakeFirst();
+      if (existing) {
+        const job = toJob(existing);
+        assertSameSubmission(job, input);
+        return { job, created: false };
+      }
+    }
+    const named = 'projectId' in input ? `id ${input.projectId}` : `name ${JSON.stringify(input.projectName)}`;
+    throw new UnknownProject(`tenant ${input.tenantId} has no project with ${named}`);
   }
 
   /**

@@ -1,8 +1,16 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/domain.ts';
-import { ALL, IdempotencyConflict, tenantScope, type Store } from '../../src/store/index.ts';
+import {
+  ALL,
+  IdempotencyConflict,
+  UnknownProject,
+  createStore,
+  tenantScope,
+  type Store,
+} from '../../src/store/index.ts';
+import { TOKEN_CACHE_MS } from '../../src/store/federation.ts';
 import { listMigrations, migrate } from '../../src/store/migrate.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
+import { describeEachDatabase, freshPostgresDatabase, postgresUrl } from '../helpers/databases.ts';
 
 const spec: JobSpec = {
   apiVersion: 'suanli.io/v1',
@@ -79,6 +87,43 @@ describeEachDatabase('store', (database) => {
       submittedBy: 'rival-admin',
     });
     expect(other.created).toBe(true);
+  });
+
+  it('submits by project name in one statement, only into a project of the tenant', async () => {
+    const now = new Date('2026-11-23T08:00:00Z');
+    const input = {
+      tenantId: 'acme',
+      projectName: 'vision',
+      submittedBy: 'acme-admin',
+      spec,
+      idempotencyKey: 'n1',
+      now,
+    };
+    const first = await store.jobs.create(input);
+    expect(first).toMatchObject({ created: true, job: { projectId: 'acme-vision', projectName: 'vision' } });
+    expect((await store.jobs.create(input)).job.id).toBe(first.job.id);
+    // The key names the first submission: another project under it is a conflict, as another spec is.
+    await store.federation.upsertProject({ id: 'acme-audio', tenantId: 'acme', name: 'audio' });
+    await expect(store.jobs.create({ ...input, projectName: 'audio' })).rejects.toBeInstanceOf(IdempotencyConflict);
+    // A project the tenant does not have, with or without a key: nothing stored. Another tenant's is not its own.
+    await expect(store.jobs.create({ ...input, projectName: 'nope', idempotencyKey: 'n2' })).rejects.toBeInstanceOf(
+      UnknownProject,
+    );
+    await store.federation.upsertProject({ id: 'rival-speech', tenantId: 'rival', name: 'speech' });
+    await expect(store.jobs.create({ ...input, projectName: 'speech', idempotencyKey: null })).rejects.toThrow(
+      /tenant acme has no project with name "speech"/,
+    );
+    expect(await store.jobs.list(ALL)).toHaveLength(1);
+  });
+
+  it('knows a token at once, forgets a revoked one at once in this process', async () => {
+    const f = store.federation;
+    expect(await f.userByTokenHash('hash-1')).toBeNull();
+    // An unknown token is not remembered as unknown: once added, it works at once.
+    await f.addTokenHash('acme-admin', 'hash-1', 'test');
+    expect(await f.userByTokenHash('hash-1')).toMatchObject({ id: 'acme-admin', tenantId: 'acme' });
+    expect(await f.revokeTokens('acme-admin', new Date())).toBe(1);
+    expect(await f.userByTokenHash('hash-1')).toBeNull();
   });
 
   it('scopes reads to the tenant', async () => {
@@ -411,5 +456,23 @@ describeEachDatabase('store', (database) => {
     expect((await store.federation.pricesAt(new Date('2026-03-01T00:00:00Z'))).get('hefei-1:h100')).toBe(1500);
     expect((await store.federation.pricesAt(new Date('2026-08-01T00:00:00Z'))).get('hefei-1:h100')).toBe(1200);
     expect((await store.federation.pricesAt(new Date('2025-08-01T00:00:00Z'))).has('hefei-1:h100')).toBe(false);
+  });
+});
+
+// Two stores on one PostgreSQL database are two server processes.
+describe('tokens across server processes [postgres]', () => {
+  it('refuses a token revoked by another server process within TOKEN_CACHE_MS', async () => {
+    const url = await freshPostgresDatabase(postgresUrl());
+    const [here, there] = [await createStore({ databaseUrl: url }), await createStore({ databaseUrl: url })];
+    try {
+      await seed(here);
+      await here.federation.addTokenHash('acme-admin', 'hash-2', 'test');
+      expect(await there.federation.userByTokenHash('hash-2')).toMatchObject({ id: 'acme-admin' });
+      await here.federation.revokeTokens('acme-admin', new Date());
+      await new Promise((resolve) => setTimeout(resolve, TOKEN_CACHE_MS + 50));
+      expect(await there.federation.userByTokenHash('hash-2')).toBeNull();
+    } finally {
+      await Promise.all([here.close(), there.close()]);
+    }
   });
 });

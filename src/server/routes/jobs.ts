@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { JOB_STATES, type JobState } from '../../core/domain.ts';
 import { JobSpecWire, parseJobSpec, parseJobSpecText } from '../../core/job-spec.ts';
 import { isTerminal } from '../../core/job-lifecycle.ts';
-import { IdempotencyConflict } from '../../store/index.ts';
+import { IdempotencyConflict, UnknownProject } from '../../store/index.ts';
 import { can, requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, forbidden, notFound } from '../problems.ts';
@@ -71,20 +71,12 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           const detail = parsed.errors.map((e) => `${e.field || '(body)'}: ${e.message}`).join('; ');
           throw new ProblemError(400, 'invalid-job-spec', detail, parsed.errors);
         }
-        // PostgreSQL text and jsonb cannot hold U+0000 (a 500 otherwise), and no program could take it anyway.
         const tenantId = principal.user.tenantId!;
-        const project = await store.federation.findProject(tenantId, parsed.spec.project);
-        if (!project) {
-          const known = (await store.federation.listProjects(tenantId)).map((p) => p.name);
-          const message = `no project named ${JSON.stringify(parsed.spec.project)} (your projects: ${known.join(', ') || 'none'})`;
-          throw new ProblemError(400, 'invalid-job-spec', `metadata.project: ${message}`, [
-            { field: 'metadata.project', message },
-          ]);
-        }
         try {
+          // The project is looked up by name in the statement that stores the job: one round trip per submission.
           const { job, created } = await store.jobs.create({
             tenantId,
-            projectId: project.id,
+            projectName: parsed.spec.project,
             submittedBy: principal.user.id,
             spec: parsed.spec,
             idempotencyKey: typeof key === 'string' ? key : null,
@@ -94,6 +86,13 @@ export function jobRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           // A new job is on no cluster yet: no names to look up (a replayed submit may be).
           return jobView(job, created ? NO_NAMES : await names());
         } catch (error) {
+          if (error instanceof UnknownProject) {
+            const known = (await store.federation.listProjects(tenantId)).map((p) => p.name);
+            const message = `no project named ${JSON.stringify(parsed.spec.project)} (your projects: ${known.join(', ') || 'none'})`;
+            throw new ProblemError(400, 'invalid-job-spec', `metadata.project: ${message}`, [
+              { field: 'metadata.project', message },
+            ]);
+          }
           if (error instanceof IdempotencyConflict) throw new ProblemError(409, 'idempotency-conflict', error.message);
           throw error;
         }
