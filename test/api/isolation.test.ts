@@ -218,6 +218,7 @@ describeEachDatabase('API: tenant isolation and roles', (db) => {
 
     it('a provider-admin may not submit jobs and sees no tenant data', async () => {
       expectProblem(await post('wuhu-admin', '/api/v1/jobs', HELLO_JOB), 403);
+      expectProblem(await post('wuhu-admin', '/api/v1/jobs/batch', { jobs: [HELLO_JOB] }), 403);
       expectProblem(await get('wuhu-admin', '/api/v1/jobs'), 403);
       expectProblem(await get('wuhu-admin', '/api/v1/usage'), 403);
       expectProblem(await get('wuhu-admin', `/api/v1/jobs/${jobId}`), 403);
@@ -228,6 +229,7 @@ describeEachDatabase('API: tenant isolation and roles', (db) => {
       const routes: Array<['GET' | 'POST', string]> = [
         ['GET', '/api/v1/jobs'],
         ['POST', '/api/v1/jobs'],
+        ['POST', '/api/v1/jobs/batch'],
         ['GET', `/api/v1/jobs/${jobId}`],
         ['POST', `/api/v1/jobs/${jobId}/cancel`],
         ['GET', `/api/v1/jobs/${jobId}/logs`],
@@ -246,6 +248,7 @@ describeEachDatabase('API: tenant isolation and roles', (db) => {
             url,
             headers,
             ...(method === 'POST' && url.endsWith('/jobs') ? { payload: HELLO_JOB } : {}),
+            ...(method === 'POST' && url.endsWith('/batch') ? { payload: { jobs: [HELLO_JOB] } } : {}),
           });
           expectProblem(res, 401);
         }
@@ -255,6 +258,7 @@ describeEachDatabase('API: tenant isolation and roles', (db) => {
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .executeTakeFirstOrThrow();
       await p.app.inject({ method: 'POST', url: '/api/v1/jobs', payload: HELLO_JOB });
+      await p.app.inject({ method: 'POST', url: '/api/v1/jobs/batch', payload: { jobs: [HELLO_JOB] } });
       const after = await store.db
         .selectFrom('jobs')
         .select((eb) => eb.fn.countAll<string>().as('n'))
