@@ -2,7 +2,9 @@
  * The Slurm engine. Unit tests of the mappings always run; the rest runs against the real daemons of the lab
  * started by scripts/slurm-up (SUANLI_SLURM_LAB = its lab.json, default /tmp/suanli-slurm-lab/lab.json).
  */
+import diagnostics from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAccelerator } from '../../src/core/accelerators.ts';
 import type { JobSpec } from '../../src/core/domain.ts';
@@ -408,15 +410,13 @@ describeLab(title, () => {
     const unknown = '99999999';
     // The REST requests the follower makes, by kind; the lab's other engines are not asked meanwhile.
     const requests = { wholeLists: 0, unchanged: 0, other: 0 };
-    const realFetch = globalThis.fetch;
-    globalThis.fetch = async (input, init) => {
-      const response = await realFetch(input, init);
-      const url = input instanceof Request ? input.url : String(input);
-      if (/\/jobs(\?|$)/.test(url) && response.status === 304) requests.unchanged++;
-      else if (/\/jobs(\?|$)/.test(url)) requests.wholeLists++;
+    // Node's http client announces each answer on a diagnostics channel (the engine's requests use node:http).
+    const count = ({ request, response }: { request: ClientRequest; response: IncomingMessage }) => {
+      if (/\/jobs(\?|$)/.test(request.path) && response.statusCode === 304) requests.unchanged++;
+      else if (/\/jobs(\?|$)/.test(request.path)) requests.wholeLists++;
       else requests.other++;
-      return response;
     };
+    diagnostics.subscribe('http.client.response.finish', count as (message: unknown) => void);
     let calls = 0;
     let ms = 0;
     let last: EngineJobStatus[] = [];
@@ -432,7 +432,7 @@ describeLab(title, () => {
         await sleep(500);
       }
     } finally {
-      globalThis.fetch = realFetch;
+      diagnostics.unsubscribe('http.client.response.finish', count as (message: unknown) => void);
       await follower.close();
     }
     console.log(

@@ -1,8 +1,9 @@
 /**
- * The REST client for one slurmrestd: JSON over Node's fetch (whose dispatcher keeps connections alive), JWT
+ * The REST client for one slurmrestd: JSON over kept-alive HTTP connections (http.ts), JWT
  * headers, a timeout per call, and errors that name the cluster and the endpoint. Tokens never appear in errors.
  */
 import type { TokenSource } from './config.ts';
+import { HttpFailure, httpRequest, type HttpAnswer } from './http.ts';
 
 /** One entry of a slurmrestd `errors` list. */
 export interface SlurmErrorEntry {
@@ -83,16 +84,14 @@ export class SlurmClient {
       'X-SLURM-USER-TOKEN': this.options.tokens.get(),
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${this.base}${path}`, {
+      response = await httpRequest(new URL(`${this.base}${path}`), {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        timeoutMs: this.options.timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw new SlurmRestError(`${this.prefix(endpoint)}: ${networkReason(error, this.options)}`, null, endpoint);
     }
@@ -100,9 +99,9 @@ export class SlurmClient {
     if (response.status === 304) return { status: 304, data: {} as SlurmResponse<T>['data'] };
     let data: SlurmResponse<T>['data'];
     try {
-      data = JSON.parse(text) as SlurmResponse<T>['data'];
+      data = JSON.parse(response.text) as SlurmResponse<T>['data'];
     } catch {
-      const snippet = text.trim().slice(0, 200) || '(empty body)';
+      const snippet = response.text.trim().slice(0, 200) || '(empty body)';
       throw new SlurmRestError(
         `${this.prefix(endpoint)}: HTTP ${response.status}: ${snippet}`,
         response.status,
@@ -138,10 +137,9 @@ export class SlurmClient {
 }
 
 function networkReason(error: unknown, options: SlurmClientOptions): string {
-  const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+  if (error instanceof HttpFailure && error.timedOut) {
     return `no answer from ${options.restUrl} within ${options.timeoutMs / 1000} s`;
   }
-  const cause = err.cause?.code ?? err.cause?.message ?? err.message ?? String(error);
+  const cause = error instanceof HttpFailure ? (error.code ?? error.message) : String(error);
   return `cannot reach slurmrestd at ${options.restUrl} (${cause})`;
 }
