@@ -88,3 +88,33 @@ describeEachDatabase('a member cluster that answers slower than the lease lasts'
     expect((await store.federation.getCluster('hefei-1'))?.healthy).toBe(true);
   });
 });
+
+describeEachDatabase('a member cluster whose job list is slow to read', (database) => {
+  let store: Store;
+  let platform: TestPlatform;
+  const slow = new QueueingCluster();
+  beforeAll(async () => {
+    store = await database.open();
+    platform = await startPlatform(store);
+    platform.engines.use('hefei-1', slow);
+  });
+  afterAll(async () => {
+    await platform.close();
+    await store.close();
+  });
+
+  it('is read at most a quarter of the time, and still followed', async () => {
+    const job = await submitDemoJob(store, { resources: { accelerator: { model: 'A100-80GB' } }, script: 'echo ok' });
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'dispatched');
+    // Every read now takes 200 ms: read back to back (the loop ticks every 50 ms here), 3 s would hold ~15 reads.
+    slow.delayMs = 200;
+    slow.statusCalls = 0;
+    const until = Date.now() + 3_000;
+    await tickUntil(platform.loop, async () => Date.now() > until);
+    expect(slow.statusCalls).toBeGreaterThanOrEqual(1);
+    expect(slow.statusCalls).toBeLessThanOrEqual(5);
+    // Following goes on: the job that starts is seen running.
+    slow.jobs.get([...slow.jobs.keys()][0]!)!.state = 'running';
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'running', 10_000);
+  });
+});

@@ -332,7 +332,10 @@ describeEachDatabase('control-plane restart', (database) => {
     expect(new Set(dispatchEvents.map((e) => e.job_id)).size).toBe(jobs.length);
     // Both planes really acted: A before it stopped, B after it took the lease over.
     expect(new Set(dispatchEvents.map((e) => e.actor))).toEqual(new Set(['plane-a', 'plane-b']));
-    expect(await storeA.usage.list(ALL, { limit: 1000 })).toHaveLength(jobs.length);
+    // Metered once each: usage arrives in metering passes beside the ticks, so wait for it, then count exactly.
+    const usage = () => storeA.usage.list(ALL, { limit: 1000 });
+    await tickUntil(b.loop, async () => (await usage()).length >= jobs.length, 30_000);
+    expect(await usage()).toHaveLength(jobs.length);
     await a.close();
     await b.close();
     await storeA.close();

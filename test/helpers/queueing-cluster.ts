@@ -14,6 +14,8 @@ export class QueueingCluster implements Engine {
     { tag: string; state: EngineJobStatus['state']; nodeNames: string[]; ranOn?: string[] }
   >();
   readonly cancelled: string[] = [];
+  /** How often status() was asked. */
+  statusCalls = 0;
   /** The most submits that were in flight at once. */
   maxSubmitsInFlight = 0;
   private submitsInFlight = 0;
@@ -69,6 +71,7 @@ export class QueueingCluster implements Engine {
     };
   }
   async status(ids: string[]) {
+    this.statusCalls++;
     await this.check();
     return ids.map((id) => this.statusOf(id));
   }

@@ -33,6 +33,13 @@ export const CONTROL_LEASE = 'control-loop';
 const NUDGE_GAP_MS = 20;
 /** The longest a cluster's observe pass waits for a dispatch pass to that cluster to finish. */
 const OBSERVE_DEFER_MS = 5_000;
+/**
+ * Reading a member's state (its controller's job list, its accounting) takes at most 1 / READ_DUTY of the time per
+ * kind of read: a pass that took d ms is not started again for READ_DUTY × d ms (at most MAX_READ_GAP_MS). The
+ * daemons are the provider's, serving its own users too; a whole job list of a busy controller can take a second.
+ */
+const READ_DUTY = 4;
+const MAX_READ_GAP_MS = 15_000;
 
 export interface LoopLogger {
   info(obj: object, msg: string): void;
@@ -83,6 +90,8 @@ export class ControlLoop {
   private readonly lastStarted = new Map<string, number>();
   /** When each cluster's observe pass last ran. */
   private readonly lastObserved = new Map<string, number>();
+  /** `observe:<cluster>` / `meter:<cluster>` → no such pass before this time (READ_DUTY). */
+  private readonly readNotBefore = new Map<string, number>();
   private readonly late = new LateCounts();
   private stopped = false;
   private started = false;
@@ -275,7 +284,9 @@ export class ControlLoop {
     // once the burst is through, or after OBSERVE_DEFER_MS at the latest, so a steady stream cannot starve following.
     const observedAt = this.lastObserved.get(cluster.id) ?? 0;
     if (this.inFlight.has(`dispatch:${cluster.id}`) && Date.now() - observedAt < OBSERVE_DEFER_MS) return {};
-    this.lastObserved.set(cluster.id, Date.now());
+    if (!this.readAllowed('observe', cluster)) return {};
+    const started = Date.now();
+    this.lastObserved.set(cluster.id, started);
     const context = this.contextAt(this.options.clock());
     const inventoryDue = Date.now() - (this.lastInventory.get(cluster.id) ?? 0) >= this.inventoryEveryMs;
     if (inventoryDue) {
@@ -293,6 +304,7 @@ export class ControlLoop {
       // After following: a run being stopped stays visible to the next scheduling cycle as stopping.
       await this.sendCancels(context, cluster, engine);
       if (following.length > 0) await this.pollSucceeded(context, cluster);
+      this.spaceReads('observe', cluster, started);
       return { finished };
     } catch (error) {
       await this.pollFailed(context, cluster, error);
@@ -300,13 +312,25 @@ export class ControlLoop {
     }
   }
 
+  private readAllowed(kind: 'observe' | 'meter', cluster: ClusterRecord): boolean {
+    return Date.now() >= (this.readNotBefore.get(`${kind}:${cluster.id}`) ?? 0);
+  }
+
+  /** After a pass that succeeded (a failing one is retried at the interval, so a cluster's loss is seen in time). */
+  private spaceReads(kind: 'observe' | 'meter', cluster: ClusterRecord, startedAt: number): void {
+    const gap = Math.min(READ_DUTY * (Date.now() - startedAt), MAX_READ_GAP_MS);
+    this.readNotBefore.set(`${kind}:${cluster.id}`, startedAt + gap);
+  }
+
   private async meterCluster(cluster: ClusterRecord): Promise<Partial<TickReport>> {
     const context = this.contextAt(this.options.clock());
     const engine = cluster.healthy ? this.engineOrNull(context, cluster) : null;
-    if (!engine) return {};
+    if (!engine || !this.readAllowed('meter', cluster)) return {};
+    const started = Date.now();
     try {
       const metered = await meterCluster(context, cluster, engine);
       if (metered > 0) await this.pollSucceeded(context, cluster);
+      this.spaceReads('meter', cluster, started);
       return { metered };
     } catch (error) {
       await this.pollFailed(context, cluster, error);
