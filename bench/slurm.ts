@@ -26,12 +26,14 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/server/app.ts';
 import type { AppContext } from '../src/server/context.ts';
 import { processesCpu, type ProcessCpu } from './process-cpu.ts';
+import { startSubmitClient, type SubmitRequest } from './submit-client.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
 import { seedDemo } from '../src/server/demo.ts';
 import { EngineRegistry } from '../src/server/engines.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import type { Engine } from '../src/engines/engine.ts';
+import { httpRequest } from '../src/engines/slurm/http.ts';
 import { submissionBody } from '../src/engines/slurm/v0038.ts';
 import type { ClusterRecord } from '../src/store/federation.ts';
 import { ALL, createStore, type Store } from '../src/store/index.ts';
@@ -80,21 +82,6 @@ const RUNS = Number(arg('runs') ?? 3);
 /** Submits in flight at once per cluster (the loop's dispatchConcurrency). */
 const DISPATCH_CONCURRENCY = Number(arg('dispatch-concurrency') ?? 4);
 
-/**
- * Runs `submitOne(i)` for i = 0, step, 2·step, … below JOBS from CLIENTS clients at once, each taking the next index
- * (`submitOne(i)` submits jobs i to i + step - 1).
- */
-async function submitAll(submitOne: (i: number) => Promise<void>, step = 1): Promise<void> {
-  let next = 0;
-  const client = async () => {
-    while (next < JOBS) {
-      const i = next;
-      next += step;
-      await submitOne(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CLIENTS, JOBS) }, client));
-}
 const WRITE = !process.argv.includes('--no-write');
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
@@ -117,6 +104,8 @@ const TARGETS: Target[] = [
   { lab: labCluster('wuhu'), clusterId: 'wuhu-slurm', providerId: 'wuhu-hub', model: 'H100-SXM' },
 ];
 const SLOTS = TARGETS.reduce((n, t) => n + t.lab.nodes.length * t.lab.gres.perNode, 0);
+/** The clients that submit on both paths, in a process of their own (bench/submit-client.ts). */
+const submitClient = startSubmitClient();
 
 /**
  * CPU seconds used so far per kind of process on the machine (/proc), so that each path's cost per job can be told
@@ -125,7 +114,8 @@ const SLOTS = TARGETS.reduce((n, t) => n + t.lab.nodes.length * t.lab.gres.perNo
  */
 function cpuByKind(apiPids: readonly number[] = [], postgresPid = -1): Map<string, number> {
   const kindOf = (p: ProcessCpu): string | null => {
-    if (p.pid === process.pid) return 'suanli: bench + control loop';
+    if (p.pid === process.pid) return 'suanli: control loop (the bench process)';
+    if (p.pid === submitClient.pid) return 'bench: submitting clients';
     if (apiPids.includes(p.pid)) return 'suanli: API processes';
     if (p.pid === postgresPid || p.ppid === postgresPid) return 'PostgreSQL';
     if (['slurmrestd', 'slurmctld', 'slurmdbd', 'mariadbd', 'slurmd', 'slurmstepd', 'munged'].includes(p.name)) {
@@ -156,9 +146,23 @@ function slurmHeaders(c: LabCluster): Record<string, string> {
   return { 'X-SLURM-USER-NAME': c.user, 'X-SLURM-USER-TOKEN': c.token, accept: 'application/json' };
 }
 
+/**
+ * Every request of the bench, on either path, goes through the HTTP client suanli's engine uses (kept-alive
+ * node:http): the two paths' clients then cost the same, and neither is handicapped by a heavier one.
+ */
+async function request(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const answer = await httpRequest(new URL(url), {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    timeoutMs: 60_000,
+  });
+  return { status: answer.status, text: answer.text, json: <T>() => JSON.parse(answer.text) as T };
+}
+
 async function slurmJobs(c: LabCluster): Promise<Map<string, string>> {
-  const response = await fetch(`${c.restUrl}/slurm/v0.0.38/jobs`, { headers: slurmHeaders(c) });
-  const body = (await response.json()) as { jobs?: Array<{ job_id: number; job_state: string }> };
+  const response = await request(`${c.restUrl}/slurm/v0.0.38/jobs`, 'GET', slurmHeaders(c));
+  const body = response.json<{ jobs?: Array<{ job_id: number; job_state: string }> }>();
   return new Map((body.jobs ?? []).map((j) => [String(j.job_id), j.job_state]));
 }
 
@@ -188,8 +192,8 @@ async function waitTaggedCompleted(tags: Set<string>, count: number, deadlineMs:
   for (;;) {
     let completed = 0;
     for (const target of TARGETS) {
-      const response = await fetch(`${target.lab.restUrl}/slurm/v0.0.38/jobs`, { headers: slurmHeaders(target.lab) });
-      const body = (await response.json()) as { jobs?: Array<{ job_state: string; comment?: string }> };
+      const response = await request(`${target.lab.restUrl}/slurm/v0.0.38/jobs`, 'GET', slurmHeaders(target.lab));
+      const body = response.json<{ jobs?: Array<{ job_state: string; comment?: string }> }>();
       for (const job of body.jobs ?? []) {
         if (job.job_state === 'COMPLETED' && tags.has(job.comment ?? '')) completed++;
       }
@@ -206,10 +210,9 @@ async function cancelAll(ids: Map<string, string[]>): Promise<void> {
     for (const id of ids.get(target.lab.name) ?? []) {
       const state = states.get(id);
       if (state && !FINAL_SLURM.has(state)) {
-        await fetch(`${target.lab.restUrl}/slurm/v0.0.38/job/${id}`, {
-          method: 'DELETE',
-          headers: slurmHeaders(target.lab),
-        }).catch(() => undefined);
+        await request(`${target.lab.restUrl}/slurm/v0.0.38/job/${id}`, 'DELETE', slurmHeaders(target.lab)).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -243,40 +246,44 @@ interface Result {
 
 async function direct(run: string, workDir: string): Promise<Result> {
   const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+  const requests: SubmitRequest[] = Array.from({ length: JOBS }, (_, i) => {
+    const c = TARGETS[i % TARGETS.length]!.lab;
+    const tag = `bench-${run}-direct-${i}`;
+    // The body suanli's engine sends, less the node list (here Slurm picks the node).
+    const body = submissionBody({
+      script: '#!/bin/sh\n# submitted by bench/slurm.ts\ntrue\n',
+      name: `direct-${i}`,
+      partition: c.partitions[0]!,
+      nodeNames: [],
+      nodes: 1,
+      gres: `gpu:${c.gres.type}:1`,
+      timeLimitMinutes: 1,
+      comment: tag,
+      environment: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+      workDir,
+      stdout: `${workDir}/${tag}-%j.out`,
+    });
+    return {
+      url: `${c.restUrl}/slurm/v0.0.38/job/submit`,
+      method: 'POST',
+      headers: { ...slurmHeaders(c), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    };
+  });
   const cpuBefore = cpuByKind();
-  const start = now();
   try {
-    await submitAll(async (i) => {
-      const target = TARGETS[i % TARGETS.length]!;
-      const c = target.lab;
-      const tag = `bench-${run}-direct-${i}`;
-      // The body suanli's engine sends, less the node list (here Slurm picks the node).
-      const body = submissionBody({
-        script: '#!/bin/sh\n# submitted by bench/slurm.ts\ntrue\n',
-        name: `direct-${i}`,
-        partition: c.partitions[0]!,
-        nodeNames: [],
-        nodes: 1,
-        gres: `gpu:${c.gres.type}:1`,
-        timeLimitMinutes: 1,
-        comment: tag,
-        environment: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
-        workDir,
-        stdout: `${workDir}/${tag}-%j.out`,
-      });
-      const response = await fetch(`${c.restUrl}/slurm/v0.0.38/job/submit`, {
-        method: 'POST',
-        headers: { ...slurmHeaders(c), 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const answer = (await response.json()) as { job_id?: number; errors?: unknown[] };
+    const round = await submitClient.run({ requests, clients: CLIENTS });
+    const cpu = cpuDelta(cpuBefore, cpuByKind());
+    round.answers.forEach((response, i: number) => {
+      const c = TARGETS[i % TARGETS.length]!.lab;
+      const answer = JSON.parse(response.text) as { job_id?: number; errors?: unknown[] };
       if (response.status !== 200 || answer.job_id === undefined) {
         throw new Error(`${c.name} refused a job: HTTP ${response.status} ${JSON.stringify(answer.errors)}`);
       }
       ids.get(c.name)!.push(String(answer.job_id));
     });
-    const submitted = now();
-    const cpu = cpuDelta(cpuBefore, cpuByKind());
+    const start = round.startedAt;
+    const submitted = round.endedAt;
     const done = await waitCompleted(ids, submitted + 600_000);
     return { submitMs: submitted - start, completedMs: done.at - start, notCompleted: done.bad, cpu };
   } finally {
@@ -411,14 +418,9 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const bases = apis.length > 0 ? apis.map((a) => a.url) : [own];
   let turn = 0;
   const call = async (token: string, method: string, path: string, body?: unknown, base = own) => {
-    const response = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status >= 300) throw new Error(`${method} ${path}: HTTP ${response.status}: ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
+    const response = await request(`${base}/api/v1${path}`, method, { authorization: `Bearer ${token}` }, body);
+    if (response.status >= 300) throw new Error(`${method} ${path}: HTTP ${response.status}: ${response.text}`);
+    return response.json<Record<string, unknown>>();
   };
   const office = tokens.users['office']!.token;
   const tenant = tokens.users['qiming-ai-admin']!.token;
@@ -465,7 +467,8 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const apiPids = apis.map((a) => a.child.pid!);
   const cpuBefore = cpuByKind(apiPids, postgres?.pid);
   let cpu = new Map<string, number>();
-  const start = now();
+  // When the client sent its first request (set from its answer; until then, about now).
+  let start = now();
   // Slurm's view, polled as for the direct jobs once all are submitted (polling earlier would load slurmrestd while
   // suanli submits, which the direct path is spared): when is the last of them COMPLETED?
   let completed: Promise<number> = Promise.resolve(Number.NaN);
@@ -492,23 +495,26 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
       ids.push(String(job['id']));
       tags.add(`suanli-${String(job['id'])}-1`);
     };
-    if (BATCH === 1) {
-      await submitAll(async (i) => stored(await call(tenant, 'POST', '/jobs', spec(i), bases[turn++ % bases.length])));
-    } else {
-      // Each client sends the next BATCH jobs in one request (POST /jobs/batch).
-      await submitAll(async (i) => {
-        const indexes = Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => i + k);
-        const answer = await call(
-          tenant,
-          'POST',
-          '/jobs/batch',
-          { jobs: indexes.map(spec) },
-          bases[turn++ % bases.length],
-        );
-        for (const job of answer['items'] as Array<Record<string, unknown>>) stored(job);
-      }, BATCH);
+    // One job per request (POST /jobs), or each request the next BATCH jobs (POST /jobs/batch); requests go round
+    // the API processes as a load balancer in front of them would send them.
+    const requests: SubmitRequest[] = [];
+    for (let i = 0; i < JOBS; i += BATCH) {
+      const indexes = Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => i + k);
+      requests.push({
+        url: `${bases[turn++ % bases.length]}/api/v1/jobs${BATCH === 1 ? '' : '/batch'}`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant}`, 'content-type': 'application/json' },
+        body: JSON.stringify(BATCH === 1 ? spec(i) : { jobs: indexes.map(spec) }),
+      });
     }
-    const accepted = now();
+    const round = await submitClient.run({ requests, clients: CLIENTS });
+    start = round.startedAt;
+    const accepted = round.endedAt;
+    for (const answer of round.answers) {
+      if (answer.status !== 201) throw new Error(`POST /jobs: HTTP ${answer.status}: ${answer.text}`);
+      const body = JSON.parse(answer.text) as Record<string, unknown> & { items?: Array<Record<string, unknown>> };
+      for (const job of body.items ?? [body]) stored(job);
+    }
     const deadline = accepted + 900_000;
     while (!succeededAt) {
       if (now() > deadline) throw new Error(`only ${finished} of ${JOBS} jobs finished in suanli`);
@@ -681,6 +687,8 @@ async function main(): Promise<void> {
 - Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== 4 ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}${RUNS !== 3 ? ` --runs ${RUNS}` : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
+- Clients: on both paths, ${CLIENTS} client(s) in a process of their own (bench/submit-client.ts), sending with the
+  HTTP client suanli's engine uses (kept-alive node:http); the times are from its first request.
 - Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
   slurmrestd over keep-alive connections by ${CLIENTS} client(s) at once; Slurm queues what does not fit.
 - suanli: ${apiWhere} over ${s.store}; ${BATCH === 1 ? '`POST /api/v1/jobs`, one job per request,' : `\`POST /api/v1/jobs/batch\`, ${BATCH} jobs per request,`} over HTTP by
@@ -755,6 +763,7 @@ ${calls.map((c) => c.line).join('\n')}
       console.log(`wrote ${out}`);
     }
   } finally {
+    submitClient.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
