@@ -1,6 +1,6 @@
 /**
  * HTTP/1.1 requests over kept-alive connections with Node's own http and https modules. The control loop talks to
- * each slurmrestd many times a second: fetch (undici, with web streams under it) spent about four times the CPU of
+ * each slurmrestd many times a second: fetch (undici, with web streams under it) spent three to four times the CPU of
  * a plain request per call on our machines, and that CPU is the loop's (bench/slurm.ts, docs/slurm.md).
  */
 import http from 'node:http';
