@@ -7,7 +7,7 @@
  * every job is COMPLETED and the CPU each kind of process spent per job, and writes bench/results/slurm-<date>[…].md.
  *
  *   npx tsx bench/slurm.ts [--jobs 200] [--runs 3] [--clients 1] [--batch 1] [--api-processes 1] [--dispatch-concurrency 4]
- *                          [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000] [--database-url URL | --pglite]
+ *                          [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000] [--database-url URL | --pglite] [--warm-up 20]
  *                          [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
  *
@@ -83,12 +83,18 @@ const RUNS = Number(arg('runs') ?? 3);
 const DISPATCH_CONCURRENCY = Number(arg('dispatch-concurrency') ?? 4);
 
 const WRITE = !process.argv.includes('--no-write');
+/**
+ * Jobs sent the whole way on each path before each timed part, and waited for: a platform in service is warm (its
+ * processes compiled, its connections to PostgreSQL and slurmrestd open), as slurmrestd is.
+ */
+const WARMUP = Number(arg('warm-up') ?? 20);
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
 if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new Error('--clients must be a positive integer');
 if (!Number.isInteger(API_PROCESSES) || API_PROCESSES < 0) throw new Error('--api-processes must be a whole number');
 if (!Number.isInteger(BATCH) || BATCH < 1 || BATCH > 1000) throw new Error('--batch must be 1 to 1000');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer');
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warm-up must be a whole number');
 if (!existsSync(LAB_FILE)) {
   console.error(`no Slurm lab at ${LAB_FILE}: run scripts/slurm-up first (or pass --lab)`);
   process.exit(2);
@@ -244,44 +250,58 @@ interface Result {
   cpu: Map<string, number>;
 }
 
-async function direct(run: string, workDir: string): Promise<Result> {
-  const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
-  const requests: SubmitRequest[] = Array.from({ length: JOBS }, (_, i) => {
-    const c = TARGETS[i % TARGETS.length]!.lab;
-    const tag = `bench-${run}-direct-${i}`;
-    // The body suanli's engine sends, less the node list (here Slurm picks the node).
-    const body = submissionBody({
-      script: '#!/bin/sh\n# submitted by bench/slurm.ts\ntrue\n',
-      name: `direct-${i}`,
-      partition: c.partitions[0]!,
-      nodeNames: [],
-      nodes: 1,
-      gres: `gpu:${c.gres.type}:1`,
-      timeLimitMinutes: 1,
-      comment: tag,
-      environment: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
-      workDir,
-      stdout: `${workDir}/${tag}-%j.out`,
-    });
-    return {
-      url: `${c.restUrl}/slurm/v0.0.38/job/submit`,
-      method: 'POST',
-      headers: { ...slurmHeaders(c), 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    };
+/** The i-th direct submission: the body suanli's engine sends, less the node list (here Slurm picks the node). */
+function directRequest(i: number, tag: string, workDir: string): SubmitRequest {
+  const c = TARGETS[i % TARGETS.length]!.lab;
+  const body = submissionBody({
+    script: '#!/bin/sh\n# submitted by bench/slurm.ts\ntrue\n',
+    name: `direct-${i}`,
+    partition: c.partitions[0]!,
+    nodeNames: [],
+    nodes: 1,
+    gres: `gpu:${c.gres.type}:1`,
+    timeLimitMinutes: 1,
+    comment: tag,
+    environment: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+    workDir,
+    stdout: `${workDir}/${tag}-%j.out`,
   });
+  return {
+    url: `${c.restUrl}/slurm/v0.0.38/job/submit`,
+    method: 'POST',
+    headers: { ...slurmHeaders(c), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Job ids by cluster name from the direct submissions' answers, in order. */
+function directIds(answers: Array<{ status: number; text: string }>): Map<string, string[]> {
+  const ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+  answers.forEach((response, i: number) => {
+    const c = TARGETS[i % TARGETS.length]!.lab;
+    const answer = JSON.parse(response.text) as { job_id?: number; errors?: unknown[] };
+    if (response.status !== 200 || answer.job_id === undefined) {
+      throw new Error(`${c.name} refused a job: HTTP ${response.status} ${JSON.stringify(answer.errors)}`);
+    }
+    ids.get(c.name)!.push(String(answer.job_id));
+  });
+  return ids;
+}
+
+async function direct(run: string, workDir: string): Promise<Result> {
+  if (WARMUP > 0) {
+    const requests = Array.from({ length: WARMUP }, (_, i) => directRequest(i, `bench-${run}-warm-${i}`, workDir));
+    const warm = await submitClient.run({ requests, clients: 1 });
+    await waitCompleted(directIds(warm.answers), now() + 120_000);
+    await waitIdle(now() + 120_000);
+  }
+  let ids = new Map<string, string[]>(TARGETS.map((t) => [t.lab.name, []]));
+  const requests = Array.from({ length: JOBS }, (_, i) => directRequest(i, `bench-${run}-direct-${i}`, workDir));
   const cpuBefore = cpuByKind();
   try {
     const round = await submitClient.run({ requests, clients: CLIENTS });
     const cpu = cpuDelta(cpuBefore, cpuByKind());
-    round.answers.forEach((response, i: number) => {
-      const c = TARGETS[i % TARGETS.length]!.lab;
-      const answer = JSON.parse(response.text) as { job_id?: number; errors?: unknown[] };
-      if (response.status !== 200 || answer.job_id === undefined) {
-        throw new Error(`${c.name} refused a job: HTTP ${response.status} ${JSON.stringify(answer.errors)}`);
-      }
-      ids.get(c.name)!.push(String(answer.job_id));
-    });
+    ids = directIds(round.answers);
     const start = round.startedAt;
     const submitted = round.endedAt;
     const done = await waitCompleted(ids, submitted + 600_000);
@@ -366,6 +386,22 @@ class TimedEngineRegistry extends EngineRegistry {
     }
     return timed;
   }
+}
+
+/** A one-accelerator job for the i-th target, as the tenant submits it. */
+function suanliSpec(i: number, name = 'suanli') {
+  const target = TARGETS[i % TARGETS.length]!;
+  return {
+    apiVersion: 'suanli.io/v1',
+    kind: 'Job',
+    metadata: { name: `${name}-${i}`, project: 'demo' },
+    spec: {
+      resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
+      timeLimit: '1m',
+      command: ['true'],
+      constraints: { providers: [target.providerId] },
+    },
+  };
 }
 
 interface SuanliResult extends Result {
@@ -460,6 +496,28 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   });
   loop.start();
   await sleep(200); // the first tick reads every cluster's inventory
+  if (WARMUP > 0) {
+    const warm = await submitClient.run({
+      requests: Array.from({ length: WARMUP }, (_, i) => ({
+        url: `${bases[i % bases.length]}/api/v1/jobs`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant}`, 'content-type': 'application/json' },
+        body: JSON.stringify(suanliSpec(i, 'warm-up')),
+      })),
+      clients: 1,
+    });
+    if (warm.answers.some((a) => a.status !== 201)) throw new Error('warm-up: a submission was refused');
+    const deadline = now() + 120_000;
+    while (finished < WARMUP) {
+      if (now() > deadline) throw new Error(`warm-up: only ${finished} of ${WARMUP} jobs finished`);
+      await sleep(100);
+    }
+    finished = 0;
+    ticks.length = 0;
+    engines.submitted.length = 0;
+    engines.stats.clear();
+    await waitIdle(now() + 120_000);
+  }
 
   const ids: string[] = [];
   const tags = new Set<string>();
@@ -477,20 +535,6 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
     completed = waitTaggedCompleted(tags, JOBS, start + 900_000, () => stopPolling);
   };
   try {
-    const spec = (i: number) => {
-      const target = TARGETS[i % TARGETS.length]!;
-      return {
-        apiVersion: 'suanli.io/v1',
-        kind: 'Job',
-        metadata: { name: `suanli-${i}`, project: 'demo' },
-        spec: {
-          resources: { accelerator: { model: target.model }, acceleratorsPerNode: 1, nodes: 1 },
-          timeLimit: '1m',
-          command: ['true'],
-          constraints: { providers: [target.providerId] },
-        },
-      };
-    };
     const stored = (job: Record<string, unknown>) => {
       ids.push(String(job['id']));
       tags.add(`suanli-${String(job['id'])}-1`);
@@ -504,7 +548,7 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
         url: `${bases[turn++ % bases.length]}/api/v1/jobs${BATCH === 1 ? '' : '/batch'}`,
         method: 'POST',
         headers: { authorization: `Bearer ${tenant}`, 'content-type': 'application/json' },
-        body: JSON.stringify(BATCH === 1 ? spec(i) : { jobs: indexes.map(spec) }),
+        body: JSON.stringify(BATCH === 1 ? suanliSpec(i) : { jobs: indexes.map((k) => suanliSpec(k)) }),
       });
     }
     const round = await submitClient.run({ requests, clients: CLIENTS });
@@ -684,11 +728,13 @@ async function main(): Promise<void> {
     const report = `# Slurm submission benchmark, ${date}
 
 - Machine: ${machine()}
-- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== 4 ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}${RUNS !== 3 ? ` --runs ${RUNS}` : ''}\` (bench/slurm.ts)
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== 4 ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}${RUNS !== 3 ? ` --runs ${RUNS}` : ''}${WARMUP !== 20 ? ` --warm-up ${WARMUP}` : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
 - Clients: on both paths, ${CLIENTS} client(s) in a process of their own (bench/submit-client.ts), sending with the
-  HTTP client suanli's engine uses (kept-alive node:http); the times are from its first request.
+  HTTP client suanli's engine uses (kept-alive node:http); the times are from its first request. Before each timed
+  part, ${WARMUP} jobs go the whole way on that path and are waited for (a platform in service is warm, as
+  slurmrestd is).
 - Direct: the same v0.0.38 submission body suanli's engine sends (without its node list), POSTed to each cluster's
   slurmrestd over keep-alive connections by ${CLIENTS} client(s) at once; Slurm queues what does not fit.
 - suanli: ${apiWhere} over ${s.store}; ${BATCH === 1 ? '`POST /api/v1/jobs`, one job per request,' : `\`POST /api/v1/jobs/batch\`, ${BATCH} jobs per request,`} over HTTP by
