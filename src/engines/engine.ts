@@ -65,6 +65,14 @@ export class EngineRejection extends Error {
   override readonly name = 'EngineRejection';
 }
 
+export interface CancelOptions {
+  /**
+   * Seconds the job gets from the stop signal (SIGTERM) to the kill, to checkpoint: a preemption's grace period.
+   * Absent = the engine's own default. An engine that cannot honour it says so in its documentation.
+   */
+  graceSeconds?: number;
+}
+
 export interface Engine {
   readonly kind: EngineKind;
   inventory(): Promise<EngineInventory>;
@@ -79,7 +87,8 @@ export interface Engine {
   listTagged(prefix: string, since: Date): Promise<EngineJobStatus[]>;
   /** Current states; ids the engine does not know come back with state `lost`. */
   status(engineJobIds: string[]): Promise<EngineJobStatus[]>;
-  cancel(engineJobId: string): Promise<void>;
+  /** Asks the job to stop; repeating the request is harmless (it neither restarts nor extends the grace). */
+  cancel(engineJobId: string, options?: CancelOptions): Promise<void>;
   /** The accounting record of a finished job, or null while it has none yet. */
   accounting(engineJobId: string): Promise<EngineAccountingRecord | null>;
   /**

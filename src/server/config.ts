@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { applyPolicyOverride, type PolicyConfig } from '../core/scheduler/index.ts';
 
 export const ServerConfigSchema = Type.Object(
   {
@@ -24,10 +25,17 @@ export const ServerConfigSchema = Type.Object(
     logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
       default: 'info',
     }),
+    policy: Type.Optional(
+      Type.Unknown({
+        description:
+          'The scheduling policy: a partial PolicyConfig deep-merged over DEFAULT_POLICY (docs/scheduling.md); checked on its own',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
-export type ServerConfig = Static<typeof ServerConfigSchema>;
+/** As loaded: `policy` is the merged, validated policy the control loop and the overview use. */
+export type ServerConfig = Omit<Static<typeof ServerConfigSchema>, 'policy'> & { policy: PolicyConfig };
 
 const ENV: Array<[string, (c: Record<string, unknown>, v: string) => void]> = [
   ['SUANLI_HOST', (c, v) => (c.host = v)],
@@ -61,11 +69,14 @@ export function loadConfig(options: {
   }
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) raw[key] = value;
   const config = Value.Default(ServerConfigSchema, structuredClone(raw));
-  const errors = [...Value.Errors(ServerConfigSchema, config)];
-  if (errors.length) {
+  const problems = [...Value.Errors(ServerConfigSchema, config)].map(
+    (e) => `${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`,
+  );
+  const policy = applyPolicyOverride((config as { policy?: unknown }).policy);
+  if (!policy.ok) problems.push(...policy.errors.map((e) => `${e.field}: ${e.message}`));
+  if (!policy.ok || problems.length) {
     const where = options.file ? `${options.file}: ` : '';
-    const list = errors.map((e) => `${e.path.slice(1).replace(/\//g, '.') || '(root)'}: ${e.message}`).join('; ');
-    throw new ConfigError(`${where}invalid configuration: ${list}`);
+    throw new ConfigError(`${where}invalid configuration: ${problems.join('; ')}`);
   }
-  return config as ServerConfig;
+  return { ...(config as Omit<ServerConfig, 'policy'>), policy: policy.config };
 }

@@ -81,7 +81,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
   const metrics = createMetrics(store);
   // Subsidies are awarded by the shipped programmes (programmes/*.yaml); a change to one is recorded in the audit log.
   const { programmes, subsidies } = await shippedProgrammes(store, clock());
-  const context: AppContext = { store, engines, metrics, clock, version: '0.1.0', programmes };
+  const context: AppContext = { store, engines, metrics, clock, version: '0.1.0', programmes, policy: config.policy };
   const app = await buildApp(context, {
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
     consoleDir: DEFAULT_CONSOLE_DIR,
@@ -102,6 +102,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     leaseTtlMs: config.loop.leaseTtlMs,
     inventoryEveryMs: config.loop.inventoryEveryMs,
     unhealthyAfter: config.loop.unhealthyAfter,
+    policyConfig: config.policy,
     onTick: (report) => {
       metrics.loopTicks.inc({ leader: String(report.leader) });
       if (!report.leader) return;

@@ -1,18 +1,21 @@
 /**
- * `npm run sim -- --trace philly-pollux|openb [--policies fifo,fifo-backfill,suanli] [--limit N] [--out DIR]`
+ * `npm run sim -- --trace philly-pollux|openb [--policies fifo,fifo-backfill,suanli] [--policy FILE] [--limit N]
+ * [--out DIR]`
  * Reads the trace in place (../shared/traces, or $SUANLI_TRACES), replays it under each policy, prints the
- * side-by-side table and writes sim-<trace>-<date>.{json,md,svg} into --out.
+ * side-by-side table and writes sim-<trace>-<date>.{json,md,svg} into --out. `--policy FILE` runs the suanli policy
+ * with the file's `policy:` section merged over DEFAULT_POLICY, as `suanli server --config` does.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_POLICY } from '../core/scheduler/index.ts';
 import { readCsvRecords } from './csv.ts';
 import type { ClusterOutage, SimTrace } from './model.ts';
 import { runOpenb } from './openb-main.ts';
 import { parsePhillyRecord, phillyTrace } from './philly.ts';
-import { resolvePolicies } from './policies.ts';
+import { readPolicyFile, resolvePolicies } from './policies.ts';
 import { chartFor, compare, defaultEngineOptions, jsonReport, markdownReport } from './run.ts';
 import type { Provenance } from './run.ts';
 
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     options: {
       trace: { type: 'string', default: 'philly-pollux' },
       policies: { type: 'string', default: 'fifo,fifo-backfill,suanli' },
+      policy: { type: 'string' },
       limit: { type: 'string' },
       out: { type: 'string', default: 'bench/results' },
       scale: { type: 'string' },
@@ -55,7 +59,8 @@ async function main(): Promise<void> {
     },
   });
   const names = (values.policies ?? '').split(',').filter((s) => s !== '');
-  const { policies, missing } = resolvePolicies(names);
+  const policyConfig = values.policy === undefined ? DEFAULT_POLICY : readPolicyFile(values.policy);
+  const { policies, missing } = resolvePolicies(names, policyConfig);
   if (missing.length > 0) throw new Error(`unknown policies: ${missing.join(', ')}`);
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run sim -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
     { ...(limit !== undefined ? { limit } : {}), ...(values.scale ? { scale: Number(values.scale) } : {}) },
   );
   const readSeconds = (performance.now() - t0) / 1000;
-  const options = defaultEngineOptions();
+  const options = defaultEngineOptions(policyConfig);
   if (values.window !== undefined) options.maxPending = Number(values.window);
   if (values['half-life-hours'] !== undefined) options.halfLifeSeconds = Number(values['half-life-hours']) * 3600;
   if (values['preempt-exempt'] !== undefined) options.preemptExemptSeconds = Number(values['preempt-exempt']);
@@ -94,12 +99,10 @@ async function main(): Promise<void> {
   console.log(`${trace.name}: read ${trace.jobs.length} jobs in ${readSeconds.toFixed(1)} s; ${trace.notes[0] ?? ''}`);
 
   const comparison = compare(trace, policies, options, (r) =>
-    console.log(
-      `  ${r.metrics.policy}${r.standIn ? ' (stand-in)' : ''}: ${r.wallSeconds.toFixed(1)} s (policy ${r.policySeconds.toFixed(1)} s)`,
-    ),
+    console.log(`  ${r.metrics.policy}: ${r.wallSeconds.toFixed(1)} s (policy ${r.policySeconds.toFixed(1)} s)`),
   );
   const provenance: Provenance = { command, date, machine: machine(), traceFile: relative(REPO_ROOT, file) };
-  const md = markdownReport(trace, comparison, provenance, options);
+  const md = markdownReport(trace, comparison, provenance, options, policyConfig);
   console.log('\n' + md);
   if (values['no-write']) return;
   mkdirSync(out, { recursive: true });

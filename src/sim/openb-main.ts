@@ -69,8 +69,7 @@ export async function runOpenb(o: OpenbRun): Promise<void> {
     });
     console.log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
-  for (const p of o.policies)
-    measure(`${p.name}${p.standIn ? ' †' : ''} (whole GPUs)`, (w) => fgdReplay(pools, w, p.policy));
+  for (const p of o.policies) measure(`${p.name} (whole GPUs)`, (w) => fgdReplay(pools, w, p.policy));
   measure('reference best fit with GPU sharing (src/sim)', (w) => fgdBestFitShared(nodes, w));
 
   const lines = [

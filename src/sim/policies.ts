@@ -1,17 +1,25 @@
 /**
- * The policies the simulator compares. They come from the scheduler's `POLICIES` table when it exists; until then
- * 'suanli' is FCFS-first-fit (`fcfs`) and 'fifo' is strict FIFO built from it (the queue stops at the first job
- * that does not fit), both marked as stand-ins in every report.
+ * The policies the simulator compares: the scheduler's `POLICIES` (fifo, fifo-backfill, suanli), with the suanli
+ * policy under an operator's configuration when `--policy FILE` gives one, and `strictFifo`, strict FIFO built from
+ * fcfs (the queue stops at the first job that does not fit) for the engine's own tests.
  */
-import * as scheduler from '../core/scheduler/index.ts';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import {
+  DEFAULT_POLICY,
+  POLICIES,
+  applyPolicyOverride,
+  formatPolicyErrors,
+  suanliPolicy,
+  type PolicyName,
+} from '../core/scheduler/index.ts';
 import { compareJobs, fcfs } from '../core/scheduler/fcfs.ts';
+import type { PolicyConfig } from '../core/scheduler/policy-config.ts';
 import type { SchedulingPolicy } from '../core/scheduler/types.ts';
 
 export interface NamedPolicy {
   name: string;
   policy: SchedulingPolicy;
-  /** Set when the scheduler's own policy is missing and a stand-in runs instead. */
-  standIn?: string;
 }
 
 /** Strict FIFO: first-fit in submit order, stopping at the first job that cannot start. */
@@ -30,28 +38,39 @@ export const strictFifo: SchedulingPolicy = (snapshot, now) => {
   };
 };
 
-const STAND_INS: Record<string, { policy: SchedulingPolicy; note: string }> = {
-  fifo: { policy: strictFifo, note: 'strict FIFO over fcfs (src/sim/policies.ts)' },
-  suanli: { policy: fcfs, note: 'fcfs first-fit (src/core/scheduler/fcfs.ts)' },
-};
-
-/** The scheduler's POLICIES table, read without a compile-time dependency on it (it may not exist yet). */
-export function schedulerPolicies(): Record<string, SchedulingPolicy> {
-  const table = (scheduler as Record<string, unknown>)['POLICIES'];
-  return typeof table === 'object' && table !== null ? (table as Record<string, SchedulingPolicy>) : {};
-}
-
-/** Resolves names to policies; names with neither a policy nor a stand-in are returned in `missing`. */
-export function resolvePolicies(names: readonly string[]): { policies: NamedPolicy[]; missing: string[] } {
-  const table = schedulerPolicies();
+/** Resolves names to policies ('suanli' with `config`); names the scheduler does not know are returned in `missing`. */
+export function resolvePolicies(
+  names: readonly string[],
+  config: PolicyConfig = DEFAULT_POLICY,
+): { policies: NamedPolicy[]; missing: string[] } {
   const policies: NamedPolicy[] = [];
   const missing: string[] = [];
   for (const name of names) {
-    const own = table[name];
-    const standIn = STAND_INS[name];
-    if (typeof own === 'function') policies.push({ name, policy: own });
-    else if (standIn !== undefined) policies.push({ name, policy: standIn.policy, standIn: standIn.note });
-    else missing.push(name);
+    if (!Object.hasOwn(POLICIES, name)) {
+      missing.push(name);
+      continue;
+    }
+    const policy = name === 'suanli' && config !== DEFAULT_POLICY ? suanliPolicy(config) : POLICIES[name as PolicyName];
+    policies.push({ name, policy });
   }
   return { policies, missing };
+}
+
+/**
+ * The suanli configuration in a policy file: its top-level `policy:` section (a server configuration file; its other
+ * settings are ignored), or the whole document as that section. Throws naming the file and every bad field.
+ */
+export function readPolicyFile(file: string): PolicyConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const isMapping = typeof document === 'object' && document !== null && !Array.isArray(document);
+  const section =
+    isMapping && Object.hasOwn(document as object, 'policy') ? (document as { policy: unknown }).policy : document;
+  const result = applyPolicyOverride(section);
+  if (!result.ok) throw new Error(`${file}: invalid policy: ${formatPolicyErrors(result.errors)}`);
+  return result.config;
 }

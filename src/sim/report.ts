@@ -3,8 +3,6 @@ import type { Dist, SimMetrics } from './metrics.ts';
 
 export interface RunReport {
   metrics: SimMetrics;
-  /** Set when a stand-in ran instead of the scheduler's policy. */
-  standIn?: string;
   /** Wall-clock seconds of the replay (engine + policy) and of the policy alone. Not deterministic. */
   wallSeconds: number;
   policySeconds: number;
@@ -27,13 +25,16 @@ function d4(d: Dist): string {
 type Row = [string, (m: SimMetrics, r: RunReport) => string];
 
 function table(runs: readonly RunReport[], rows: readonly Row[]): string {
-  const head = `| metric | ${runs.map((r) => r.metrics.policy + (r.standIn ? ' †' : '')).join(' | ')} |`;
+  const head = `| metric | ${runs.map((r) => r.metrics.policy).join(' | ')} |`;
   const rule = `| --- | ${runs.map(() => '---').join(' | ')} |`;
   const body = rows.map(([label, f]) => `| ${label} | ${runs.map((r) => f(r.metrics, r)).join(' | ')} |`);
   return [head, rule, ...body].join('\n');
 }
 
-/** The main comparison: one column per policy. Times in hours; distributions as mean / p50 / p95 / p99. */
+/**
+ * The main comparison: one column per policy. Times in hours; distributions as mean / p50 / p95 / p99; queueing
+ * delay and completion time overall, per priority class and per tenant category.
+ */
 export function comparisonTable(runs: readonly RunReport[]): string {
   const first = runs[0]?.metrics;
   const classes = first ? Object.keys(first.byClass) : [];
@@ -50,6 +51,11 @@ export function comparisonTable(runs: readonly RunReport[]): string {
     ...categories.map<Row>((c) => [
       `queueing delay, ${c}`,
       (m) => (m.byCategory[c] ? d4(m.byCategory[c].queueing) : '–'),
+    ]),
+    ...classes.map<Row>((c) => [`completion time, ${c}`, (m) => (m.byClass[c] ? d4(m.byClass[c].completion) : '–')]),
+    ...categories.map<Row>((c) => [
+      `completion time, ${c}`,
+      (m) => (m.byCategory[c] ? d4(m.byCategory[c].completion) : '–'),
     ]),
     [
       'strategic first wait, h (mean / max)',
@@ -74,6 +80,5 @@ export function comparisonTable(runs: readonly RunReport[]): string {
     ['scheduling cycles (mean jobs in snapshot)', (m) => `${m.schedulingPoints} (${m.meanSnapshotJobs.toFixed(0)})`],
     ['replay wall time, s (policy part)', (_m, r) => `${r.wallSeconds.toFixed(1)} (${r.policySeconds.toFixed(1)})`],
   ];
-  const notes = runs.filter((r) => r.standIn).map((r) => `† ${r.metrics.policy}: stand-in — ${r.standIn}.`);
-  return [table(runs, rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+  return table(runs, rows);
 }

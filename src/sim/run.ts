@@ -1,7 +1,7 @@
 /** Runs several policies over one trace and renders the outputs (JSON, markdown, SVG). Pure apart from timing. */
 import { TENANT_CATEGORIES } from '../core/domain.ts';
 import type { TenantCategory } from '../core/domain.ts';
-import { DEFAULT_POLICY } from '../core/scheduler/policy-config.ts';
+import { DEFAULT_POLICY, type PolicyConfig } from '../core/scheduler/policy-config.ts';
 import { simulate } from './engine.ts';
 import type { EngineOptions, SimResult } from './engine.ts';
 import { summarise, utilisationSeries } from './metrics.ts';
@@ -11,21 +11,22 @@ import { comparisonTable } from './report.ts';
 import type { RunReport } from './report.ts';
 import { renderChart } from './svg.ts';
 
-/** The reserved shares the suanli policy's defaults give (basis points → 0..1), for the honoured metric. */
-export function defaultReserved(): Partial<Record<TenantCategory, number>> {
+/** The reserved shares a suanli configuration gives (basis points → 0..1), for the honoured metric. */
+export function defaultReserved(policy: PolicyConfig = DEFAULT_POLICY): Partial<Record<TenantCategory, number>> {
   const out: Partial<Record<TenantCategory, number>> = {};
-  for (const [c, r] of Object.entries(DEFAULT_POLICY.reserved) as [TenantCategory, { basisPoints?: number }][]) {
+  for (const [c, r] of Object.entries(policy.reserved) as [TenantCategory, { basisPoints?: number }][]) {
     if (r.basisPoints !== undefined) out[c] = r.basisPoints / 10_000;
   }
   return out;
 }
 
-export function defaultEngineOptions(): EngineOptions {
+/** The engine's options for a run, from the suanli configuration in force (DEFAULT_POLICY or `--policy FILE`). */
+export function defaultEngineOptions(policy: PolicyConfig = DEFAULT_POLICY): EngineOptions {
   return {
-    halfLifeSeconds: DEFAULT_POLICY.fairShare.halfLifeHours * 3600,
+    halfLifeSeconds: policy.fairShare.halfLifeHours * 3600,
     maxPending: 64,
     perTenantPending: 4,
-    reserved: defaultReserved(),
+    reserved: defaultReserved(policy),
   };
 }
 
@@ -50,7 +51,6 @@ export function compare(
       metrics: summarise(result),
       wallSeconds,
       policySeconds: result.policyMs / 1000,
-      ...(p.standIn ? { standIn: p.standIn } : {}),
     };
     runs.push(run);
     results.push(result);
@@ -81,7 +81,13 @@ export interface Provenance {
   traceFile: string;
 }
 
-export function markdownReport(trace: SimTrace, c: Comparison, p: Provenance, options: EngineOptions): string {
+export function markdownReport(
+  trace: SimTrace,
+  c: Comparison,
+  p: Provenance,
+  options: EngineOptions,
+  policy: PolicyConfig = DEFAULT_POLICY,
+): string {
   return [
     `# Simulator: ${trace.name}, ${p.date}`,
     '',
@@ -89,7 +95,7 @@ export function markdownReport(trace: SimTrace, c: Comparison, p: Provenance, op
     `- machine: ${p.machine}`,
     `- trace: \`${p.traceFile}\``,
     ...trace.notes.map((n) => `- ${n}`),
-    `- engine: snapshot window ${options.maxPending || 'all'} oldest + ${options.perTenantPending ?? 4} per tenant + strategic + requeued; usage half-life ${((options.halfLifeSeconds ?? 0) / 3600).toFixed(0)} h; reserved shares ${JSON.stringify(options.reserved ?? {})}; engine preempt-exempt ${options.preemptExemptSeconds ?? 0} s (suanli's own minimum runtime before preemption: ${DEFAULT_POLICY.preemption.minRuntimeSeconds} s); outages ${JSON.stringify(options.outages ?? [])}`,
+    `- engine: snapshot window ${options.maxPending || 'all'} oldest + ${options.perTenantPending ?? 4} per tenant + strategic + requeued; usage half-life ${((options.halfLifeSeconds ?? 0) / 3600).toFixed(0)} h; reserved shares ${JSON.stringify(options.reserved ?? {})}; engine preempt-exempt ${options.preemptExemptSeconds ?? 0} s (suanli's own minimum runtime before preemption: ${policy.preemption.minRuntimeSeconds} s); outages ${JSON.stringify(options.outages ?? [])}`,
     '',
     'Times in hours; distributions are mean / p50 / p95 / p99. Queueing delay = start of the completing run − submit.',
     '',

@@ -187,3 +187,32 @@ describeEachDatabase('the console routes', (database) => {
     expect(Object.keys(doc.paths['/api/v1/tenants/{tenantId}'] ?? {})).toContain('patch');
   });
 });
+
+describeEachDatabase('the overview under a configured policy', (database) => {
+  it('shows the reserved shares of the policy the loop schedules with', async () => {
+    const { DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
+    const store = await database.open();
+    const platform = await startPlatform(store, {
+      policyConfig: {
+        ...DEFAULT_POLICY,
+        reserved: { startup: { basisPoints: 2000, lendingLimitBasisPoints: 10_000 } },
+      },
+    });
+    try {
+      const response = await platform.app.inject({
+        method: 'GET',
+        url: '/api/v1/overview',
+        headers: { authorization: `Bearer ${platform.token('office')}` },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      // 20% of the usable P (35.97), no other reserved category: the rest is shared.
+      expect((response.json() as Overview).reservedShares.map((r) => [r.group, r.nominalP])).toEqual([
+        ['startup', 7.194],
+        ['shared', 28.776],
+      ]);
+    } finally {
+      await platform.close();
+      await store.close();
+    }
+  });
+});

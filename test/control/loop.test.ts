@@ -12,6 +12,8 @@ import type { JobState } from '../../src/core/domain.ts';
 import { CONTROL_LEASE } from '../../src/server/control/loop.ts';
 import type { SchedulingSnapshot } from '../../src/core/scheduler/index.ts';
 import { ALL, createStore, type Store } from '../../src/store/index.ts';
+import type { Engine } from '../../src/engines/engine.ts';
+import { createLocalEngine, type LocalEngineConfig } from '../../src/engines/local/engine.ts';
 import { describeEachDatabase, postgresUrl } from '../helpers/databases.ts';
 import { HELLO_JOB, startPlatform, tickUntil, type TestPlatform } from '../helpers/platform.ts';
 
@@ -151,8 +153,8 @@ describeEachDatabase('control loop', (database) => {
 });
 
 describeEachDatabase('preemption', (database) => {
-  it('stops a preempted run, meters the work done, and requeues the job with its history', async () => {
-    const { decide } = await import('../../src/core/scheduler/index.ts');
+  it('stops a preempted run within its grace, meters the work done, and requeues the job with its history', async () => {
+    const { decide, DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
     const store = await database.open();
     // A policy that preempts any running job named "victim" once a job named "urgent" waits, holding capacity for it.
     const seen: SchedulingSnapshot[] = [];
@@ -176,12 +178,44 @@ describeEachDatabase('preemption', (database) => {
             : (snapshot.holds ?? []),
         };
       },
+      // The policy's grace reaches the engine: 20 s here, where the cluster's own kill grace is none at all.
+      policyConfig: { ...DEFAULT_POLICY, preemption: { ...DEFAULT_POLICY.preemption, graceSeconds: 20 } },
     });
+    const wuhu = (await store.federation.getCluster('wuhu-1'))!;
+    const cancels: Array<{ graceSeconds?: number }> = [];
+    const local = createLocalEngine({ ...(wuhu.config as unknown as LocalEngineConfig), killGraceSeconds: 0 });
+    platform.engines.use('wuhu-1', {
+      ...Object.fromEntries(
+        (
+          [
+            'inventory',
+            'submit',
+            'findByTag',
+            'listTagged',
+            'status',
+            'accounting',
+            'accountingMany',
+            'logs',
+            'close',
+          ] as const
+        ).map((name) => [name, local[name].bind(local)]),
+      ),
+      kind: local.kind,
+      cancel: (id: string, options?: { graceSeconds?: number }) => {
+        cancels.push(options ?? {});
+        return local.cancel(id, options);
+      },
+    } as Engine);
+    // The victim checkpoints for a second when asked to stop, which it can only finish within the policy's grace.
+    const marker = join(platform.dataDir, 'checkpoint');
     const { job: victim } = await store.jobs.create({
       tenantId: 'qiming-ai',
       projectId: 'qiming-ai-demo',
       submittedBy: 'qiming-ai-admin',
-      spec: { ...spec('sleep 30'), name: 'victim' },
+      spec: {
+        ...spec(`trap 'sleep 1; echo saved >> "${marker}"; exit 0' TERM; sleep 30 & wait $!`),
+        name: 'victim',
+      },
       idempotencyKey: null,
       now: new Date(),
     });
@@ -209,6 +243,11 @@ describeEachDatabase('preemption', (database) => {
     ]);
     const preempted = (await store.jobs.events(victim.id)).find((e) => e.to === 'preempted');
     expect(preempted?.reason).toBe('preempted: room for urgent work');
+    // The engine was asked to stop it with the policy's grace (less the moments since the preemption), and the
+    // run's SIGTERM trap wrote its checkpoint before the kill.
+    expect(cancels[0]?.graceSeconds).toBeGreaterThan(15);
+    expect(cancels[0]?.graceSeconds).toBeLessThanOrEqual(20);
+    expect(readFileSync(marker, 'utf8')).toContain('saved');
     // While the victim stopped, the next cycle saw whom it was stopping for and the capacity held for that job.
     const stopping = seen.find((snap) => snap.running?.some((r) => r.jobId === victim.id && r.stopRequested));
     expect(stopping?.running?.find((r) => r.jobId === victim.id)?.preemptedFor).toBe(urgent.id);

@@ -15,7 +15,7 @@ import {
   type SnapshotPool,
 } from '../../src/core/scheduler/index.ts';
 import { pPerAccelerator } from '../../src/core/scheduler/units.ts';
-import { NOW, node, pool, spec } from './scheduler-fixtures.ts';
+import { NOW, node, pool, running as fixtureRunning, spec } from './scheduler-fixtures.ts';
 
 const MODELS = ['A100-80GB', 'H800', 'Ascend-910B', 'MLU590'];
 const CATEGORIES: TenantCategory[] = ['enterprise', 'startup', 'university', 'research-institute'];
@@ -223,6 +223,134 @@ function reorder(snapshot: SchedulingSnapshot, seed: number): SchedulingSnapshot
   };
 }
 
+/** A reserve lent out and reclaimed: one pool of 8-accelerator A100 nodes, every one of them held by borrowers. */
+interface ReclaimCase {
+  /** Per node: one enterprise borrower on all 8 accelerators (true), or two on 4 each. */
+  nodes: boolean[];
+  /** Basis points reserved for start-ups and for universities each (together at most the whole). */
+  share: number;
+  maxJobs: number;
+  /** The per-cycle P bound, in nodes' worth. */
+  maxNodesP: number;
+  owners: Array<{ perNode: number; category: 'startup' | 'university' }>;
+  /** Enterprise jobs waiting, older than the owners' (accelerators each). */
+  backlog: number[];
+}
+
+/**
+ * Runs one-minute cycles as the control plane would (victims stop by the next cycle and wait again, holds passed
+ * back) until every owner job has started or the bound has passed, checking each cycle's preemptions against the
+ * configured bound and that every owner started within it.
+ */
+function replayReclaim({ nodes, share, maxJobs, maxNodesP, owners, backlog }: ReclaimCase): void {
+  const STEP = 60_000;
+  const A100_P = pPerAccelerator('A100-80GB');
+  const names = nodes.map((_, i) => `n${i + 1}`);
+  const p = pool(
+    'hefei-1',
+    'a100',
+    {},
+    names.map((n) => node(n)),
+  );
+  // Each category may reserve `share` basis points, but together at most the whole.
+  const bp = Math.min(share, 5000);
+  const config: PolicyConfig = {
+    ...DEFAULT_POLICY,
+    reserved: {
+      startup: { basisPoints: bp, lendingLimitBasisPoints: 10_000 },
+      university: { basisPoints: bp, lendingLimitBasisPoints: 10_000 },
+    },
+    preemption: { ...DEFAULT_POLICY.preemption, maxJobsPerCycle: maxJobs, maxPPerCycle: maxNodesP * 8 * A100_P },
+  };
+  const start = NOW.getTime();
+  const running = new Map<string, RunningAllocation>();
+  // The borrowers started hours ago and run for days: only reclaim gives their accelerators back.
+  nodes.forEach((whole, i) => {
+    const name = names[i] as string;
+    for (const half of whole ? [8] : [4, 4]) {
+      const id = `b${running.size}`;
+      running.set(id, {
+        ...fixtureRunning(id, p, [name], half, { startedMinutesAgo: 180, timeLimitMinutes: 7 * 24 * 60 }),
+        tenantId: 'ent',
+        tenantCategory: 'enterprise',
+      });
+    }
+  });
+  const waiting = new Map<string, SnapshotJob>();
+  const submit = (id: string, tenantId: string, category: TenantCategory, perNode: number, minutesAgo: number) =>
+    waiting.set(id, {
+      id,
+      tenantId,
+      tenantCategory: category,
+      submittedAt: new Date(start - minutesAgo * 60_000),
+      spec: spec({ acceleratorsPerNode: perNode, timeLimitSeconds: 7 * 24 * 3600 }),
+    });
+  backlog.forEach((perNode, i) => submit(`e${i}`, 'ent', 'enterprise', perNode, 120));
+  owners.forEach((o, i) => submit(`o${i}`, `${o.category}-t`, o.category, o.perNode, 0));
+  const ownerIds = owners.map((_, i) => `o${i}`);
+  // Each owner job needs at most 2 victims (two 4-accelerator borrowers on one node); per cycle at most
+  // `maxJobs` of them, and a victim's node goes to the owner the cycle after it stops.
+  const victimsAtMost = 2 * owners.length;
+  const perCycle = Math.min(maxJobs, maxNodesP);
+  const bound = 2 * Math.ceil(victimsAtMost / perCycle) + 2;
+  const startedAt = new Map<string, number>();
+  let holds: SchedulingSnapshot['holds'] = [];
+  for (let cycle = 0; cycle <= bound && ownerIds.some((id) => !startedAt.has(id)); cycle++) {
+    const now = new Date(start + cycle * STEP);
+    // Victims asked to stop last cycle have stopped (within their grace): they wait again, history kept.
+    for (const [id, r] of running)
+      if (r.stopRequested === true) {
+        running.delete(id);
+        submit(id, r.tenantId, r.tenantCategory ?? 'enterprise', r.acceleratorsPerNode, 240);
+      }
+    const used = new Map<string, number>();
+    for (const r of running.values())
+      for (const n of r.nodeNames) used.set(n, (used.get(n) ?? 0) + r.acceleratorsPerNode);
+    const snapshot: SchedulingSnapshot = {
+      pools: [{ ...p, nodes: p.nodes.map((n) => ({ ...n, free: n.accelerators - (used.get(n.name) ?? 0) })) }],
+      pending: [...waiting.values()],
+      running: [...running.values()],
+      holds,
+    };
+    const d = decide(snapshot, now, config);
+    console.log(cycle, JSON.stringify({ pl: d.placements, pre: d.preemptions, pend: d.pending, holds: d.holds }));
+    checkPlacements(snapshot, d);
+    holds = d.holds ?? [];
+    const victims = d.preemptions ?? [];
+    expect(victims.length).toBeLessThanOrEqual(maxJobs);
+    let victimP = 0;
+    for (const v of victims) {
+      const r = running.get(v.jobId) as RunningAllocation;
+      // Only borrowers are reclaimed from, and only for an owner.
+      expect(r.tenantCategory).toBe('enterprise');
+      expect(ownerIds).toContain(v.forJobId);
+      victimP += r.acceleratorsPerNode * A100_P;
+      running.set(v.jobId, { ...r, stopRequested: true, preemptedFor: v.forJobId as string });
+    }
+    expect(victimP).toBeLessThanOrEqual(config.preemption.maxPPerCycle + 1e-9);
+    for (const pl of d.placements) {
+      const j = waiting.get(pl.jobId) as SnapshotJob;
+      waiting.delete(pl.jobId);
+      if (ownerIds.includes(pl.jobId)) startedAt.set(pl.jobId, cycle);
+      running.set(pl.jobId, {
+        jobId: pl.jobId,
+        tenantId: j.tenantId,
+        ...(j.tenantCategory ? { tenantCategory: j.tenantCategory } : {}),
+        priorityClass: j.spec.priorityClass,
+        clusterId: pl.clusterId,
+        poolId: pl.poolId,
+        nodeNames: pl.nodeNames,
+        acceleratorsPerNode: j.spec.acceleratorsPerNode,
+        acceleratorModel: p.acceleratorModel,
+        startedAt: now,
+        timeLimitSeconds: j.spec.timeLimitSeconds,
+      });
+    }
+  }
+  // Every owner got its reserve back within the bound.
+  expect(ownerIds.filter((id) => !startedAt.has(id))).toEqual([]);
+}
+
 describe('scheduler properties', () => {
   it.each(Object.entries(POLICIES))('%s keeps capacity, gangs and constraints', (_name, policy) => {
     fc.assert(
@@ -353,6 +481,56 @@ describe('scheduler properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('suanli gives a lent reserve back to its owners within bounded cycles, preempting within the per-cycle bound', () => {
+    const reclaimArb = fc
+      .record({
+        // Per node: one borrower on all 8 accelerators, or two on 4 each.
+        nodes: fc.array(fc.boolean(), { minLength: 2, maxLength: 6 }),
+        share: fc.constantFrom(2500, 5000, 7500),
+        // The bound lets one cycle free at least one node (two victims, 8 accelerators): the policy frees a gang's
+        // room in one cycle or not at all.
+        maxJobs: fc.integer({ min: 2, max: 4 }),
+        maxNodesP: fc.constantFrom(1, 2, 100),
+        owners: fc.array(
+          // Whole nodes, as the borrowers hold them (smaller owner jobs: see the known defect below, which the
+          // property found with sizes 1, 2, 4 and 8).
+          fc.record({ perNode: fc.constant(8), category: fc.constantFrom('startup', 'university' as const) }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        // Enterprise work waiting too, older than the owners': it must not take what is reclaimed.
+        backlog: fc.array(fc.constantFrom(4, 8), { maxLength: 4 }),
+      })
+      .filter(({ nodes, share, owners }) =>
+        (['startup', 'university'] as const).every(
+          (c) =>
+            owners.filter((o) => o.category === c).reduce((sum, o) => sum + o.perNode, 0) <=
+            Math.floor((nodes.length * 8 * Math.min(share, 5000)) / 10_000),
+        ),
+      );
+    fc.assert(fc.property(reclaimArb, replayReclaim), { numRuns: 200 });
+  });
+
+  // Known defect (the property above found it with owner jobs smaller than a node): each small owner job reclaims a
+  // node of its own in the same cycle, because a stopping victim's accelerators go only to the job it was preempted
+  // for. Three 1-accelerator start-up jobs take all three borrowers' nodes, 21 accelerators stay idle in pieces of 7,
+  // and the start-ups' 8-accelerator job, within their share, finds nothing left to reclaim. `it.fails` until the
+  // policy lets later jobs of the same group use what the earlier victims free.
+  it.fails('known defect: small reserve owners reclaim a node each and strand a larger one of their group', () => {
+    replayReclaim({
+      nodes: [true, true, true],
+      share: 5000,
+      maxJobs: 3,
+      maxNodesP: 100,
+      owners: [
+        { perNode: 1, category: 'startup' },
+        { perNode: 1, category: 'startup' },
+        { perNode: 1, category: 'startup' },
+        { perNode: 8, category: 'startup' },
+      ],
+      backlog: [],
+    });
   });
 
   it.each(Object.entries(POLICIES))('%s gives identical decisions for identical inputs in any order', (_n, policy) => {

@@ -223,6 +223,33 @@ describe('local engine', () => {
     expect((await one(local, engineJobId)).state).toBe('cancelled');
   });
 
+  it('gives a cancelled job the grace asked for (a preemption’s) between SIGTERM and SIGKILL', async () => {
+    // The script checkpoints on SIGTERM for 2 s, longer than the engine's own kill grace (1 s in these tests).
+    const checkpointing = (marker: string) =>
+      spec({
+        command: undefined,
+        script: `trap 'sleep 2; echo saved > "${marker}"; exit 0' TERM; sleep 30 & wait $!`,
+      });
+    const local = engine();
+    const graced = join(workDir, 'graced.marker');
+    const plain = join(workDir, 'plain.marker');
+    const a = await submit(local, checkpointing(graced));
+    const b = await submit(local, checkpointing(plain));
+    await untilRunning(local, a.engineJobId);
+    await untilRunning(local, b.engineJobId);
+    await new Promise((r) => setTimeout(r, 300)); // the shells have installed their traps
+    await local.cancel(a.engineJobId, { graceSeconds: 10 });
+    await local.cancel(b.engineJobId);
+    await local.cancel(a.engineJobId, { graceSeconds: 0 }); // a repeated cancel neither shortens nor restarts it
+    const [doneA, doneB] = await Promise.all([untilDone(local, a.engineJobId), untilDone(local, b.engineJobId)]);
+    expect(doneA.state).toBe('cancelled');
+    expect(doneB.state).toBe('cancelled');
+    // Within the 10 s asked for, the checkpoint was written; with the engine's 1 s it was cut short.
+    expect(readFileSync(graced, 'utf8')).toBe('saved\n');
+    expect(() => readFileSync(plain, 'utf8')).toThrow();
+    expect(doneA.endedAt!.getTime() - doneA.startedAt!.getTime()).toBeLessThan(9_000);
+  });
+
   it('cancels a job right after submit, before its runner is up', async () => {
     const local = engine();
     const { engineJobId } = await submit(local, spec({ command: ['sleep', '30'] }));

@@ -15,7 +15,7 @@ import { EngineRegistry } from '../../src/server/engines.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { parseJobSpec } from '../../src/core/job-spec.ts';
 import type { Store, StoredJob } from '../../src/store/index.ts';
-import type { SchedulingPolicy } from '../../src/core/scheduler/index.ts';
+import type { PolicyConfig, SchedulingPolicy } from '../../src/core/scheduler/index.ts';
 import { evaluateSubsidies } from '../../src/core/money/programmes/evaluate.ts';
 import type { Programme, SubsidyProgramme } from '../../src/core/money/programmes/types.ts';
 
@@ -41,6 +41,8 @@ export async function startPlatform(
     leaseTtlMs?: number;
     seed?: boolean;
     policy?: SchedulingPolicy;
+    /** The suanli policy's configuration, for the loop and the API (as `suanli server --config` gives it). */
+    policyConfig?: PolicyConfig;
     /** How often the loop re-reads clusters' inventory (default 60 s: the demo's local pools do not change). */
     inventoryEveryMs?: number;
     /** Milliseconds between ticks once started (default 50). */
@@ -71,6 +73,7 @@ export async function startPlatform(
     metrics,
     clock,
     version: 'test',
+    ...(options.policyConfig ? { policy: options.policyConfig } : {}),
     ...(options.programmes ? { programmes: options.programmes } : {}),
   };
   const subsidyProgrammes = options.programmes?.filter((p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme');
@@ -85,6 +88,7 @@ export async function startPlatform(
     leaseTtlMs: options.leaseTtlMs ?? 5_000,
     inventoryEveryMs: options.inventoryEveryMs ?? 60_000,
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.policyConfig ? { policyConfig: options.policyConfig } : {}),
     ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
     ...(options.onTick ? { onTick: options.onTick } : {}),
     ...(subsidyProgrammes ? { subsidies: { programmes: subsidyProgrammes, evaluate: evaluateSubsidies } } : {}),

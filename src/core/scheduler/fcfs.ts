@@ -1,6 +1,8 @@
 /**
- * First come, first served: the placeholder policy until the real one lands.
- * Each job, oldest first, goes to the first pool (by cluster and pool name) that can take it now.
+ * First come, first served, first fit: a baseline (the control plane's first policy, before suanli.ts). Each job,
+ * oldest first, goes to the first pool (by cluster and pool name) that can take it now; one that does not fit holds
+ * up nobody, so large jobs can starve. The simulator's strict FIFO (src/sim/policies.ts) is built on it, and the
+ * other policies share its pool and job order (`comparePools`, `compareJobs`).
  */
 import type {
   Decisions,

@@ -12,6 +12,7 @@ import type { Decisions, SchedulingPolicy, SchedulingSnapshot } from './types.ts
 export type * from './types.ts';
 export type * from './policy-config.ts';
 export { DEFAULT_POLICY } from './policy-config.ts';
+export { applyPolicyOverride, formatPolicyErrors, type PolicyFieldError } from './policy-override.ts';
 export { fcfs } from './fcfs.ts';
 export { fifo } from './fifo.ts';
 export { easyBackfill } from './easy-backfill.ts';

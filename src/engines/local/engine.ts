@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { EngineKind } from '../../core/domain.ts';
 import type {
+  CancelOptions,
   Engine,
   EngineAccountingRecord,
   EngineInventory,
@@ -23,7 +24,7 @@ import {
   readJsonIfPresent,
   writeJsonAtomic,
 } from './files.ts';
-import type { RequestFile } from './files.ts';
+import type { CancelMarker, RequestFile } from './files.ts';
 import { signal } from './liveness.ts';
 import { readLog } from './logs.ts';
 import { spawnRunner } from './spawn.ts';
@@ -139,10 +140,12 @@ export class LocalEngine implements Engine {
   }
 
   /**
-   * Signals the runner, which stops the ranks and records 'cancelled' (within the kill grace). Works on jobs of
+   * Signals the runner, which sends SIGTERM to the ranks, SIGKILL after the grace (`options.graceSeconds`, else the
+   * engine's `killGraceSeconds`) and records 'cancelled'. The grace travels in the cancel marker, which the runner
+   * reads when the signal arrives; a repeated cancel changes nothing once the runner is stopping. Works on jobs of
    * earlier instances: the pids come from the job's files.
    */
-  async cancel(engineJobId: string): Promise<void> {
+  async cancel(engineJobId: string, options: CancelOptions = {}): Promise<void> {
     if (!this.jobs.has(engineJobId)) this.refreshIndex();
     if (!this.jobs.has(engineJobId)) return;
     const job = this.derive(engineJobId);
@@ -154,7 +157,11 @@ export class LocalEngine implements Engine {
       return;
     }
     // The marker covers a runner that has not yet installed its signal handler, or not yet started.
-    writeFileSync(paths.cancel, `${new Date().toISOString()}\n`);
+    const marker: CancelMarker = {
+      requestedAt: new Date().toISOString(),
+      ...(options.graceSeconds === undefined ? {} : { graceSeconds: Math.max(0, options.graceSeconds) }),
+    };
+    writeFileSync(paths.cancel, `${JSON.stringify(marker)}\n`);
     if (job.runnerPid !== null && job.runnerAlive) signal(job.runnerPid, 'SIGTERM');
   }
 

@@ -5,7 +5,8 @@
  *   <workDir>/jobs/<engineJobId>/request.json  written once by the engine before the runner starts
  *   <workDir>/jobs/<engineJobId>/runner.json   written once by the engine right after spawning the runner
  *   <workDir>/jobs/<engineJobId>/status.json   written only by the runner (start, then end), atomically
- *   <workDir>/jobs/<engineJobId>/cancel        marker: a cancel was requested (the runner checks it at start)
+ *   <workDir>/jobs/<engineJobId>/cancel        marker: a cancel was requested (the runner checks it at start, and
+ *                                              reads its grace when SIGTERM arrives); JSON, see CancelMarker
  *   <workDir>/jobs/<engineJobId>/output.log    stdout and stderr of every rank, appended
  *   <workDir>/jobs/<engineJobId>/work/         the ranks' working directory
  */
@@ -33,6 +34,13 @@ export interface RequestFile {
   ranks: RankAssignment[];
   killGraceSeconds: number;
   submittedAt: string;
+}
+
+/** The cancel marker's content. Older engines wrote a bare timestamp: no grace, the request's killGraceSeconds. */
+export interface CancelMarker {
+  requestedAt: string;
+  /** Seconds from SIGTERM to SIGKILL for this cancel (a preemption's grace); absent = `killGraceSeconds`. */
+  graceSeconds?: number;
 }
 
 export interface RunnerFile {

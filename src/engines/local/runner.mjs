@@ -20,7 +20,7 @@ if (!jobDir) {
 }
 
 // Installed before anything else: a cancel that arrives while we start must not leave ranks behind.
-process.on('SIGTERM', () => end('cancelled', 'cancelled by request', null));
+process.on('SIGTERM', () => end('cancelled', 'cancelled by request', null, cancelGraceMs()));
 process.on('SIGINT', () => end('cancelled', 'cancelled by request', null));
 process.on('SIGHUP', () => {});
 
@@ -34,6 +34,17 @@ const paths = {
 const request = JSON.parse(readFileSync(paths.request, 'utf8'));
 const bootId = readBootId();
 const graceMs = Math.max(0, request.killGraceSeconds * 1000);
+
+/** The grace the cancel marker asks for (a preemption's); undefined = the engine's kill grace. */
+function cancelGraceMs() {
+  try {
+    const marker = JSON.parse(readFileSync(join(jobDir, 'cancel'), 'utf8'));
+    if (typeof marker?.graceSeconds === 'number' && marker.graceSeconds >= 0) return marker.graceSeconds * 1000;
+  } catch {
+    // No marker, or an older engine's bare timestamp.
+  }
+  return undefined;
+}
 
 /** @type {{state: string, reason: string, exitCode: number | null} | null} */
 let ending = null;
@@ -84,13 +95,16 @@ function signalRanks(signal) {
   }
 }
 
-/** The first cause wins: a rank killed by our own SIGTERM must not turn a timeout into a failure. */
-function end(state, reason, exitCode) {
+/**
+ * The first cause wins: a rank killed by our own SIGTERM must not turn a timeout into a failure. The ranks get
+ * `grace` ms between SIGTERM and SIGKILL.
+ */
+function end(state, reason, exitCode, grace = graceMs) {
   if (ending) return;
   ending = { state, reason, exitCode };
-  if (ranks.some((rank) => !rank.done)) note(`${reason}; stopping the job`);
+  if (ranks.some((rank) => !rank.done)) note(`${reason}; stopping the job (grace ${Math.round(grace / 1000)} s)`);
   signalRanks('SIGTERM');
-  killTimer = setTimeout(() => signalRanks('SIGKILL'), graceMs);
+  killTimer = setTimeout(() => signalRanks('SIGKILL'), Math.min(grace, 2 ** 31 - 1));
   finishIfDone();
 }
 

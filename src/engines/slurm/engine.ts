@@ -7,6 +7,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { findAccelerator } from '../../core/accelerators.ts';
 import type { EngineKind } from '../../core/domain.ts';
 import type {
+  CancelOptions,
   Engine,
   EngineAccountingRecord,
   EngineInventory,
@@ -190,7 +191,11 @@ export class SlurmEngine implements Engine {
     );
   }
 
-  async cancel(engineJobId: string): Promise<void> {
+  /**
+   * A plain cancel: slurmctld sends SIGTERM, then SIGKILL after the cluster's `KillWait`. A preemption's
+   * `graceSeconds` is not passed on yet (docs/slurm.md, "Preemption's grace period").
+   */
+  async cancel(engineJobId: string, _options?: CancelOptions): Promise<void> {
     if (!isJobId(engineJobId)) return;
     await (await this.slurm()).cancel(engineJobId);
   }

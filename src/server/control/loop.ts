@@ -10,7 +10,13 @@
  * Several server processes may run this loop over one database; the lease lets one act at a time, and every state
  * change is conditional on the state it expects, so even a stale holder cannot move a job twice.
  */
-import { decide, type CapacityHold, type SchedulingPolicy } from '../../core/scheduler/index.ts';
+import {
+  DEFAULT_POLICY,
+  suanliPolicy,
+  type CapacityHold,
+  type PolicyConfig,
+  type SchedulingPolicy,
+} from '../../core/scheduler/index.ts';
 import type { Engine } from '../../engines/engine.ts';
 import type { Store, StoredJob } from '../../store/index.ts';
 import { JOBS_SUBMITTED_CHANNEL } from '../../store/jobs.ts';
@@ -59,7 +65,12 @@ export interface ControlLoopOptions {
   inventoryEveryMs?: number;
   /** Consecutive failed polls after which a cluster is marked unhealthy. */
   unhealthyAfter?: number;
-  /** The scheduling policy; the core's `decide` unless a test or the simulator swaps it. */
+  /**
+   * The suanli policy's configuration (the server configuration's `policy:` merged over DEFAULT_POLICY): the cycle
+   * runs with it, fair share decays usage with its half-life, and preempted runs get its grace period.
+   */
+  policyConfig?: PolicyConfig;
+  /** The scheduling policy; the suanli policy with `policyConfig` unless a test swaps it. */
   policy?: SchedulingPolicy;
   /** How long a tick waits for the clusters' passes before going on without a slow one (default 250 ms). */
   passBudgetMs?: number;
@@ -107,8 +118,15 @@ export class ControlLoop {
    * memory: after a restart or failover it is rebuilt from the stopping victims' `preempt_for`.
    */
   private holds: CapacityHold[] = [];
+  /**
+   * The grace each preemption decision gave its victim, until the run is stopped; a victim not found here (decided
+   * before a restart, or by another process) gets the policy's `preemption.graceSeconds`.
+   */
+  private readonly graceFor = new Map<string, number>();
   readonly intervalMs: number;
   readonly leaseTtlMs: number;
+  private readonly policyConfig: PolicyConfig;
+  private readonly policy: SchedulingPolicy;
   private readonly inventoryEveryMs: number;
   private readonly passBudgetMs: number;
   private readonly dispatchConcurrency: number;
@@ -119,6 +137,8 @@ export class ControlLoop {
     this.inventoryEveryMs = options.inventoryEveryMs ?? 30_000;
     this.passBudgetMs = options.passBudgetMs ?? 250;
     this.dispatchConcurrency = Math.max(1, options.dispatchConcurrency ?? 4);
+    this.policyConfig = options.policyConfig ?? DEFAULT_POLICY;
+    this.policy = options.policy ?? suanliPolicy(this.policyConfig);
   }
 
   start(): void {
@@ -479,7 +499,9 @@ export class ControlLoop {
 
   /**
    * Asks the engine to stop runs whose cancellation was requested or that the scheduler preempts; follow.ts records
-   * the outcome when the engine confirms. A request is repeated at most every 30 s.
+   * the outcome when the engine confirms. A request is repeated at most every 30 s. A preempted run gets what is
+   * left of its grace period (counted from the preemption) to checkpoint before it is killed; a run cancelled by its
+   * user gets the engine's own grace.
    */
   private async sendCancels(context: LoopContext, cluster: ClusterRecord, engine: Engine): Promise<void> {
     const { now } = context;
@@ -489,7 +511,7 @@ export class ControlLoop {
     for (const job of wanted) {
       if (now.getTime() - (this.cancelSent.get(job.id) ?? 0) < 30_000) continue;
       try {
-        await engine.cancel(job.engineJobId!);
+        await engine.cancel(job.engineJobId!, this.cancelOptions(job, now));
         this.cancelSent.set(job.id, now.getTime());
       } catch (error) {
         context.log.warn({ job: job.id, err: error }, 'cancel failed; will retry');
@@ -497,15 +519,22 @@ export class ControlLoop {
     }
   }
 
+  private cancelOptions(job: StoredJob, now: Date): { graceSeconds?: number } {
+    if (job.cancelRequested || !job.preemptRequestedAt) return {};
+    const grace = this.graceFor.get(job.id) ?? this.policyConfig.preemption.graceSeconds;
+    const elapsed = Math.max(0, Math.floor((now.getTime() - job.preemptRequestedAt.getTime()) / 1000));
+    return { graceSeconds: Math.max(0, grace - elapsed) };
+  }
+
   private async schedule(context: LoopContext): Promise<{ admitted: number; preempted: number }> {
     const { store, now, holder } = context;
-    const source = await buildSnapshot(store, now);
+    const source = await buildSnapshot(store, now, this.policyConfig.fairShare.halfLifeHours);
     const { snapshot } = source;
     if (snapshot.pending.length === 0) {
       this.holds = [];
       return { admitted: 0, preempted: 0 };
     }
-    const decisions = (this.options.policy ?? decide)({ ...snapshot, holds: this.holds }, now);
+    const decisions = this.policy({ ...snapshot, holds: this.holds }, now);
     this.holds = decisions.holds ?? [];
     const pending = new Map(source.pending.map((j): [string, StoredJob] => [j.id, j]));
     const admissions = [];
@@ -535,7 +564,9 @@ export class ControlLoop {
     }
     let preempted = 0;
     const active = new Map(source.active.map((j): [string, StoredJob] => [j.id, j]));
-    for (const { jobId, reason, forJobId } of decisions.preemptions ?? []) {
+    // Runs no longer active need no grace remembered.
+    for (const id of this.graceFor.keys()) if (!active.has(id)) this.graceFor.delete(id);
+    for (const { jobId, reason, forJobId, graceSeconds } of decisions.preemptions ?? []) {
       const job = active.get(jobId);
       if (!job || job.preemptRequestedAt || job.cancelRequested) continue;
       if (job.state === 'admitted' && !job.dispatchStartedAt) {
@@ -547,6 +578,7 @@ export class ControlLoop {
           patch: { clusterId: null, poolId: null, nodeNames: [], dispatchStartedAt: null, engineJobId: null },
         });
       } else {
+        if (graceSeconds !== undefined) this.graceFor.set(job.id, graceSeconds);
         await store.jobs.annotate(
           job.id,
           job.state,

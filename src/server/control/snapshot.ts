@@ -11,7 +11,10 @@ export interface SnapshotSource {
   pending: StoredJob[];
 }
 
-/** Fair share forgets old usage with this half-life (Slurm's PriorityDecayHalfLife defaults to 7 days). */
+/**
+ * Fair share forgets old usage with this half-life unless the policy says otherwise (`fairShare.halfLifeHours`;
+ * Slurm's PriorityDecayHalfLife defaults to 7 days).
+ */
 export const USAGE_HALF_LIFE_HOURS = 7 * 24;
 
 /** The first instant of the calendar month containing `now` in China Standard Time, where quotas and reports count. */
@@ -88,13 +91,17 @@ export async function poolsWithFree(store: Store, now: Date, active: StoredJob[]
   return result;
 }
 
-export async function buildSnapshot(store: Store, now: Date): Promise<SnapshotSource> {
+export async function buildSnapshot(
+  store: Store,
+  now: Date,
+  halfLifeHours = USAGE_HALF_LIFE_HOURS,
+): Promise<SnapshotSource> {
   const monthStart = monthStartCst(now);
   const [active, waiting, tenants, usage, projectUsage] = await Promise.all([
     store.jobs.inStates([...ACTIVE_STATES]),
     store.jobs.inStates(['pending']),
     store.federation.listTenants(),
-    store.usage.decayedByTenant(now, USAGE_HALF_LIFE_HOURS, monthStart),
+    store.usage.decayedByTenant(now, halfLifeHours, monthStart),
     store.usage.monthByProject(monthStart),
   ]);
   const pools = await poolsWithFree(store, now, active);

@@ -188,8 +188,10 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
               now,
             ),
           },
-          // The control loop schedules with the default policy; its reserved shares are the ones in force.
-          reservedShares: reservedShares(DEFAULT_POLICY, usableP, active, categoryOf, (id) => modelOf.get(id)),
+          // The reserved shares of the policy the control loop schedules with.
+          reservedShares: reservedShares(context.policy ?? DEFAULT_POLICY, usableP, active, categoryOf, (id) =>
+            modelOf.get(id),
+          ),
         };
       },
     );
