@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -228,7 +228,7 @@ describe('local engine', () => {
     const checkpointing = (marker: string) =>
       spec({
         command: undefined,
-        script: `trap 'sleep 2; echo saved > "${marker}"; exit 0' TERM; sleep 30 & wait $!`,
+        script: `trap 'sleep 2; echo saved > "${marker}"; exit 0' TERM; : > "${marker}.ready"; sleep 30 & wait $!`,
       });
     const local = engine();
     const graced = join(workDir, 'graced.marker');
@@ -237,7 +237,12 @@ describe('local engine', () => {
     const b = await submit(local, checkpointing(plain));
     await untilRunning(local, a.engineJobId);
     await untilRunning(local, b.engineJobId);
-    await new Promise((r) => setTimeout(r, 300)); // the shells have installed their traps
+    // The shells have installed their traps once they say so (a loaded machine can take a while).
+    const deadline = Date.now() + 20_000;
+    while (![graced, plain].every((m) => existsSync(`${m}.ready`))) {
+      if (Date.now() > deadline) throw new Error('the scripts never installed their traps');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await local.cancel(a.engineJobId, { graceSeconds: 10 });
     await local.cancel(b.engineJobId);
     await local.cancel(a.engineJobId, { graceSeconds: 0 }); // a repeated cancel neither shortens nor restarts it
