@@ -161,7 +161,13 @@ export class LocalEngine implements Engine {
       requestedAt: new Date().toISOString(),
       ...(options.graceSeconds === undefined ? {} : { graceSeconds: Math.max(0, options.graceSeconds) }),
     };
-    writeFileSync(paths.cancel, `${JSON.stringify(marker)}\n`);
+    // The first request's marker stays: the runner reads it when the signal arrives, which may be after a repeated
+    // cancel, and that must not change the grace the first one asked for.
+    try {
+      writeFileSync(paths.cancel, `${JSON.stringify(marker)}\n`, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
     if (job.runnerPid !== null && job.runnerAlive) signal(job.runnerPid, 'SIGTERM');
   }
 
