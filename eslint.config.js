@@ -20,6 +20,23 @@ export default tseslint.config(
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
+    // The API's response schemas: the console's typecheck (DOM, no Node types) reads them, so they import no server.
+    files: ['src/server/schemas.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@sinclair/typebox$|\\.\\./core/(?!.*\\.\\.))',
+              message: 'schemas.ts imports only TypeBox and src/core (the CLI and the console take types from it).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The core is pure: no I/O, no clock, no randomness. Enforce what a linter can see.
     files: ['src/core/**/*.ts'],
     rules: {

@@ -1,4 +1,6 @@
 /** Errors the CLI reports as one `suanli: <reason>` line. */
+import type { Static } from '@sinclair/typebox';
+import type { FieldErrorSchema, ProblemSchema } from '../server/schemas.ts';
 
 /** A failure to report to the user; `exitCode` 1 for failures, 2 for wrong usage. */
 export class CliError extends Error {
@@ -19,19 +21,13 @@ export class NetworkError extends CliError {
   }
 }
 
-export interface FieldErrorView {
-  field: string;
-  message: string;
-}
+export type FieldErrorView = Static<typeof FieldErrorSchema>;
 
-/** An RFC 9457 problem document, as far as the CLI relies on it. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: FieldErrorView[];
-}
+/**
+ * An RFC 9457 problem document, as far as the CLI relies on it: the server's schema, every field optional (what
+ * answers may not be suanli, e.g. a proxy in between).
+ */
+export type Problem = Partial<Pick<Static<typeof ProblemSchema>, 'type' | 'title' | 'status' | 'detail' | 'errors'>>;
 
 export class ApiError extends CliError {
   readonly status: number;

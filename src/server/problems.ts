@@ -1,23 +1,10 @@
 /** RFC 9457 problem details: every error the API returns has this shape and names what is wrong. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { ProblemSchema } from './schemas.ts';
 
-export const FieldErrorSchema = Type.Object({
-  field: Type.String({ description: 'Dotted path of the offending field, e.g. spec.resources.nodes' }),
-  message: Type.String(),
-});
-
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String({ description: 'A URI reference identifying the problem type' }),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(FieldErrorSchema)),
-  },
-  { description: 'RFC 9457 problem details' },
-);
+/** The schema lives with the other response shapes (schemas.ts); the routes take it from here. */
+export { ProblemSchema };
 export type Problem = Static<typeof ProblemSchema>;
 
 const TITLES: Record<number, string> = {

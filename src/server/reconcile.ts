@@ -6,6 +6,7 @@
 import type { Engine, EngineJobStatus } from '../engines/engine.ts';
 import type { ClusterRecord } from '../store/federation.ts';
 import type { Store, StoredJob, WithdrawnDispatch } from '../store/index.ts';
+import type { RECONCILIATION_KINDS } from './schemas.ts';
 
 /** How far back the report looks, on the engines (finished jobs) and in suanli's records. */
 export const RECONCILE_DAYS = 30;
@@ -14,18 +15,7 @@ export const RECONCILE_DAYS = 30;
 const TAG_PREFIX = 'suanli-';
 const TAG_PATTERN = /^suanli-(.+)-(\d+)$/;
 
-export const RECONCILIATION_KINDS = [
-  /** The engine has a job tagged for a suanli job id that suanli has no record of. */
-  'unknown-to-suanli',
-  /** The engine still queues or runs a job of a known suanli job that is not that job's live dispatch. */
-  'stray-copy',
-  /** suanli marked the job lost on this cluster. */
-  'lost',
-  /** A dispatch taken back from the cluster whose copy there was not cleanly cancelled, or not yet settled. */
-  'withdrawn',
-  /** suanli has the job dispatched or running on the cluster, but the engine does not list its engine job. */
-  'untracked-active',
-] as const;
+/** A kind of report item: RECONCILIATION_KINDS (schemas.ts, with the report's shape) says what each means. */
 export type ReconciliationKind = (typeof RECONCILIATION_KINDS)[number];
 
 export interface ReconciliationItem {

@@ -1,52 +1,17 @@
-/** The API's response shapes: TypeBox schemas (which become the OpenAPI document) and the functions that fill them. */
-import { Type, type Static } from '@sinclair/typebox';
+/** The functions that fill the API's response shapes (schemas.ts) from the store's records. */
+import type { Static } from '@sinclair/typebox';
 import { findAccelerator } from '../core/accelerators.ts';
 import { capacityP, formatPh } from '../core/compute.ts';
 import type { JobEvent, Provider } from '../core/domain.ts';
-import { JOB_STATES } from '../core/domain.ts';
-import { JobSpecWire, toWireSpec } from '../core/job-spec.ts';
+import { toWireSpec } from '../core/job-spec.ts';
 import type { ClusterRecord } from '../store/federation.ts';
 import type { StoredJob } from '../store/index.ts';
 import type { UsageTotal } from '../store/usage.ts';
 import type { UsageRecord } from '../core/domain.ts';
+import type { ClusterViewSchema, JobSchema, PoolViewSchema, UsageTotalSchema, UsageViewSchema } from './schemas.ts';
 
-const DateTime = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const JobStateSchema = Type.Union(JOB_STATES.map((s) => Type.Literal(s)));
-
-export const JobEventSchema = Type.Object({
-  at: DateTime,
-  from: Nullable(Type.String()),
-  to: Type.String(),
-  reason: Type.String(),
-  actor: Type.String(),
-});
-
-export const JobSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  project: Type.String(),
-  tenantId: Type.String(),
-  submittedBy: Type.String(),
-  state: Type.String({ enum: [...JOB_STATES] }),
-  reason: Nullable(Type.String({ description: 'Why the job is where it is: the pending reason, or why it ended' })),
-  priorityClass: Type.String(),
-  submittedAt: DateTime,
-  startedAt: Nullable(DateTime),
-  endedAt: Nullable(DateTime),
-  exitCode: Nullable(Type.Integer()),
-  clusterId: Nullable(Type.String()),
-  clusterName: Nullable(Type.String()),
-  pool: Nullable(Type.String()),
-  nodes: Type.Array(Type.String()),
-  engineJobId: Nullable(Type.String()),
-  attempt: Type.Integer(),
-  cancelRequested: Type.Boolean(),
-  spec: JobSpecWire,
-  events: Type.Optional(Type.Array(JobEventSchema)),
-});
 export type JobView = Static<typeof JobSchema>;
 
 export function jobView(
@@ -89,42 +54,6 @@ export function jobView(
   };
 }
 
-const PoolNodeSchema = Type.Object({
-  name: Type.String(),
-  accelerators: Type.Integer(),
-  free: Type.Integer(),
-  state: Type.String(),
-});
-
-export const PoolViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  acceleratorModel: Type.String(),
-  domestic: Type.Boolean(),
-  accelerators: Type.Integer(),
-  freeAccelerators: Type.Integer(),
-  capacityP: Type.String({ description: 'Dense FP16/BF16 PFLOPS of all accelerators in the pool, exact decimal' }),
-  fenPerAcceleratorHour: Nullable(Type.Integer()),
-  nodes: Type.Array(PoolNodeSchema),
-});
-
-export const ClusterViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  engine: Type.String(),
-  healthy: Type.Boolean(),
-  healthReason: Nullable(Type.String()),
-  provider: Type.Object({
-    id: Type.String(),
-    name: Type.String(),
-    city: Type.String(),
-    regions: Type.Array(Type.String()),
-  }),
-  capacityP: Type.String(),
-  accelerators: Type.Integer(),
-  freeAccelerators: Type.Integer(),
-  pools: Type.Array(PoolViewSchema),
-});
 export type ClusterView = Static<typeof ClusterViewSchema>;
 export type PoolView = Static<typeof PoolViewSchema>;
 
@@ -184,31 +113,6 @@ function sumDecimal(values: string[]): string {
   const result = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`.replace(/\.?0+$/, '');
   return result === '' ? '0' : result;
 }
-
-export const UsageViewSchema = Type.Object({
-  id: Type.String(),
-  jobId: Type.String(),
-  clusterId: Type.String(),
-  poolId: Type.String(),
-  engineJobId: Type.String(),
-  acceleratorModel: Type.String(),
-  acceleratorCount: Type.Integer(),
-  startedAt: DateTime,
-  endedAt: DateTime,
-  elapsedSeconds: Type.Integer(),
-  acceleratorSeconds: Type.Integer(),
-  gflop: Type.String({ description: 'accelerator-seconds × dense FP16 GFLOPS: exact integer, as a string' }),
-  ph: Type.String({ description: 'Normalised usage in P·h (PFLOPS-hours), rounded to 6 decimals for display' }),
-});
-
-export const UsageTotalSchema = Type.Object({
-  tenantId: Type.String(),
-  acceleratorModel: Type.String(),
-  jobs: Type.Integer(),
-  acceleratorSeconds: Type.Integer(),
-  gflop: Type.String(),
-  ph: Type.String(),
-});
 
 export function usageView(r: UsageRecord): Static<typeof UsageViewSchema> {
   return {

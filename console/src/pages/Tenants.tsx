@@ -127,7 +127,8 @@ export function Tenants() {
                     <select
                       aria-label={`${t('tenants.recategorise')} ${tenant.id}`}
                       value={tenant.category}
-                      onChange={(e) => void update(tenant, { category: e.target.value })}
+                      // The options are TENANT_CATEGORIES, so the value is one of them.
+                      onChange={(e) => void update(tenant, { category: e.target.value as Tenant['category'] })}
                     >
                       {TENANT_CATEGORIES.map((c) => (
                         <option key={c} value={c}>

@@ -1,5 +1,5 @@
 /** The tenant's metered usage: totals by accelerator model and the latest records, in P·h. */
-import type { UsageRecord, UsageTotal } from '../api.ts';
+import type { UsageReport } from '../api.ts';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useLoad } from '../load.ts';
@@ -9,7 +9,7 @@ import { useSession } from '../session.tsx';
 export function Usage() {
   const { api } = useSession();
   const { t, ph, number, dateTime } = useI18n();
-  const { data, error } = useLoad(() => api<{ items: UsageRecord[]; totals: UsageTotal[] }>('/usage?limit=200'), [api]);
+  const { data, error } = useLoad(() => api<UsageReport>('/usage?limit=200'), [api]);
   if (!data) return error ? <ErrorNotice error={error} /> : <Loading />;
   const total = data.totals.reduce((s, x) => s + Number(x.ph), 0);
   const hours = (seconds: number) => number(seconds / 3600, 2);

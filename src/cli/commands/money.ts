@@ -7,34 +7,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatYuan, parseYuan } from '../../core/money/amount.ts';
 import type { Context } from '../context.ts';
 import { dateTime, json, table } from '../format.ts';
+import type { Recorded, VoucherView, WalletView, Whoami } from '../types.ts';
 import { isoTime } from './usage.ts';
-
-interface LineView {
-  at: string;
-  purpose: string;
-  reason: string;
-  fen: string;
-}
-
-interface WalletView {
-  tenantId: string;
-  balanceFen: string;
-  recent: LineView[];
-}
-
-interface VoucherView {
-  id: string;
-  kind: string;
-  tenantId: string;
-  programmeId: string;
-  funder: string;
-  faceFen: string;
-  remainingFen: string;
-  validFrom: string;
-  validTo: string;
-  providers: string[];
-  products: string[];
-}
 
 const money = (fen: string) => formatYuan(BigInt(fen));
 const JSON_BODY = { 'Content-Type': 'application/json' };
@@ -143,7 +117,7 @@ export function registerMoney(program: Command, ctx: Context): void {
     .requiredOption('--reference <ref>', 'the bank transfer reference (a repeat with it changes nothing)')
     .action(async (opts: { tenant: string; amount: string; reference: string }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { body } = await client.json<{ created: boolean }>('POST', '/wallet/top-ups', {
+      const { body } = await client.json<Recorded>('POST', '/wallet/top-ups', {
         body: JSON.stringify({ tenantId: opts.tenant, amountFen: opts.amount, reference: opts.reference }),
         headers: JSON_BODY,
       });
@@ -241,7 +215,7 @@ export function registerMoney(program: Command, ctx: Context): void {
         let tenant = opts.tenant;
         if (!tenant) {
           const client = await ctx.client(cmd);
-          tenant = (await client.json<{ tenantId: string | null }>('GET', '/whoami')).body.tenantId ?? undefined;
+          tenant = (await client.json<Whoami>('GET', '/whoami')).body.tenantId ?? undefined;
           if (!tenant) throw new InvalidArgumentError('--tenant or --provider is needed: you belong to no tenant');
         }
         path = `/statements/tenants/${encodeURIComponent(tenant)}/${opts.month}`;

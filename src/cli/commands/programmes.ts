@@ -15,32 +15,7 @@ import { loadProgrammeFiles } from '../../money/programme-files.ts';
 import type { Context } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { dateTime, json, table } from '../format.ts';
-
-interface AwardedRateView {
-  programmeId: string;
-  tenantId: string;
-  commitmentId?: string;
-  basisPoints: number;
-}
-
-interface FunderFen {
-  funder: string;
-  fen: string;
-}
-
-interface CloseView {
-  id: string;
-  programmeId: string;
-  period: string;
-  claimedFen: string;
-  paidFen: string;
-  poolsBefore: FunderFen[];
-  byFunder: FunderFen[];
-  payments: Array<{ payee: string; payeeId: string; claimedFen: string; paidFen: string; claims: number }>;
-  explanation: string[];
-  closedBy: string;
-  closedAt: string;
-}
+import type { AwardedRateView, CloseResult, CloseView, List, ProgrammeClaimsView } from '../types.ts';
 
 const JSON_BODY = { 'Content-Type': 'application/json' };
 const money = (fen: string) => formatYuan(BigInt(fen));
@@ -137,7 +112,7 @@ export function registerProgrammes(program: Command, ctx: Context): void {
     .option('--json', 'print the API response as JSON')
     .action(async (opts: { programme?: string; tenant?: string; json?: boolean }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { body } = await client.json<{ items: AwardedRateView[] }>('GET', '/programmes/awarded-rates');
+      const { body } = await client.json<List<AwardedRateView>>('GET', '/programmes/awarded-rates');
       const items = body.items.filter(
         (r) =>
           (opts.programme === undefined || r.programmeId === opts.programme) &&
@@ -152,9 +127,7 @@ export function registerProgrammes(program: Command, ctx: Context): void {
     .option('--json', 'print the API response as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { body } = await client.json<{
-        items: Array<{ programmeId: string; claims: number; claimedFen: string; oldest: string }>;
-      }>('GET', '/programmes/claims');
+      const { body } = await client.json<List<ProgrammeClaimsView>>('GET', '/programmes/claims');
       if (opts.json) return ctx.out(json(body));
       if (body.items.length === 0) return ctx.out('No outstanding claims.\n');
       ctx.out(
@@ -181,7 +154,7 @@ export function registerProgrammes(program: Command, ctx: Context): void {
     .option('--json', 'print the API response as JSON')
     .action(async (opts: { programme: string; period: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { body } = await client.json<{ close: CloseView; created: boolean }>(
+      const { body } = await client.json<CloseResult>(
         'POST',
         `/programmes/${encodeURIComponent(opts.programme)}/closes`,
         { body: JSON.stringify({ period: opts.period, dryRun: opts.dryRun === true }), headers: JSON_BODY },
@@ -196,7 +169,7 @@ export function registerProgrammes(program: Command, ctx: Context): void {
     .option('--json', 'print the API response as JSON')
     .action(async (opts: { programme: string; json?: boolean }, cmd: Command) => {
       const client = await ctx.client(cmd);
-      const { body } = await client.json<{ items: CloseView[] }>(
+      const { body } = await client.json<List<CloseView>>(
         'GET',
         `/programmes/${encodeURIComponent(opts.programme)}/closes`,
       );

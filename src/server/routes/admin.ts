@@ -9,39 +9,18 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.ts'
 import { can, hashToken, newToken, requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, forbidden, notFound } from '../problems.ts';
+import {
+  IssuedTokenSchema,
+  ProjectSchema,
+  ProviderSchema,
+  RevokedTokensSchema,
+  Slug,
+  TenantSchema,
+  UserSchema,
+} from '../schemas.ts';
 import { principalOf } from './principal.ts';
 
-const Slug = (description: string) =>
-  Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: `${description} (lowercase slug)` });
-const Regions = Type.Array(Type.String({ pattern: '^[a-z0-9-]+$' }), {
-  default: [],
-  description: 'Region tags, e.g. anhui, wanbei',
-});
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
-
-export const ProviderSchema = Type.Object(
-  {
-    id: Slug('Provider id'),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    city: Type.String({ minLength: 1, maxLength: 100 }),
-    regions: Regions,
-    ownerOrganisation: Type.String({ minLength: 1, maxLength: 200 }),
-    greenPowerBasisPoints: Type.Integer({ minimum: 0, maximum: 10000, default: 0 }),
-  },
-  { additionalProperties: false },
-);
-
-export const TenantSchema = Type.Object(
-  {
-    id: Slug('Tenant id'),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    category: Type.Union(TENANT_CATEGORIES.map((c) => Type.Literal(c))),
-    regions: Regions,
-    verified: Type.Boolean({ default: false }),
-    organisation: Type.String({ minLength: 1, maxLength: 200 }),
-  },
-  { additionalProperties: false },
-);
 
 const NewUserSchema = Type.Object(
   {
@@ -52,14 +31,6 @@ const NewUserSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const UserSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  role: Type.String(),
-  tenantId: Type.Union([Type.String(), Type.Null()]),
-  providerId: Type.Union([Type.String(), Type.Null()]),
-});
 
 const conflict = (what: string) => new ProblemError(409, 'already-exists', `${what} already exists`);
 
@@ -181,12 +152,6 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    const ProjectSchema = Type.Object({
-      id: Type.String(),
-      tenantId: Type.String(),
-      name: Type.String(),
-      regions: Type.Array(Type.String(), { description: 'Region tags (e.g. wanbei), set by the operator' }),
-    });
     const TenantParams = Type.Object({ tenantId: Type.String() });
 
     app.get(
@@ -344,7 +309,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           params: UserParams,
           querystring: Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })) }),
           response: {
-            201: Type.Object({ userId: Type.String(), token: Type.String(), label: Type.String() }),
+            201: IssuedTokenSchema,
             ...problems,
           },
         },
@@ -366,7 +331,7 @@ export function adminRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           tags: ['auth'],
           summary: "Revoke all of a user's tokens",
           params: UserParams,
-          response: { 200: Type.Object({ revoked: Type.Integer() }), ...problems },
+          response: { 200: RevokedTokensSchema, ...problems },
         },
       },
       async (request) => {

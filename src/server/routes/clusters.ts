@@ -10,6 +10,7 @@ import { isUniqueViolation } from '../../store/errors.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, forbidden, notFound } from '../problems.ts';
+import { ClusterProbeSchema, PriceSchema } from '../schemas.ts';
 import { principalOf } from './principal.ts';
 
 const problems = {
@@ -37,20 +38,6 @@ const NewClusterSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const FoundPoolSchema = Type.Object({
-  name: Type.String(),
-  acceleratorModel: Type.String(),
-  nodes: Type.Integer(),
-  accelerators: Type.Integer(),
-});
-
-const PriceSchema = Type.Object({
-  fenPerAcceleratorHour: Type.Integer({ minimum: 0, description: 'Integer fen per accelerator-hour' }),
-  validFrom: Type.String({ format: 'date-time' }),
-  validTo: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-  createdBy: Type.String({ description: 'Who set this version' }),
-});
-
 /** The operator may act for any provider; a provider-admin only for its own. */
 export function requireProvider(principal: Principal, providerId: string): void {
   requirePermission(principal, 'clusters:manage');
@@ -72,8 +59,8 @@ export function clusterRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           summary: 'Connect a member cluster: probe it, show its inventory, and register it unless dryRun',
           body: NewClusterSchema,
           response: {
-            200: Type.Object({ registered: Type.Boolean(), pools: Type.Array(FoundPoolSchema) }),
-            201: Type.Object({ registered: Type.Boolean(), pools: Type.Array(FoundPoolSchema) }),
+            200: ClusterProbeSchema,
+            201: ClusterProbeSchema,
             ...problems,
           },
         },

@@ -6,15 +6,8 @@ import type { AppContext } from '../context.ts';
 import { ACTIVE_STATES } from '../../core/job-lifecycle.ts';
 import { poolsWithFree } from '../control/snapshot.ts';
 import { ProblemError, ProblemSchema } from '../problems.ts';
-import {
-  ClusterViewSchema,
-  UsageTotalSchema,
-  UsageViewSchema,
-  clusterView,
-  poolView,
-  usageTotalView,
-  usageView,
-} from '../views.ts';
+import { ClusterViewSchema, UsageReportSchema, UserSchema } from '../schemas.ts';
+import { clusterView, poolView, usageTotalView, usageView } from '../views.ts';
 import { principalOf } from './principal.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
@@ -40,16 +33,7 @@ export function federationRoutes(context: AppContext): FastifyPluginAsyncTypebox
         schema: {
           tags: ['auth'],
           summary: 'The caller',
-          response: {
-            200: Type.Object({
-              id: Type.String(),
-              name: Type.String(),
-              role: Type.String(),
-              tenantId: Type.Union([Type.String(), Type.Null()]),
-              providerId: Type.Union([Type.String(), Type.Null()]),
-            }),
-            401: ProblemSchema,
-          },
+          response: { 200: UserSchema, 401: ProblemSchema },
         },
       },
       async (request) => principalOf(request).user,
@@ -105,10 +89,7 @@ export function federationRoutes(context: AppContext): FastifyPluginAsyncTypebox
             jobId: Type.Optional(Type.String()),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 500 })),
           }),
-          response: {
-            200: Type.Object({ items: Type.Array(UsageViewSchema), totals: Type.Array(UsageTotalSchema) }),
-            ...problems,
-          },
+          response: { 200: UsageReportSchema, ...problems },
         },
       },
       async (request) => {

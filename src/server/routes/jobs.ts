@@ -8,7 +8,8 @@ import { IdempotencyConflict, UnknownProject } from '../../store/index.ts';
 import { can, requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, forbidden, notFound } from '../problems.ts';
-import { JobSchema, jobView } from '../views.ts';
+import { JobSchema } from '../schemas.ts';
+import { jobView } from '../views.ts';
 import { principalOf } from './principal.ts';
 
 const MAX_IDEMPOTENCY_KEY = 200;

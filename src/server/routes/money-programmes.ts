@@ -12,38 +12,10 @@ import { LedgerRefusal, type PeriodCloseRecord } from '../../store/ledger/index.
 import { requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
+import { ProgrammeClaimsSchema, CloseResultSchema, CloseSchema } from '../schemas.ts';
 import { principalOf } from './principal.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
-const FenString = Type.String({ pattern: '^-?[0-9]+$', description: 'Whole fen (¥0.01) as a decimal string' });
-const ByFunder = Type.Array(Type.Object({ funder: Type.String(), fen: FenString }));
-
-const CloseSchema = Type.Object({
-  id: Type.String({ description: 'Empty for a dry run' }),
-  programmeId: Type.String(),
-  programmeVersion: Type.String(),
-  period: Type.String(),
-  periodStart: Type.String({ format: 'date-time' }),
-  periodEnd: Type.String({ format: 'date-time' }),
-  claimedFen: { ...FenString, description: 'Claims settled by the close' },
-  paidFen: { ...FenString, description: 'Paid out: min(claimed, what the pools allow at their shares)' },
-  poolsBefore: { ...ByFunder, description: "What each funder's pool held before the close" },
-  byFunder: { ...ByFunder, description: 'What each funder paid' },
-  payments: Type.Array(
-    Type.Object({
-      payee: Type.String(),
-      payeeId: Type.String(),
-      claimedFen: FenString,
-      paidFen: FenString,
-      byFunder: ByFunder,
-      claims: Type.Integer(),
-      transactionIds: Type.Array(Type.String()),
-    }),
-  ),
-  explanation: Type.Array(Type.String()),
-  closedBy: Type.String(),
-  closedAt: Type.String({ format: 'date-time' }),
-});
 
 const byFunderJson = (list: FunderAmount[]) => list.map((f) => ({ funder: f.funder, fen: f.amountFen.toString() }));
 
@@ -103,19 +75,7 @@ export function programmeCloseRoutes(context: AppContext): FastifyPluginAsyncTyp
         schema: {
           tags: ['money'],
           summary: 'Claims on pro-rata budgets not yet settled by a period close, per programme (operator)',
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  programmeId: Type.String(),
-                  claims: Type.Integer(),
-                  claimedFen: FenString,
-                  oldest: Type.String({ format: 'date-time', description: 'When the oldest claim’s usage ended' }),
-                }),
-              ),
-            }),
-            ...problems,
-          },
+          response: { 200: Type.Object({ items: Type.Array(ProgrammeClaimsSchema) }), ...problems },
         },
       },
       async (request) => {
@@ -163,11 +123,7 @@ export function programmeCloseRoutes(context: AppContext): FastifyPluginAsyncTyp
             },
             { additionalProperties: false },
           ),
-          response: {
-            200: Type.Object({ close: CloseSchema, created: Type.Boolean() }),
-            201: Type.Object({ close: CloseSchema, created: Type.Boolean() }),
-            ...problems,
-          },
+          response: { 200: CloseResultSchema, 201: CloseResultSchema, ...problems },
         },
       },
       async (request, reply) => {

@@ -18,77 +18,26 @@ import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { reportCsv, reportHtml, statementCsv, statementHtml } from '../money/render.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
+import {
+  AwardedRateSchema,
+  MonthlyReportSchema,
+  ProgrammePoolSchema,
+  ProviderPayoutsSchema,
+  RecordedSchema,
+  StatementSchema,
+  VoucherSchema,
+  WalletSchema,
+} from '../schemas.ts';
 import { principalOf } from './principal.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
-const FenString = Type.String({ pattern: '^-?[0-9]+$', description: 'Whole fen (¥0.01) as a decimal string' });
 const PositiveFen = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'A positive whole number of fen' });
 const Month = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (China Standard Time)' });
 const Format = Type.Optional(
   Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('html')], { default: 'json' }),
 );
 
-const LineSchema = Type.Object({
-  transactionId: Type.String(),
-  at: Type.String({ format: 'date-time' }),
-  purpose: Type.String(),
-  reason: Type.String(),
-  usageRecordId: Type.Union([Type.String(), Type.Null()]),
-  voucherId: Type.Union([Type.String(), Type.Null()]),
-  programmeId: Type.Union([Type.String(), Type.Null()]),
-  fen: FenString,
-  yuan: Type.String(),
-});
-
-const StatementSchema = Type.Object({
-  accountId: Type.String(),
-  month: Type.String(),
-  openingFen: FenString,
-  closingFen: FenString,
-  lines: Type.Array(LineSchema),
-});
-
-const VoucherSchema = Type.Object({
-  id: Type.String(),
-  kind: Type.String(),
-  tenantId: Type.String(),
-  programmeId: Type.String(),
-  funder: Type.String(),
-  faceFen: FenString,
-  remainingFen: FenString,
-  validFrom: Type.String({ format: 'date-time' }),
-  validTo: Type.String({ format: 'date-time' }),
-  providers: Type.Array(Type.String()),
-  products: Type.Array(Type.String()),
-  maxShareBasisPoints: Type.Integer(),
-  issuedBy: Type.String(),
-  issuedAt: Type.String({ format: 'date-time' }),
-});
-
-const FlowSchema = { spendFen: FenString, voucherFen: FenString, subsidyFen: FenString };
-const ReportSchema = Type.Object({
-  month: Type.String(),
-  from: Type.String({ format: 'date-time' }),
-  to: Type.String({ format: 'date-time' }),
-  generatedAt: Type.String({ format: 'date-time' }),
-  total: Type.Object(FlowSchema),
-  byCity: Type.Array(Type.Object({ city: Type.String(), ...FlowSchema })),
-  byRegion: Type.Array(Type.Object({ region: Type.String(), ...FlowSchema })),
-  byTenantCategory: Type.Array(Type.Object({ category: Type.String(), ...FlowSchema })),
-  subsidyByProgrammeAndFunder: Type.Array(
-    Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString }),
-  ),
-  poolsRemaining: Type.Array(Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString })),
-  claimsAwaitingClose: Type.Array(Type.Object({ programmeId: Type.String(), claims: Type.Integer(), fen: FenString }), {
-    description: 'Claims on pro-rata budgets not yet settled by a period close',
-  }),
-  topTenants: Type.Array(Type.Object({ tenantId: Type.String(), category: Type.String(), ...FlowSchema })),
-});
-
-/** Dates become ISO strings and bigints decimal strings, as the schemas above describe. */
-/** A money movement recorded once per reference: 201 the first time, 200 (the same transaction) on a repeat. */
-const RecordedSchema = Type.Object({ transactionId: Type.String(), created: Type.Boolean() });
-
+/** Dates become ISO strings and bigints decimal strings, as the schemas (schemas.ts) describe. */
 function recorded(reply: FastifyReply, result: { id: string; created: boolean }) {
   reply.code(result.created ? 201 : 200);
   return { transactionId: result.id, created: result.created };
@@ -166,15 +115,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             tenantId: Type.Optional(Type.String({ description: 'Operator only: whose wallet' })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 20 })),
           }),
-          response: {
-            200: Type.Object({
-              tenantId: Type.String(),
-              balanceFen: { ...FenString, description: 'Held for the tenant (negative: it owes)' },
-              balance: Type.String(),
-              recent: Type.Array(LineSchema),
-            }),
-            ...problems,
-          },
+          response: { 200: WalletSchema, ...problems },
         },
       },
       async (request) => {
@@ -268,23 +209,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           summary: 'What the platform owes a provider now, and the payouts made to it, newest first',
           params: Type.Object({ providerId: Type.String({ minLength: 1 }) }),
           querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 20 })) }),
-          response: {
-            200: Type.Object({
-              providerId: Type.String(),
-              payableFen: { ...FenString, description: 'Owed to the provider (charges less fees, less payouts)' },
-              payable: Type.String(),
-              payouts: Type.Array(
-                Type.Object({
-                  transactionId: Type.String(),
-                  at: Type.String({ format: 'date-time' }),
-                  reason: Type.String({ description: 'Names the bank transfer reference' }),
-                  fen: { ...FenString, description: 'Paid to the provider' },
-                  yuan: Type.String(),
-                }),
-              ),
-            }),
-            ...problems,
-          },
+          response: { 200: ProviderPayoutsSchema, ...problems },
         },
       },
       async (request) => {
@@ -320,20 +245,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           tags: ['money'],
           summary:
             "Each programme's pool per funder: budget paid in, spent (subsidies and vouchers), remaining (operator)",
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  programmeId: Type.String(),
-                  funder: Type.String(),
-                  budgetFen: { ...FenString, description: 'Paid into the pool by the funder' },
-                  spentFen: { ...FenString, description: 'Left the pool: subsidies paid and vouchers issued, net' },
-                  remainingFen: { ...FenString, description: 'Held in the pool now' },
-                }),
-              ),
-            }),
-            ...problems,
-          },
+          response: { 200: Type.Object({ items: Type.Array(ProgrammePoolSchema) }), ...problems },
         },
       },
       async (request) => {
@@ -376,12 +288,6 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
     let shipped: Promise<readonly Programme[]> | undefined;
     const programmes = () =>
       context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
-    const AwardedRateSchema = Type.Object({
-      programmeId: Type.String(),
-      tenantId: Type.String(),
-      commitmentId: Type.Optional(Type.String()),
-      basisPoints: Type.Integer(),
-    });
 
     app.get(
       '/programmes/awarded-rates',
@@ -623,7 +529,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           params: Type.Object({ month: Month }),
           querystring: Type.Object({ format: Format, top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
           produces: ['application/json', 'text/csv', 'text/html'],
-          response: { 200: ReportSchema, ...problems },
+          response: { 200: MonthlyReportSchema, ...problems },
         },
       },
       async (request, reply) => {

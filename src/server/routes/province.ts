@@ -20,89 +20,11 @@ import {
   totalCapacityP,
   utilisationSeries,
 } from '../province.ts';
+import { OverviewSchema, ProviderJobSchema } from '../schemas.ts';
 import { requireProvider } from './clusters.ts';
 import { principalOf } from './principal.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
-const DateTime = Type.String({ format: 'date-time' });
-const PDecimal = (description: string) => Type.String({ description: `${description}: P, exact decimal` });
-
-const CapacityRowSchema = Type.Object({
-  key: Type.String(),
-  label: Type.String(),
-  capacityP: PDecimal('Dense FP16/BF16 PFLOPS of all accelerators'),
-  busyP: PDecimal('Of which held by jobs now'),
-  accelerators: Type.Integer(),
-  busyAccelerators: Type.Integer(),
-});
-
-const QueueRowSchema = Type.Object({
-  key: Type.String({ description: 'The priority class or tenant category' }),
-  pending: Type.Integer({ description: 'Jobs pending now' }),
-  oldestWaitSeconds: Type.Integer(),
-  meanWaitSeconds: Type.Integer({ description: 'Mean time pending so far of the jobs pending now' }),
-  started: Type.Integer({ description: 'Jobs that started in the window' }),
-  meanStartWaitSeconds: Type.Integer({ description: 'Their mean wait from submission to start' }),
-});
-
-const OverviewSchema = Type.Object({
-  at: DateTime,
-  capacity: Type.Object({
-    total: CapacityRowSchema,
-    byCity: Type.Array(CapacityRowSchema),
-    byProvider: Type.Array(CapacityRowSchema),
-    byModel: Type.Array(CapacityRowSchema),
-    byOrigin: Type.Array(CapacityRowSchema, { description: 'key domestic or foreign (Chinese-made or not)' }),
-  }),
-  clusters: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      name: Type.String(),
-      providerName: Type.String(),
-      city: Type.String(),
-      engine: Type.String(),
-      healthy: Type.Boolean(),
-      healthReason: Type.Union([Type.String(), Type.Null()]),
-      lastInventoryAt: Type.Union([DateTime, Type.Null()]),
-    }),
-  ),
-  utilisation: Type.Object({
-    from: DateTime,
-    to: DateTime,
-    stepSeconds: Type.Integer(),
-    points: Type.Array(
-      Type.Object({ at: DateTime, busyP: Type.Number({ description: 'Mean busy P over the step, 3 decimals' }) }),
-    ),
-  }),
-  queue: Type.Object({
-    byPriorityClass: Type.Array(QueueRowSchema),
-    byTenantCategory: Type.Array(QueueRowSchema),
-  }),
-  reservedShares: Type.Array(
-    Type.Object({
-      group: Type.String({ description: 'A tenant category with a reserved share, or "shared" for the rest' }),
-      nominalP: Type.Number(),
-      usedP: Type.Number(),
-      lentP: Type.Number({ description: 'Idle reserve other groups use now' }),
-      borrowedP: Type.Number({ description: 'Use beyond the nominal share' }),
-    }),
-  ),
-});
-
-const ProviderJobSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  tenantId: Type.String(),
-  state: Type.String(),
-  priorityClass: Type.String(),
-  clusterId: Type.String(),
-  poolId: Type.String(),
-  acceleratorModel: Type.String(),
-  accelerators: Type.Integer(),
-  submittedAt: DateTime,
-  startedAt: Type.Union([DateTime, Type.Null()]),
-});
-
 const HOUR = 3_600_000;
 
 export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
