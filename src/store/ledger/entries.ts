@@ -91,7 +91,7 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
     reverses: [] as Array<string | null>,
     tenant: [] as Array<string | null>,
     provider: [] as Array<string | null>,
-    detail: [] as string[],
+    detail: [] as Array<Record<string, unknown>>,
     by: [] as string[],
   };
   const postings = { t: [] as string[], s: [] as number[], c: [] as number[], a: [] as string[], f: [] as bigint[] };
@@ -129,7 +129,7 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
     t.reverses.push(e.links.reverses ?? null);
     t.tenant.push(e.tenantId ?? null);
     t.provider.push(e.providerId ?? null);
-    t.detail.push(JSON.stringify(e.detail ?? {}));
+    t.detail.push(e.detail ?? {});
     t.by.push(e.recordedBy);
   }
   const ids = [...accounts.keys()];
@@ -137,7 +137,9 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
   // (ON CONFLICT DO NOTHING: a replay, or a concurrent writer that stored the same key first, writes nothing and
   // waits for nothing to fail), then the postings of exactly those transactions. Both tables' statement-level
   // triggers run at the end of the statement and see all of it (migrations 007 and 008). Columns travel as arrays
-  // (unnest), one parameter each.
+  // (unnest), one parameter each, except the details: they travel as one JSON array, zipped with the columns by
+  // ROWS FROM and each element converted to jsonb. As an array of jsonb literals they cost PostgreSQL about twice as
+  // much to read (quoting every element, then unquoting it), and they are half of the batch's bytes.
   const written = await sql<{ id: string }>`with new_accounts as (
       insert into ledger_accounts (id, kind, owner_id)
       select * from unnest(${arrayLiteral(ids)}::text[], ${arrayLiteral(ids.map((id) => accounts.get(id)!.kind))}::text[],
@@ -147,13 +149,19 @@ export async function writeEntries(tx: Db, entries: readonly LedgerEntry[]): Pro
       insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
         usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder, reverses, tenant_id,
         provider_id, detail, recorded_by)
-      select * from unnest(${arrayLiteral(t.id)}::text[], ${arrayLiteral(t.at)}::timestamptz[],
-        ${arrayLiteral(t.purpose)}::text[], ${arrayLiteral(t.reason)}::text[], ${arrayLiteral(t.key)}::text[],
-        ${arrayLiteral(t.amount)}::bigint[], ${arrayLiteral(t.count)}::integer[], ${arrayLiteral(t.usage)}::text[],
-        ${arrayLiteral(t.voucher)}::text[], ${arrayLiteral(t.programme)}::text[], ${arrayLiteral(t.version)}::text[],
-        ${arrayLiteral(t.rule)}::text[], ${arrayLiteral(t.funder)}::text[], ${arrayLiteral(t.reverses)}::text[],
-        ${arrayLiteral(t.tenant)}::text[], ${arrayLiteral(t.provider)}::text[], ${arrayLiteral(t.detail)}::jsonb[],
-        ${arrayLiteral(t.by)}::text[])
+      select x.id, x.at, x.purpose, x.reason, x.key, x.amount, x.count, x.usage, x.voucher, x.programme, x.version,
+        x.rule, x.funder, x.reverses, x.tenant, x.provider, x.detail::jsonb, x.by
+      from rows from (unnest(${arrayLiteral(t.id)}::text[]), unnest(${arrayLiteral(t.at)}::timestamptz[]),
+        unnest(${arrayLiteral(t.purpose)}::text[]), unnest(${arrayLiteral(t.reason)}::text[]),
+        unnest(${arrayLiteral(t.key)}::text[]), unnest(${arrayLiteral(t.amount)}::bigint[]),
+        unnest(${arrayLiteral(t.count)}::integer[]), unnest(${arrayLiteral(t.usage)}::text[]),
+        unnest(${arrayLiteral(t.voucher)}::text[]), unnest(${arrayLiteral(t.programme)}::text[]),
+        unnest(${arrayLiteral(t.version)}::text[]), unnest(${arrayLiteral(t.rule)}::text[]),
+        unnest(${arrayLiteral(t.funder)}::text[]), unnest(${arrayLiteral(t.reverses)}::text[]),
+        unnest(${arrayLiteral(t.tenant)}::text[]), unnest(${arrayLiteral(t.provider)}::text[]),
+        json_array_elements(${JSON.stringify(t.detail)}::json), unnest(${arrayLiteral(t.by)}::text[]))
+        as x(id, at, purpose, reason, key, amount, count, usage, voucher, programme, version, rule, funder, reverses,
+          tenant, provider, detail, by)
       on conflict (idempotency_key) do nothing
       returning id
     ), new_postings as (
