@@ -365,7 +365,7 @@ describeEachDatabase('ledger', (database) => {
           values ('ghost', now(), 'charge', 'x', 'ghost', 5, 2, 'no-such-record', 'me'))
         insert into ledger_postings values ('ghost', 0, 2, ${tenantWallet('acme')}, 5),
           ('ghost', 1, 2, ${PLATFORM_FEE_ACCOUNT}, -5)`.execute(store.db),
-    ).rejects.toThrow(/no usage record no-such-record|foreign key/);
+    ).rejects.toThrow(/foreign key/);
     // The foreign key, which a trigger's check could not replace: it also locks out a concurrent delete.
     await expect(sql`delete from usage_records where id = 'u1'`.execute(store.db)).rejects.toThrow(/foreign key/);
     await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
