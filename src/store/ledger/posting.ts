@@ -130,7 +130,8 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     entries.push(...charged);
     if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
-  const written = await writeEntries(tx, entries);
+  // Every entry's key was looked up above (`done`) and entries with a posted key were left out.
+  const written = await writeEntries(tx, entries, { newKeysOnly: true });
   await requeueUnpriced(
     tx,
     report.unpriced.map((u) => ({ row: queue.get(u.usageRecordId)!, reason: u.reason })),
