@@ -205,7 +205,7 @@ try {
 - Database: ${arg('database-url') ? 'the server given by --database-url' : `a throwaway PostgreSQL (${version}) with fsync, synchronous_commit and full_page_writes off`}, same server for both measurements, a fresh database per run, its statistics gathered (ANALYZE) after loading the usage records, before timing.
 - Posting: ${RECORDS} queued usage records (3 tenants, 3 priced pools, one price change mid-month) read from the posting queue, rated with
   the core's \`rate\` and posted as balanced charge transactions (tenant wallet, provider payable, platform fee), ${BATCH} records per
-  database transaction, ${WORKERS} poster(s) at once, through the checks of migrations 007 and 008 (each statement's transactions
+  database transaction, ${WORKERS} poster(s) at once, through the checks of migrations 007, 008 and 010 (each statement's transactions
   balance, accounts, transactions, usage records, tenants and providers exist, cached balances kept, pools and vouchers not
   overdrawn, append-only) and the queue's deletion. ${median.transactions} transactions and ${median.postings} postings per run (zero charges post nothing); postings add up to 0.
 - COPY: the same ${RECORDS} rows as CSV through \`psql -c "\\copy bare_usage from … with (format csv)"\` (COPY … FROM STDIN) into a
@@ -227,10 +227,10 @@ CPU-second of node and PostgreSQL together.
 What separates the two: COPY appends ${RECORDS} rows to one table with no index, constraint or trigger. Posting a
 record takes it off the queue (one DELETE … RETURNING per batch, joined to its usage record), rates it, and writes —
 one statement per batch — a transaction (primary key, unique idempotency key, \`at\` and usage-record indexes, foreign
-keys to voucher and reversed transaction, set-based checks that its usage record, tenant and provider exist and that
+keys to usage record, voucher and reversed transaction, set-based checks that its tenant and provider exist and that
 it has its postings) and 2–3 postings (primary key, account index, the set-based count, balance, amount, transaction
 and overdraft checks, the balance cache updated in the same statement): about 4 indexed, checked rows per record and
-the queue row's deletion, in one database transaction per batch (migrations 007 and 008, docs/money.md).
+the queue row's deletion, in one database transaction per batch (migrations 007, 008 and 010, docs/money.md).
 `;
     const suffix = WORKERS === 1 ? '' : `-workers${WORKERS}`;
     const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}${suffix}.md`);

@@ -116,6 +116,19 @@ export function priceSegments(book: PriceBook, poolId: string, model: string, fr
   if (!(end >= start))
     throw new RangeError(`interval ends before it starts: ${from.toISOString()}..${to.toISOString()}`);
   if (end === start) return [{ price: priceAt(book, poolId, model, from), from, to }];
+  // Most runs lie within one price version: no version of the pool starts or ends strictly inside them, so they are
+  // one segment (what the general case below gives too, without building and sorting the cuts).
+  let inside = false;
+  for (const p of book.prices) {
+    if (p.poolId !== poolId || p.acceleratorModel !== model) continue;
+    const a = time(p.validFrom);
+    const b = p.validTo === null ? start : time(p.validTo);
+    if ((a > start && a < end) || (b > start && b < end)) {
+      inside = true;
+      break;
+    }
+  }
+  if (!inside) return [{ price: priceAt(book, poolId, model, from), from, to }];
   const cuts = new Map<number, Date>([
     [start, from],
     [end, to],

@@ -37,8 +37,9 @@ interface PendingRow {
   pool_id: string | null;
   provider_id: string;
   accelerator_model: string;
-  started_at: Date;
-  ended_at: Date;
+  /** Milliseconds since the epoch (whole: a Date holds no finer), cheaper for the driver than parsing a timestamp. */
+  started_ms: number;
+  ended_ms: number;
   accelerator_seconds: string;
 }
 
@@ -54,7 +55,10 @@ export interface QueueRow {
 /**
  * Takes up to `limit` queued usage records off the queue, oldest first, in one statement: the queue rows are deleted
  * (SKIP LOCKED: a concurrent poster takes others, and the rows stay locked by this transaction until it commits or
- * rolls back, which puts them back), returning each record with its tenant, provider and project. A record left
+ * rolls back, which puts them back), returning each record with its tenant, provider and project. The rows locked are
+ * deleted by their physical address (ctid, a TID scan: they are locked, and queue rows are never updated, so the
+ * address cannot move) rather than joined back to the queue by key, which made PostgreSQL scan the whole queue for
+ * every batch; the usage records are then found by their primary key. A record left
  * unpriced is taken again only once its last attempt is older than `retryUnpricedBefore`; one that still has no price
  * is put back by `requeueUnpriced` in the same transaction.
  */
@@ -65,16 +69,18 @@ export async function takePending(
 ): Promise<{ pending: PendingUsage[]; queue: Map<string, QueueRow> }> {
   const rows = await sql<PendingRow>`
     with taken as (
-      delete from posting_queue where usage_record_id in (
-        select usage_record_id from posting_queue
+      delete from posting_queue where ctid = any(array(
+        select ctid from posting_queue
         where unpriced_reason is null or last_attempt_at < ${retryUnpricedBefore}
         order by enqueued_at, usage_record_id
         limit ${limit}
-        for update skip locked)
+        for update skip locked))
       returning usage_record_id, generation, enqueued_at, attempts
     )
     select q.usage_record_id as id, q.generation, q.enqueued_at::text as enqueued_at, q.attempts, u.tenant_id, u.project_id, u.pool_id,
-      c.provider_id, u.accelerator_model, u.started_at, u.ended_at, u.accelerator_seconds
+      c.provider_id, u.accelerator_model, u.accelerator_seconds,
+      trunc(extract(epoch from u.started_at) * 1000)::float8 as started_ms,
+      trunc(extract(epoch from u.ended_at) * 1000)::float8 as ended_ms
     from taken q
       join usage_records u on u.id = q.usage_record_id
       join clusters c on c.id = u.cluster_id
@@ -139,8 +145,8 @@ export async function takePending(
       poolId: r.pool_id,
       providerId: r.provider_id,
       acceleratorModel: r.accelerator_model,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
+      startedAt: new Date(r.started_ms),
+      endedAt: new Date(r.ended_ms),
       acceleratorSeconds: BigInt(r.accelerator_seconds),
       provider: providers.get(r.provider_id)!,
       tenant: tenants.get(r.tenant_id)!,

@@ -130,7 +130,8 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
     entries.push(...charged);
     if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
   }
-  const written = await writeEntries(tx, entries);
+  // Every entry's key was looked up above (`done`) and entries with a posted key were left out.
+  const written = await writeEntries(tx, entries, { newKeysOnly: true });
   await requeueUnpriced(
     tx,
     report.unpriced.map((u) => ({ row: queue.get(u.usageRecordId)!, reason: u.reason })),
@@ -202,10 +203,18 @@ function chargeEntries(
   );
   if (tx === null) return [];
   const common = { tenantId: usage.tenantId, providerId: usage.providerId, recordedBy: actor };
+  // Spelled out rather than spread from `tx` and `common`: an object spread from two others is built property by
+  // property into a larger, slower object, and there is one of these per usage record.
   const entries: LedgerEntry[] = [
     {
-      ...tx,
-      ...common,
+      id: tx.id,
+      at: tx.at,
+      reason: tx.reason,
+      links: tx.links,
+      postings: tx.postings,
+      tenantId: usage.tenantId,
+      providerId: usage.providerId,
+      recordedBy: actor,
       purpose: 'charge',
       idempotencyKey: key,
       detail: chargeDetail(usage, charge),
