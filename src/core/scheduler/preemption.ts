@@ -93,7 +93,8 @@ function inPool(
     }
   }
   const victims: Candidate[] = [];
-  for (const c of candidates) {
+  // Out of budget: only what is free, spare or stopping.
+  for (const c of budget.jobs > 0 && budget.p > 0 ? candidates : []) {
     if (fitting >= count) break;
     if (c.alloc.stopRequested === true || claimed.has(c.alloc.jobId) || !allowed(c)) continue;
     victims.push(c);

@@ -69,6 +69,8 @@ class Cycle {
    * group share the node one victim frees instead of each reclaiming a node of its own.
    */
   private readonly spare = new Map<number, number[]>();
+  /** Pools (indices) with any spare capacity. */
+  private readonly sparePools = new Set<number>();
   /** Bumped when spare capacity grows: a victim search that failed before may succeed after. */
   private spareVersion = 0;
   /** Jobs preempted this cycle. */
@@ -257,6 +259,8 @@ class Cycle {
     if (spare === undefined) this.spare.set(pool.index, (spare = new Array<number>(pool.names.length).fill(0)));
     for (const i of nodes) if (pool.up[i]) spare[i] = Math.max(0, (spare[i] as number) + delta);
     if (delta > 0) this.spareVersion++;
+    if (spare.some((a) => a > 0)) this.sparePools.add(pool.index);
+    else this.sparePools.delete(pool.index);
   }
 
   /** Holds `nodes` of `pool` for the job across cycles: counted as its use now, and kept from every other job. */
@@ -400,7 +404,8 @@ class Cycle {
     const reclaiming = this.ledger.entitled(group, shape.perNode * shape.count * shape.minPPerAccel);
     if (strategicOver.size === 0 && !reclaiming) return null;
     // Out of budget, a job can still use spare capacity (it preempts nothing more).
-    if ((this.budget.jobs <= 0 || this.budget.p <= 0) && this.spare.size === 0) return null;
+    const spent = this.budget.jobs <= 0 || this.budget.p <= 0;
+    if (spent && this.sparePools.size === 0) return null;
     // Within a cycle free capacity, candidates (claims) and budget only shrink, so a failed search stays failed
     // unless more groups start borrowing: the key names those.
     // A job that stopping jobs were preempted for sees capacity no other job does: its searches are its own.
@@ -426,10 +431,11 @@ class Cycle {
     };
     const allowed = (c: Candidate) => seasoned(c) && (byClass(c) || (reclaiming && byReclaim(c)));
     // A job that may only reclaim looks only where it stays within its share (spare capacity there needs no victim).
-    const pools =
-      strategicOver.size > 0
-        ? shape.eligible
-        : shape.eligible.filter((pool) => this.ledger.entitled(group, shape.perNode * shape.count * pool.pPerAccel));
+    const pools = shape.eligible.filter(
+      (pool) =>
+        (!spent || this.sparePools.has(pool.index)) &&
+        (strategicOver.size > 0 || this.ledger.entitled(group, shape.perNode * shape.count * pool.pPerAccel)),
+    );
     const claimed: Claimed = {
       has: (id) => this.claimed.has(id) || (this.stopsFor.get(id) ?? job.id) !== job.id,
     };
