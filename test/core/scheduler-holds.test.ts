@@ -233,4 +233,42 @@ describe('suanli: who may be a victim', () => {
     expect(preemptions).toBe(1);
     expect(uStartedAt).toBe(6);
   });
+
+  it("gives a small reserved job that comes while a victim stops the rest of that victim's node, preempting no one", () => {
+    const b1 = borrower('b1', 'n1', 60);
+    const b2 = borrower('b2', 'n2', 30);
+    const small = (id: string) =>
+      job(id, { acceleratorsPerNode: 2 }, { tenantId: 'uni', tenantCategory: 'university', waitedMinutes: 5 });
+    // Cycle 1: a 2-accelerator university job reclaims b2's node.
+    const d1 = decide({ pools: [a100([0, 0])], pending: [small('s1')], running: [b1, b2] }, NOW, config);
+    expect(d1.preemptions?.map((p) => [p.jobId, p.forJobId])).toEqual([['b2', 's1']]);
+    // Cycle 2: b2 still stops, and another small university job comes: it takes 2 of the 6 b2 frees beyond s1's
+    // hold, and b1 keeps running.
+    const d2 = decide(
+      {
+        pools: [a100([0, 0])],
+        pending: [small('s1'), small('s2')],
+        running: [b1, stopping(b2, d1)],
+        holds: d1.holds,
+      },
+      at(1),
+      config,
+    );
+    expect(d2.preemptions).toEqual([]);
+    expect(d2.holds?.map((h) => [h.jobId, h.nodeNames])).toEqual([
+      ['s1', ['n2']],
+      ['s2', ['n2']],
+    ]);
+    expect(reasonFor(d2, 's2')).toBe(
+      'hefei-1/a100: no A100-80GB free; waiting for 1 preempted job to stop on hefei-1/a100',
+    );
+    // Cycle 3: b2 has stopped; both start on n2.
+    const d3 = decide(
+      { pools: [a100([0, 8])], pending: [small('s1'), small('s2')], running: [b1], holds: d2.holds },
+      at(2),
+      config,
+    );
+    expect(placed(d3).sort()).toEqual(['s1', 's2']);
+    expect(d3.placements.every((p) => p.nodeNames[0] === 'n2')).toBe(true);
+  });
 });

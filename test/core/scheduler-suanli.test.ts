@@ -227,6 +227,41 @@ describe('suanli: quotas and reserved shares', () => {
     });
     expect(decide(snapshot, NOW, bounded).preemptions).toEqual([]);
   });
+
+  it('reclaims one node for small jobs of a group, and only what its larger job needs besides', () => {
+    const three = pool('hefei-1', 'a100', {}, [node('n1', 8, 0), node('n2', 8, 0), node('n3', 8, 0)]);
+    const config = withPolicy({ reserved: { startup: { basisPoints: 5000, lendingLimitBasisPoints: 10_000 } } });
+    const startup = (id: string, acceleratorsPerNode: number) =>
+      job(id, { acceleratorsPerNode }, { tenantId: 'st', tenantCategory: 'startup', waitedMinutes: 1 });
+    const d = decide(
+      {
+        pools: [three],
+        pending: [startup('s1', 1), startup('s2', 1), startup('s3', 1), startup('s8', 8)],
+        running: [
+          running('r1', three, ['n1'], 8, { startedMinutesAgo: 300, timeLimitMinutes: 6000 }),
+          running('r2', three, ['n2'], 8, { startedMinutesAgo: 200, timeLimitMinutes: 6000 }),
+          running('r3', three, ['n3'], 8, { startedMinutesAgo: 100, timeLimitMinutes: 6000 }),
+        ],
+      },
+      NOW,
+      config,
+    );
+    // The first small job reclaims the node with the least lost work; the other two wait for the same victim; the
+    // 8-accelerator job reclaims the next one. r1 keeps running.
+    expect(d.preemptions?.map((v) => [v.jobId, v.forJobId])).toEqual([
+      ['r3', 's1'],
+      ['r2', 's8'],
+    ]);
+    expect(d.holds?.map((h) => [h.jobId, h.nodeNames]).sort()).toEqual([
+      ['s1', ['n3']],
+      ['s2', ['n3']],
+      ['s3', ['n3']],
+      ['s8', ['n2']],
+    ]);
+    expect(reasonFor(d, 's2')).toBe(
+      'hefei-1/a100: no A100-80GB free; waiting for 1 preempted job to stop on hefei-1/a100',
+    );
+  });
 });
 
 describe('suanli: preemption for strategic work', () => {

@@ -66,8 +66,11 @@ function inPool(
   perNode: number,
   count: number,
   budget: Budget,
+  spare: readonly number[] | undefined,
 ): VictimSet | null {
-  const projected = [...pool.free];
+  // Capacity that earlier preemptions free beyond what their jobs need counts as free here: a job that fits in it
+  // preempts nothing more.
+  const projected = spare === undefined ? [...pool.free] : pool.free.map((f, i) => f + (spare[i] as number));
   let fitting = 0;
   projected.forEach((f, i) => {
     if (pool.up[i] && f >= perNode) fitting++;
@@ -90,7 +93,8 @@ function inPool(
     }
   }
   const victims: Candidate[] = [];
-  for (const c of candidates) {
+  // Out of budget: only what is free, spare or stopping.
+  for (const c of budget.jobs > 0 && budget.p > 0 ? candidates : []) {
     if (fitting >= count) break;
     if (c.alloc.stopRequested === true || claimed.has(c.alloc.jobId) || !allowed(c)) continue;
     victims.push(c);
@@ -109,7 +113,10 @@ function inPool(
   return { pool, victims, stopping, lost: victims.reduce((s, c) => s + c.lost, 0) };
 }
 
-/** The pool and victims with the least lost work (then fewest victims, then pool order). */
+/**
+ * The pool and victims with the least lost work (then fewest victims, then pool order). `spare`, per pool index:
+ * accelerators per node that earlier preemptions free and no hold needs.
+ */
 export function chooseVictims(
   pools: readonly PoolState[],
   byPool: ReadonlyMap<number, Candidate[]>,
@@ -118,11 +125,21 @@ export function chooseVictims(
   perNode: number,
   count: number,
   budget: Budget,
+  spare: ReadonlyMap<number, readonly number[]> = new Map(),
 ): VictimSet | null {
   let best: VictimSet | null = null;
   for (const pool of pools) {
     if (!pool.pool.healthy) continue;
-    const found = inPool(pool, byPool.get(pool.index) ?? [], allowed, claimed, perNode, count, budget);
+    const found = inPool(
+      pool,
+      byPool.get(pool.index) ?? [],
+      allowed,
+      claimed,
+      perNode,
+      count,
+      budget,
+      spare.get(pool.index),
+    );
     if (found === null) continue;
     if (
       best === null ||
@@ -135,13 +152,17 @@ export function chooseVictims(
 }
 
 /**
- * The nodes the gang will use once the victims and stopping jobs of `set` are gone: nodes they free first (then
- * nodes free now), fullest first, so the hold covers the capacity the preemption was for.
+ * The nodes the gang will use once the victims and stopping jobs of `set` are gone: nodes they or earlier preemptions
+ * (`spare`) free first (then nodes free now), fullest first, so the hold covers the capacity the preemption was for
+ * and small jobs share a node being freed rather than each breaking one of their own.
  */
-export function gangNodes(set: VictimSet, perNode: number, count: number): number[] {
+export function gangNodes(set: VictimSet, perNode: number, count: number, spare?: readonly number[]): number[] {
   const { pool } = set;
-  const projected = [...pool.free];
+  const projected = spare === undefined ? [...pool.free] : pool.free.map((f, i) => f + (spare[i] as number));
   const touched = new Set<number>();
+  spare?.forEach((s, i) => {
+    if (s > 0 && pool.up[i]) touched.add(i);
+  });
   for (const c of [...set.victims, ...set.stopping])
     for (const i of c.nodes) {
       if (!pool.up[i]) continue;

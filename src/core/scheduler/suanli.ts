@@ -63,6 +63,18 @@ class Cycle {
   /** Failed victim searches; they stay failed (see preempt). */
   private readonly preemptFailed = new Set<string>();
   private readonly claimed = new Set<string>();
+  /**
+   * Per pool index: accelerators per node that claimed victims and stopping jobs free beyond what the holds on them
+   * need. A later preempting job counts them as free (it preempts nothing more if it fits there), so small jobs of a
+   * group share the node one victim frees instead of each reclaiming a node of its own.
+   */
+  private readonly spare = new Map<number, number[]>();
+  /** Pools (indices) with any spare capacity. */
+  private readonly sparePools = new Set<number>();
+  /** Bumped when spare capacity grows: a victim search that failed before may succeed after. */
+  private spareVersion = 0;
+  /** Jobs preempted this cycle. */
+  private readonly preemptedNow = new Set<string>();
   private readonly budget: Budget;
   private readonly ahead = new Ahead();
   private readonly now: number;
@@ -172,6 +184,9 @@ class Cycle {
     /** Per pool: accelerators of stopping jobs per node not yet counted toward a hold. */
     const stopping = new Map<number, number[]>();
     const kept: Array<{ entry: Entry; pool: PoolState; nodes: number[]; withheld: number[]; since: Date }> = [];
+    /** Holds kept waiting, and the stopping jobs they wait for: what those free beyond the holds is spare. */
+    const waitingHolds: Array<{ pool: PoolState; nodes: number[]; short: number[] }> = [];
+    const waitedFor = new Map<string, Candidate>();
     for (const h of holds) {
       const entry = this.queue[position.get(h.jobId) as number] as Entry;
       const { shape } = entry;
@@ -222,13 +237,30 @@ class Cycle {
       const stops = (this.allocations.get(pool.index) ?? []).filter(
         (c) => c.alloc.stopRequested === true && c.nodes.some((i) => nodes.includes(i)),
       );
-      for (const c of stops) this.claimed.add(c.alloc.jobId);
+      for (const c of stops) {
+        this.claimed.add(c.alloc.jobId);
+        waitedFor.set(c.alloc.jobId, c);
+      }
+      waitingHolds.push({ pool, nodes, short: withheld.map((w) => shape.perNode - w) });
       this.keep(entry, pool, nodes, since);
       this.wait(
         entry,
         `waiting for ${plural(stops.length, 'preempted job')} to stop on ${pool.label}; its nodes are held for it`,
       );
     }
+    for (const c of waitedFor.values()) this.addSpare(c.pool, c.nodes, c.alloc.acceleratorsPerNode);
+    for (const { pool, nodes, short } of waitingHolds)
+      nodes.forEach((i, k) => this.addSpare(pool, [i], -(short[k] as number)));
+  }
+
+  /** Adds `delta` accelerators to the spare capacity of `nodes` (up ones) of `pool`, never below 0. */
+  private addSpare(pool: PoolState, nodes: readonly number[], delta: number): void {
+    let spare = this.spare.get(pool.index);
+    if (spare === undefined) this.spare.set(pool.index, (spare = new Array<number>(pool.names.length).fill(0)));
+    for (const i of nodes) if (pool.up[i]) spare[i] = Math.max(0, (spare[i] as number) + delta);
+    if (delta > 0) this.spareVersion++;
+    if (spare.some((a) => a > 0)) this.sparePools.add(pool.index);
+    else this.sparePools.delete(pool.index);
   }
 
   /** Holds `nodes` of `pool` for the job across cycles: counted as its use now, and kept from every other job. */
@@ -371,12 +403,14 @@ class Cycle {
     const reclaimOver = new Set(preemption.reclaimMayPreempt);
     const reclaiming = this.ledger.entitled(group, shape.perNode * shape.count * shape.minPPerAccel);
     if (strategicOver.size === 0 && !reclaiming) return null;
-    if (this.budget.jobs <= 0 || this.budget.p <= 0) return null;
+    // Out of budget, a job can still use spare capacity (it preempts nothing more).
+    const spent = this.budget.jobs <= 0 || this.budget.p <= 0;
+    if (spent && this.sparePools.size === 0) return null;
     // Within a cycle free capacity, candidates (claims) and budget only shrink, so a failed search stays failed
     // unless more groups start borrowing: the key names those.
     // A job that stopping jobs were preempted for sees capacity no other job does: its searches are its own.
     const own = this.beneficiaries.has(job.id) ? `\u0000${job.id}` : '';
-    const key = `${shape.key}\u0000${cls}\u0000${reclaiming ? `${group}\u0000${this.ledger.borrowingGroups()}` : ''}${own}`;
+    const key = `${shape.key}\u0000${cls}\u0000${reclaiming ? `${group}\u0000${this.ledger.borrowingGroups()}` : ''}${own}\u0000${this.spareVersion}`;
     if (this.preemptFailed.has(key)) return null;
 
     const minRunMs = preemption.minRuntimeSeconds * 1000;
@@ -396,32 +430,49 @@ class Cycle {
       return ok;
     };
     const allowed = (c: Candidate) => seasoned(c) && (byClass(c) || (reclaiming && byReclaim(c)));
+    // A job that may only reclaim looks only where it stays within its share (spare capacity there needs no victim).
+    const pools = shape.eligible.filter(
+      (pool) =>
+        (!spent || this.sparePools.has(pool.index)) &&
+        (strategicOver.size > 0 || this.ledger.entitled(group, shape.perNode * shape.count * pool.pPerAccel)),
+    );
     const claimed: Claimed = {
       has: (id) => this.claimed.has(id) || (this.stopsFor.get(id) ?? job.id) !== job.id,
     };
     const found = chooseVictims(
-      shape.eligible,
+      pools,
       this.victims,
       allowed,
       claimed,
       shape.perNode,
       shape.count,
       this.budget,
+      this.spare,
     );
     const p = found === null ? 0 : shape.perNode * shape.count * found.pool.pPerAccel;
     if (found === null || this.ledger.quotaRefusal(job, p) !== null) {
       this.preemptFailed.add(key);
       return null;
     }
-    // The gang's nodes are held for it from now on: what is free on them now, and what its victims free.
-    const nodes = gangNodes(found, shape.perNode, shape.count);
+    // The gang's nodes are held for it from now on: what is free on them now, then what earlier preemptions free
+    // beyond their holds (spare), then what its own victims and the stopping jobs there free. What those free beyond
+    // the gang is spare for the next preempting job.
+    const { pool } = found;
+    const nodes = gangNodes(found, shape.perNode, shape.count, this.spare.get(pool.index));
+    const waitsOn = nodes.filter((i) => (pool.free[i] as number) < shape.perNode);
     const stops = found.stopping.filter((c) => c.nodes.some((i) => nodes.includes(i)));
     for (const c of stops) this.claimed.add(c.alloc.jobId);
-    for (const i of nodes) found.pool.adjust(i, -Math.min(found.pool.free[i] as number, shape.perNode));
-    this.keep(entry, found.pool, nodes, this.nowDate);
+    for (const c of [...found.victims, ...stops]) this.addSpare(pool, c.nodes, c.alloc.acceleratorsPerNode);
+    for (const i of nodes) {
+      const fromFree = Math.min(pool.free[i] as number, shape.perNode);
+      pool.adjust(i, -fromFree);
+      this.addSpare(pool, [i], fromFree - shape.perNode);
+    }
+    this.keep(entry, pool, nodes, this.nowDate);
     const graceSeconds = preemption.graceSeconds;
     for (const c of found.victims) {
       this.claimed.add(c.alloc.jobId);
+      this.preemptedNow.add(c.alloc.jobId);
       this.budget.jobs -= 1;
       this.budget.p -= c.p;
       const lost = `${Number((c.lost / 3600).toFixed(1))} accelerator-hours of work since it started`;
@@ -435,8 +486,15 @@ class Cycle {
         forJobId: job.id,
       });
     }
-    if (found.victims.length === 0)
-      return `waiting for ${plural(stops.length, 'preempted job')} to stop on ${found.pool.label}`;
+    if (found.victims.length === 0) {
+      // The jobs stopping, or preempted this cycle, on the nodes the gang waits for.
+      const stopping = (this.allocations.get(pool.index) ?? []).filter(
+        (c) =>
+          (c.alloc.stopRequested === true || this.preemptedNow.has(c.alloc.jobId)) &&
+          c.nodes.some((i) => waitsOn.includes(i)),
+      );
+      return `waiting for ${plural(stopping.length, 'preempted job')} to stop on ${pool.label}`;
+    }
     return `preempting ${plural(found.victims.length, 'job')} on ${found.pool.label} to start it (grace ${graceSeconds} s)`;
   }
 }

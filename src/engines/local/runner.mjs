@@ -19,11 +19,6 @@ if (!jobDir) {
   process.exit(2);
 }
 
-// Installed before anything else: a cancel that arrives while we start must not leave ranks behind.
-process.on('SIGTERM', () => end('cancelled', 'cancelled by request', null, cancelGraceMs()));
-process.on('SIGINT', () => end('cancelled', 'cancelled by request', null));
-process.on('SIGHUP', () => {});
-
 const paths = {
   request: join(jobDir, 'request.json'),
   status: join(jobDir, 'status.json'),
@@ -31,9 +26,27 @@ const paths = {
   log: join(jobDir, 'output.log'),
   work: join(jobDir, 'work'),
 };
+// The state the signal handlers use, declared before they are installed: a handler must never meet a variable in
+// its temporal dead zone, whenever the signal comes.
+/** @type {{state: string, reason: string, exitCode: number | null} | null} */
+let ending = null;
+/** @type {Array<{rank: number, node: string, accelerators: number[], pid: number | null, exitCode: number | null, signal: string | null, done: boolean}>} */
+const ranks = [];
+let startedAt = null;
+let deadlineTimer = null;
+let killTimer = null;
+let bootId = null;
+/** The engine's kill grace; until the request is read, none. */
+let graceMs = 0;
+
+// Installed before the request is read: a cancel that arrives while we start must not leave ranks behind.
+process.on('SIGTERM', () => end('cancelled', 'cancelled by request', null, cancelGraceMs()));
+process.on('SIGINT', () => end('cancelled', 'cancelled by request', null));
+process.on('SIGHUP', () => {});
+
 const request = JSON.parse(readFileSync(paths.request, 'utf8'));
-const bootId = readBootId();
-const graceMs = Math.max(0, request.killGraceSeconds * 1000);
+bootId = readBootId();
+graceMs = Math.max(0, request.killGraceSeconds * 1000);
 
 /** The grace the cancel marker asks for (a preemption's); undefined = the engine's kill grace. */
 function cancelGraceMs() {
@@ -45,14 +58,6 @@ function cancelGraceMs() {
   }
   return undefined;
 }
-
-/** @type {{state: string, reason: string, exitCode: number | null} | null} */
-let ending = null;
-/** @type {Array<{rank: number, node: string, accelerators: number[], pid: number | null, exitCode: number | null, signal: string | null, done: boolean}>} */
-const ranks = [];
-let startedAt = null;
-let deadlineTimer = null;
-let killTimer = null;
 
 function readBootId() {
   try {
