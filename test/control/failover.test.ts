@@ -48,7 +48,8 @@ describeEachDatabase('a member cluster that stops answering', (database) => {
     const settled = await store.db.selectFrom('withdrawn_dispatches').selectAll().execute();
     expect(settled).toEqual([expect.objectContaining({ job_id: job.id, engine_job_id: stale, outcome: 'cancelled' })]);
     expect((await store.federation.getCluster('hefei-1'))?.healthy).toBe(true);
-    // One run, one usage record: the job's run on wuhu-1.
+    // One run, one usage record: the job's run on wuhu-1 (metered beside the ticks).
+    await tickUntil(platform.loop, async () => (await store.usage.list(ALL, { jobId: job.id })).length > 0);
     const usage = await store.usage.list(ALL, { jobId: job.id });
     expect(usage.map((u) => u.clusterId)).toEqual(['wuhu-1']);
   });

@@ -40,6 +40,8 @@ const isState =
   (store: Store, id: string, ...states: JobState[]) =>
   async () =>
     states.includes((await stateOf(store, id))!);
+/** Whether a job's usage has been recorded (metering runs beside the ticks, so it may trail the final state). */
+const metered = (store: Store, id: string) => async () => (await store.usage.list(ALL, { jobId: id })).length > 0;
 
 /** Every engine job folder under a platform's data dir, with the suanli job id it was submitted for. */
 function engineJobs(dataDir: string): Array<{ engineJobId: string; jobId: string; tag: string }> {
@@ -85,6 +87,7 @@ describeEachDatabase('control loop', (database) => {
     await tickUntil(platform.loop, isState(store, job.id, 'succeeded'));
     const events = await store.jobs.events(job.id);
     expect(events.map((e) => e.to)).toEqual(['pending', 'admitted', 'dispatched', 'running', 'succeeded']);
+    await tickUntil(platform.loop, metered(store, job.id)); // metering runs beside the ticks
     const usage = await store.usage.list(ALL, { jobId: job.id });
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ acceleratorModel: 'H100-SXM', acceleratorCount: 1 });
@@ -253,6 +256,7 @@ describeEachDatabase('preemption', (database) => {
     expect(stopping?.running?.find((r) => r.jobId === victim.id)?.preemptedFor).toBe(urgent.id);
     expect(stopping?.holds?.map((h) => h.jobId)).toEqual([urgent.id]);
     // The interrupted run used accelerators for about a second: that is metered, once.
+    await tickUntil(platform.loop, metered(store, victim.id));
     const usage = await store.usage.list(ALL, { jobId: victim.id });
     expect(usage).toHaveLength(1);
     expect(usage[0]!.elapsedSeconds).toBeGreaterThanOrEqual(1);
@@ -277,6 +281,7 @@ describeEachDatabase('control-plane restart', (database) => {
     platform = await startPlatform(store, { dataDir });
     expect(await stateOf(store, job.id)).toBe('running');
     await tickUntil(platform.loop, isState(store, job.id, 'succeeded'));
+    await tickUntil(platform.loop, metered(store, job.id));
     expect(await store.usage.list(ALL, { jobId: job.id })).toHaveLength(1);
     expect(engineJobs(dataDir).filter((e) => e.jobId === job.id)).toHaveLength(1);
     await platform.close();

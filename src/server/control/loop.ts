@@ -41,10 +41,12 @@ const NUDGE_GAP_MS = 20;
 const OBSERVE_DEFER_MS = 5_000;
 /**
  * Reading a member's state (its controller's job list, its accounting) takes at most 1 / READ_DUTY of the time per
- * kind of read: a pass that took d ms is not started again for READ_DUTY × d ms (at most MAX_READ_GAP_MS). The
- * daemons are the provider's, serving its own users too; a whole job list of a busy controller can take a second.
+ * kind of read: a pass that took d ≥ SLOW_READ_MS is not started again for READ_DUTY × d ms (at most
+ * MAX_READ_GAP_MS). The daemons are the provider's, serving its own users too; a whole job list of a busy
+ * controller can take a second. Quicker passes keep the loop's interval.
  */
 const READ_DUTY = 4;
+const SLOW_READ_MS = 100;
 const MAX_READ_GAP_MS = 15_000;
 
 export interface LoopLogger {
@@ -338,7 +340,8 @@ export class ControlLoop {
 
   /** After a pass that succeeded (a failing one is retried at the interval, so a cluster's loss is seen in time). */
   private spaceReads(kind: 'observe' | 'meter', cluster: ClusterRecord, startedAt: number): void {
-    const gap = Math.min(READ_DUTY * (Date.now() - startedAt), MAX_READ_GAP_MS);
+    const took = Date.now() - startedAt;
+    const gap = took < SLOW_READ_MS ? 0 : Math.min(READ_DUTY * took, MAX_READ_GAP_MS);
     this.readNotBefore.set(`${kind}:${cluster.id}`, startedAt + gap);
   }
 
