@@ -6,7 +6,7 @@
  * in the same run on the same lab, half of them to each cluster. Reports jobs/s for submission, the time until
  * every job is COMPLETED and the CPU each kind of process spent per job, and writes bench/results/slurm-<date>[…].md.
  *
- *   npx tsx bench/slurm.ts [--jobs 200] [--runs 3] [--clients 1] [--batch 1] [--api-processes 1] [--dispatch-concurrency 4]
+ *   npx tsx bench/slurm.ts [--jobs 200] [--runs 3] [--clients 1] [--batch 1] [--api-processes 1] [--dispatch-concurrency 2]
  *                          [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000] [--database-url URL | --pglite] [--warm-up 20]
  *                          [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
@@ -28,7 +28,7 @@ import type { AppContext } from '../src/server/context.ts';
 import { processesCpu, type ProcessCpu } from './process-cpu.ts';
 import { startSubmitClient, type SubmitRequest } from './submit-client.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
-import { ControlLoop, type TickReport } from '../src/server/control/loop.ts';
+import { ControlLoop, DEFAULT_DISPATCH_CONCURRENCY, type TickReport } from '../src/server/control/loop.ts';
 import { seedDemo } from '../src/server/demo.ts';
 import { EngineRegistry } from '../src/server/engines.ts';
 import { createMetrics } from '../src/server/metrics.ts';
@@ -80,7 +80,7 @@ const BATCH = Number(arg('batch') ?? 1);
 /** Rounds of (direct, suanli); the report gives each and details the median one by ratio. */
 const RUNS = Number(arg('runs') ?? 3);
 /** Submits in flight at once per cluster (the loop's dispatchConcurrency). */
-const DISPATCH_CONCURRENCY = Number(arg('dispatch-concurrency') ?? 4);
+const DISPATCH_CONCURRENCY = Number(arg('dispatch-concurrency') ?? DEFAULT_DISPATCH_CONCURRENCY);
 
 const WRITE = !process.argv.includes('--no-write');
 /**
@@ -728,7 +728,7 @@ async function main(): Promise<void> {
     const report = `# Slurm submission benchmark, ${date}
 
 - Machine: ${machine()}
-- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== 4 ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}${RUNS !== 3 ? ` --runs ${RUNS}` : ''}${WARMUP !== 20 ? ` --warm-up ${WARMUP}` : ''}\` (bench/slurm.ts)
+- Command: \`npx tsx bench/slurm.ts --jobs ${JOBS}${CLIENTS !== 1 ? ` --clients ${CLIENTS}` : ''}${QUEUE_AHEAD !== JOBS ? ` --queue-ahead ${QUEUE_AHEAD}` : ''}${INTERVAL_MS !== 1000 ? ` --interval-ms ${INTERVAL_MS}` : ''}${DATABASE_URL ? ' --database-url postgres://…' : ''}${PGLITE ? ' --pglite' : ''}${BATCH !== 1 ? ` --batch ${BATCH}` : ''}${API_PROCESSES !== 1 && !PGLITE ? ` --api-processes ${API_PROCESSES}` : ''}${DISPATCH_CONCURRENCY !== DEFAULT_DISPATCH_CONCURRENCY ? ` --dispatch-concurrency ${DISPATCH_CONCURRENCY}` : ''}${RUNS !== 3 ? ` --runs ${RUNS}` : ''}${WARMUP !== 20 ? ` --warm-up ${WARMUP}` : ''}\` (bench/slurm.ts)
 - Lab: two clusters, hefei (3 nodes × 4 A100) and wuhu (2 nodes × 8 H100): ${SLOTS} accelerators; each job asks
   for one accelerator on one node and runs \`true\` (time limit 1 min), half of them on each cluster.
 - Clients: on both paths, ${CLIENTS} client(s) in a process of their own (bench/submit-client.ts), sending with the

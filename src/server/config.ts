@@ -19,6 +19,12 @@ export const ServerConfigSchema = Type.Object(
         leaseTtlMs: Type.Integer({ minimum: 100, default: 15000 }),
         inventoryEveryMs: Type.Integer({ minimum: 100, default: 30000 }),
         unhealthyAfter: Type.Integer({ minimum: 1, default: 3 }),
+        dispatchConcurrency: Type.Integer({
+          minimum: 1,
+          maximum: 64,
+          default: 2,
+          description: 'Submits in flight at once per member cluster; raise it for a slurmrestd far away',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -102,6 +102,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     leaseTtlMs: config.loop.leaseTtlMs,
     inventoryEveryMs: config.loop.inventoryEveryMs,
     unhealthyAfter: config.loop.unhealthyAfter,
+    dispatchConcurrency: config.loop.dispatchConcurrency,
     policyConfig: config.policy,
     onTick: (report) => {
       metrics.loopTicks.inc({ leader: String(report.leader) });

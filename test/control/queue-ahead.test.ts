@@ -84,7 +84,7 @@ describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => 
 describeEachDatabase('dispatching a burst', (database) => {
   it('keeps several submits in flight and submits each job once', async () => {
     const store = await database.open();
-    const platform = await startPlatform(store, { inventoryEveryMs: 60_000 });
+    const platform = await startPlatform(store, { inventoryEveryMs: 60_000, dispatchConcurrency: 4 });
     const queueing = new QueueingCluster();
     queueing.delayMs = 20;
     await useQueueingCluster(platform, queueing, 100);
@@ -106,7 +106,7 @@ describeEachDatabase('dispatching a burst', (database) => {
       (await Promise.all(jobs.map((j) => store.jobs.get(ALL, j.id)))).every((j) => j?.state === 'dispatched'),
     );
     expect(queueing.jobs.size).toBe(12);
-    // The loop's default: four submits at once per cluster.
+    // As many submits at once per cluster as configured.
     expect(queueing.maxSubmitsInFlight).toBe(4);
     await platform.close();
     await store.close();

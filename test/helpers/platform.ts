@@ -49,6 +49,8 @@ export async function startPlatform(
     intervalMs?: number;
     /** How long a tick waits for slow clusters (the loop's default otherwise). */
     passBudgetMs?: number;
+    /** Submits in flight at once per cluster (the loop's default otherwise). */
+    dispatchConcurrency?: number;
     /** Serve the built web console from here (the browser tests). */
     consoleDir?: string;
     /** Called after each tick (the loop's onTick). */
@@ -90,6 +92,7 @@ export async function startPlatform(
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.policyConfig ? { policyConfig: options.policyConfig } : {}),
     ...(options.passBudgetMs !== undefined ? { passBudgetMs: options.passBudgetMs } : {}),
+    ...(options.dispatchConcurrency !== undefined ? { dispatchConcurrency: options.dispatchConcurrency } : {}),
     ...(options.onTick ? { onTick: options.onTick } : {}),
     ...(subsidyProgrammes ? { subsidies: { programmes: subsidyProgrammes, evaluate: evaluateSubsidies } } : {}),
   });

@@ -48,6 +48,7 @@ const OBSERVE_DEFER_MS = 5_000;
 const READ_DUTY = 4;
 const SLOW_READ_MS = 100;
 const MAX_READ_GAP_MS = 15_000;
+export const DEFAULT_DISPATCH_CONCURRENCY = 2;
 
 export interface LoopLogger {
   info(obj: object, msg: string): void;
@@ -76,7 +77,10 @@ export interface ControlLoopOptions {
   policy?: SchedulingPolicy;
   /** How long a tick waits for the clusters' passes before going on without a slow one (default 250 ms). */
   passBudgetMs?: number;
-  /** Submits in flight at once per cluster (default 4). */
+  /**
+   * Submits in flight at once per cluster (default 2). More hides the round trip to a far slurmrestd; on the lab
+   * (loopback, 2 cores) 4 per cluster made each submit 2-3× slower than 2 and the whole burst slower (docs/slurm.md).
+   */
   dispatchConcurrency?: number;
   /** Called after each tick that acted (tests and metrics hook in here). */
   onTick?: (report: TickReport) => void;
@@ -138,7 +142,7 @@ export class ControlLoop {
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
     this.inventoryEveryMs = options.inventoryEveryMs ?? 30_000;
     this.passBudgetMs = options.passBudgetMs ?? 250;
-    this.dispatchConcurrency = Math.max(1, options.dispatchConcurrency ?? 4);
+    this.dispatchConcurrency = Math.max(1, options.dispatchConcurrency ?? DEFAULT_DISPATCH_CONCURRENCY);
     this.policyConfig = options.policyConfig ?? DEFAULT_POLICY;
     this.policy = options.policy ?? suanliPolicy(this.policyConfig);
   }
