@@ -800,7 +800,7 @@ ${calls.map((c) => c.line).join('\n')}
         QUEUE_AHEAD !== JOBS ? `ahead${QUEUE_AHEAD}` : '',
         BATCH !== 1 ? `batch${BATCH}` : '',
         API_PROCESSES !== 1 && !PGLITE ? `api${API_PROCESSES}` : '',
-        DISPATCH_CONCURRENCY !== 4 ? `dispatch${DISPATCH_CONCURRENCY}` : '',
+        DISPATCH_CONCURRENCY !== DEFAULT_DISPATCH_CONCURRENCY ? `dispatch${DISPATCH_CONCURRENCY}` : '',
       ].filter((v) => v);
       const name = `slurm-${[date, ...variant].join('-')}.md`;
       const out = join(dirname(fileURLToPath(import.meta.url)), 'results', name);
