@@ -10,15 +10,14 @@
  * Each run is a fresh database and API process; the median run (by jobs/s) is reported and written to
  * bench/results/api-<date>[-clientsC][-batchK].md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { httpRequest } from '../src/engines/slurm/http.ts';
 import { seedDemo } from '../src/server/demo.ts';
 import { createStore } from '../src/store/index.ts';
+import { startApiProcess } from './api-process.ts';
 import { processesCpu, serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 
@@ -37,35 +36,6 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function cpuOf(pid: number): number {
   return processesCpu().find((p) => p.pid === pid)?.cpuSeconds ?? 0;
-}
-
-async function startApi(databaseUrl: string, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []),
-      join(REPO, 'bin/suanli.js'),
-      'server',
-      '--no-loop',
-      '--port',
-      '0',
-      '--data',
-      dataDir,
-    ],
-    {
-      env: { ...process.env, SUANLI_DATABASE_URL: databaseUrl, SUANLI_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`suanli server --no-loop exited with ${code}`)));
-    lines.on('line', (line) => {
-      const found = /API listening on (http:\/\/\S+)/.exec(line);
-      if (found) resolve(found[1]!);
-    });
-  });
-  return { url, child };
 }
 
 function spec(i: number) {
@@ -102,7 +72,11 @@ async function run(): Promise<RunResult> {
   const tokens = await seedDemo(store, { now: new Date(), workDir: (id) => join(dir, 'engines', id) });
   await store.close();
   const token = tokens.users['qiming-ai-admin']!.token;
-  const api = await startApi(databaseUrl, join(dir, 'api'));
+  const api = await startApiProcess(
+    databaseUrl,
+    join(dir, 'api'),
+    PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
+  );
   const post = async (i: number) => {
     const body = BATCH === 1 ? spec(i) : { jobs: Array.from({ length: BATCH }, (_, k) => spec(i + k)) };
     // The HTTP client suanli's Slurm engine uses (kept-alive node:http), as bench/slurm.ts does.

@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
-import { POOLS, TENANTS, insertUsage, seedLedgerFederation, type UsageInput } from '../test/helpers/ledger-fixtures.ts';
+import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,34 +27,9 @@ const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
 const RUNS = Number(arg('runs') ?? 5);
 
-/** The same deterministic records as bench/ledger.ts. */
-function usageRecords(n: number): UsageInput[] {
-  let state = 20261123;
-  const next = (bound: number) => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state % bound;
-  };
-  const monthStart = Date.parse('2026-11-01T00:00:00+08:00');
-  return Array.from({ length: n }, (_, i) => {
-    const pool = POOLS[next(POOLS.length)]!;
-    const startedAt = new Date(monthStart + next(28 * 24 * 60) * 60_000);
-    const seconds = 60 + next(36_000);
-    return {
-      id: `bench-${i}`,
-      tenant: TENANTS[next(TENANTS.length)]!,
-      poolId: pool.id,
-      model: pool.model,
-      cluster: pool.cluster,
-      startedAt,
-      endedAt: new Date(startedAt.getTime() + seconds * 1000),
-      acceleratorSeconds: BigInt(seconds * (1 + next(8))),
-    };
-  });
-}
-
 const bin = binDir();
 const server = await startPostgres(bin);
-const records = usageRecords(RECORDS);
+const records = benchUsageRecords(RECORDS);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 try {
   const results: Array<{ postMs: number; postCpu: number; copyMs: number; copyCpu: number }> = [];

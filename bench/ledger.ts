@@ -21,7 +21,12 @@ import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
-import { POOLS, TENANTS, insertUsage, seedLedgerFederation, type UsageInput } from '../test/helpers/ledger-fixtures.ts';
+import {
+  benchUsageRecords,
+  insertUsage,
+  seedLedgerFederation,
+  type UsageInput,
+} from '../test/helpers/ledger-fixtures.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,31 +55,6 @@ async function freshDatabase(baseUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
-/** Deterministic usage: a small LCG, so every run posts the same records. */
-function usageRecords(n: number): UsageInput[] {
-  let state = 20261123;
-  const next = (bound: number) => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state % bound;
-  };
-  const monthStart = Date.parse('2026-11-01T00:00:00+08:00');
-  return Array.from({ length: n }, (_, i) => {
-    const pool = POOLS[next(POOLS.length)]!;
-    const startedAt = new Date(monthStart + next(28 * 24 * 60) * 60_000);
-    const seconds = 60 + next(36_000);
-    return {
-      id: `bench-${i}`,
-      tenant: TENANTS[next(TENANTS.length)]!,
-      poolId: pool.id,
-      model: pool.model,
-      cluster: pool.cluster,
-      startedAt,
-      endedAt: new Date(startedAt.getTime() + seconds * 1000),
-      acceleratorSeconds: BigInt(seconds * (1 + next(8))),
-    };
-  });
-}
-
 interface Measurement {
   postingMs: number;
   postingNodeCpuS: number;
@@ -90,7 +70,7 @@ const server = bin ? await startPostgres(bin) : null;
 const baseUrl = arg('database-url') ?? server!.url;
 const psql = join(bin ?? binDir(), 'psql');
 const serverCpu = () => (server ? serverCpuSeconds(server.pid) : NaN);
-const records = usageRecords(RECORDS);
+const records = benchUsageRecords(RECORDS);
 
 /** One measurement on a fresh database: post the queued records, then COPY the same rows into a bare table. */
 async function measure(run: number): Promise<Measurement> {

@@ -17,14 +17,14 @@
  * with --pglite (or --api-processes 0) everything runs in this one process. The demo's local clusters at the same
  * providers are moved to another provider so that jobs constrained to hefei-aicc / wuhu-hub land on Slurm only.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/server/app.ts';
 import type { AppContext } from '../src/server/context.ts';
+import { startApiProcess } from './api-process.ts';
 import { processesCpu, type ProcessCpu } from './process-cpu.ts';
 import { startSubmitClient, type SubmitRequest } from './submit-client.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
@@ -312,30 +312,6 @@ async function direct(run: string, workDir: string): Promise<Result> {
 }
 
 // --- 2. through suanli ---------------------------------------------------------------------------------------
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Starts `suanli server --no-loop` over the database; resolves with its URL once it listens. */
-async function startApiProcess(databaseUrl: string, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [join(REPO, 'bin/suanli.js'), 'server', '--no-loop', '--port', '0', '--data', dataDir],
-    // Warnings only: a line per request would be the bench's own cost, not the platform's.
-    {
-      env: { ...process.env, SUANLI_DATABASE_URL: databaseUrl, SUANLI_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`suanli server --no-loop exited with ${code}`)));
-    lines.on('line', (line) => {
-      const found = /API listening on (http:\/\/\S+)/.exec(line);
-      if (found) resolve(found[1]!);
-    });
-  });
-  return { url, child };
-}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;

@@ -132,3 +132,28 @@ export function testSubsidies(options: { respectPools: boolean; programmeId?: st
     },
   };
 }
+
+/** Deterministic usage for the ledger benchmarks: a small LCG, so every run posts the same records. */
+export function benchUsageRecords(n: number): UsageInput[] {
+  let state = 20261123;
+  const next = (bound: number) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % bound;
+  };
+  const monthStart = Date.parse('2026-11-01T00:00:00+08:00');
+  return Array.from({ length: n }, (_, i) => {
+    const pool = POOLS[next(POOLS.length)]!;
+    const startedAt = new Date(monthStart + next(28 * 24 * 60) * 60_000);
+    const seconds = 60 + next(36_000);
+    return {
+      id: `bench-${i}`,
+      tenant: TENANTS[next(TENANTS.length)]!,
+      poolId: pool.id,
+      model: pool.model,
+      cluster: pool.cluster,
+      startedAt,
+      endedAt: new Date(startedAt.getTime() + seconds * 1000),
+      acceleratorSeconds: BigInt(seconds * (1 + next(8))),
+    };
+  });
+}
