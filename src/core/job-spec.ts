@@ -6,8 +6,9 @@
  * What a schema cannot say (catalogue lookups, duration syntax, either-or fields) is checked afterwards, and
  * every problem is collected so that a user fixes a spec in one round trip rather than one error at a time.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { valueErrorText } from './schema-errors.ts';
 import { parseDocument } from 'yaml';
 import { ACCELERATORS, findAccelerator, type AcceleratorSpec } from './accelerators.ts';
 import type { AcceleratorRequirement, JobConstraints, JobSpec, PriorityClass } from './domain.ts';
@@ -269,57 +270,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function rangeText(schema: TSchema): string {
-  const min = schema['minimum'] as number | undefined;
-  const max = schema['maximum'] as number | undefined;
-  if (min !== undefined && max !== undefined) return `from ${min} to ${max}`;
-  if (min !== undefined) return `at least ${min}`;
-  return `at most ${max}`;
-}
-
 function structuralMessage(e: ValueError, field: string): string {
-  const s = e.schema;
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return field.startsWith('spec.env.')
-        ? 'invalid variable name: use letters, digits and _, not starting with a digit'
-        : 'unknown field';
-    case ValueErrorType.Literal:
-      return `must be ${JSON.stringify(s['const'])}`;
-    case ValueErrorType.Union: {
-      const consts = ((s['anyOf'] as TSchema[] | undefined) ?? []).map((o) => o['const'] as unknown);
-      return consts.every((c) => typeof c === 'string') ? `must be one of ${consts.join(', ')}` : 'has the wrong type';
-    }
-    case ValueErrorType.String:
-      return 'must be a string';
-    case ValueErrorType.StringMinLength:
-      return 'must not be empty';
-    case ValueErrorType.StringMaxLength:
-      return `must be at most ${s['maxLength']} characters`;
-    case ValueErrorType.StringPattern:
-      return s['pattern'] === NAME_PATTERN
-        ? 'must be lowercase letters, digits and "-", start and end with a letter or digit, at most 63 characters'
-        : `must match ${s['pattern']}`;
-    case ValueErrorType.Integer:
-      return s['minimum'] === undefined && s['maximum'] === undefined
-        ? 'must be an integer'
-        : `must be an integer ${rangeText(s)}`;
-    case ValueErrorType.IntegerMinimum:
-    case ValueErrorType.IntegerMaximum:
-      return `must be ${rangeText(s)}`;
-    case ValueErrorType.Boolean:
-      return 'must be true or false';
-    case ValueErrorType.Array:
-      return 'must be a list';
-    case ValueErrorType.ArrayMinItems:
-      return 'must not be empty (leave it out instead)';
-    case ValueErrorType.Object:
-      return 'must be a mapping';
-    default:
-      return e.message;
+  if (e.type === ValueErrorType.ObjectAdditionalProperties && field.startsWith('spec.env.')) {
+    return 'invalid variable name: use letters, digits and _, not starting with a digit';
   }
+  if (e.type === ValueErrorType.StringPattern && e.schema['pattern'] === NAME_PATTERN) {
+    return 'must be lowercase letters, digits and "-", start and end with a letter or digit, at most 63 characters';
+  }
+  if (e.type === ValueErrorType.ArrayMinItems) return 'must not be empty (leave it out instead)';
+  return valueErrorText(e);
 }
 
 function structuralErrors(input: unknown): FieldError[] {

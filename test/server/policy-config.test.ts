@@ -92,7 +92,7 @@ describe('the policy section of the server configuration', () => {
     );
     const message = refusal(path);
     expect(message).toContain(`${path}: invalid configuration: `);
-    expect(message).toContain('policy.reserved.startup.basisPoints: must be between 0 and 10000');
+    expect(message).toContain('policy.reserved.startup.basisPoints: must be from 0 to 10000');
     expect(message).toContain('policy.preemption.graceSeconds: must be at least 0');
     expect(message).toContain(
       'policy.preemption.mayPreempt.strategic.1: must be one of strategic, normal, best-effort',
@@ -127,7 +127,7 @@ describe('the policy section of the server configuration', () => {
     ).catch((e: { code: number; stderr: string }) => e);
     expect(result).toMatchObject({ code: 1 });
     expect((result as { stderr: string }).stderr).toContain(
-      `${path}: invalid configuration: policy.domesticFloorBasisPoints: must be a whole number between 0 and 10000`,
+      `${path}: invalid configuration: policy.domesticFloorBasisPoints: must be an integer from 0 to 10000`,
     );
   });
 });

@@ -7,6 +7,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { valueErrorText } from '../schema-errors.ts';
 import { PRIORITY_CLASSES, TENANT_CATEGORIES } from '../domain.ts';
 import { DEFAULT_POLICY, type PolicyConfig } from './policy-config.ts';
 
@@ -112,50 +113,11 @@ export function mergeOverride(base: unknown, override: unknown): unknown {
   return out;
 }
 
-function rangeText(schema: TSchema): string {
-  const min = schema['minimum'] as number | undefined;
-  const max = schema['maximum'] as number | undefined;
-  const above = schema['exclusiveMinimum'] as number | undefined;
-  if (min !== undefined && max !== undefined) return `between ${min} and ${max}`;
-  if (above !== undefined) return `greater than ${above}`;
-  if (min !== undefined) return `at least ${min}`;
-  return `at most ${max}`;
-}
-
 function message(e: ValueError): string {
-  const s = e.schema;
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'unknown field';
-    case ValueErrorType.Union: {
-      const options = (s['anyOf'] as TSchema[] | undefined) ?? [];
-      const consts = options.map((o) => o['const'] as unknown);
-      if (consts.every((c) => typeof c === 'string')) return `must be one of ${consts.join(', ')}`;
-      return options.some((o) => o['type'] === 'null') ? 'must be a number or null' : 'has the wrong type';
-    }
-    case ValueErrorType.Number:
-      return 'must be a number';
-    case ValueErrorType.Integer:
-      return s['minimum'] === undefined ? 'must be a whole number' : `must be a whole number ${rangeText(s)}`;
-    case ValueErrorType.NumberMinimum:
-    case ValueErrorType.NumberMaximum:
-    case ValueErrorType.NumberExclusiveMinimum:
-    case ValueErrorType.IntegerMinimum:
-    case ValueErrorType.IntegerMaximum:
-      return `must be ${rangeText(s)}`;
-    case ValueErrorType.Boolean:
-      return 'must be true or false';
-    case ValueErrorType.String:
-      return 'must be a string';
-    case ValueErrorType.Array:
-      return 'must be a list';
-    case ValueErrorType.Object:
-      return 'must be a mapping';
-    default:
-      return e.message;
-  }
+  const said = valueErrorText(e);
+  if (e.type !== ValueErrorType.Union || said !== 'has the wrong type') return said;
+  const options = (e.schema['anyOf'] as TSchema[] | undefined) ?? [];
+  return options.some((o) => o['type'] === 'null') ? 'must be a number or null' : said;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { valueErrorText } from '../../schema-errors.ts';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { BASIS_POINTS, parseYuan, type Fen } from '../amount.ts';
 import { isCivilDate, withinWindow } from './calendar.ts';
@@ -163,43 +164,21 @@ const PATTERN_WORDS: Record<string, string> = {
 
 function structuralMessage(e: ValueError): string {
   const s = e.schema;
-  switch (e.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return 'is required';
-    case ValueErrorType.ObjectAdditionalProperties:
-      return 'unknown field';
-    case ValueErrorType.Literal:
-      return `must be ${JSON.stringify(s['const'])}`;
-    case ValueErrorType.Union: {
-      const options = (s['anyOf'] as TSchema[] | undefined) ?? [];
-      const consts = options.map((o) => o['const'] as unknown);
-      if (consts.length > 0 && consts.every((c) => typeof c === 'string')) return `must be one of ${consts.join(', ')}`;
-      if (options.some((o) => o['pattern'] === FACTOR_PATTERN)) return 'must be a factor such as "1.2"';
-      if (options.some((o) => o['type'] === 'null')) return 'must be a date YYYY-MM-DD or null';
-      return 'has the wrong type';
-    }
-    case ValueErrorType.String:
-      return 'must be a string' + (s['pattern'] === '^\\d{1,3}(\\.\\d{1,2})?%$' ? ' such as "20%" (quote it)' : '');
-    case ValueErrorType.StringMinLength:
-      return 'must not be empty';
-    case ValueErrorType.StringPattern:
-      return PATTERN_WORDS[String(s['pattern'])] ?? `must match ${String(s['pattern'])}`;
-    case ValueErrorType.Integer:
-      return 'must be an integer';
-    case ValueErrorType.IntegerMinimum:
-    case ValueErrorType.IntegerMaximum:
-      return `must be from ${String(s['minimum'])} to ${String(s['maximum'])}`;
-    case ValueErrorType.Boolean:
-      return 'must be true or false';
-    case ValueErrorType.Array:
-      return 'must be a list';
-    case ValueErrorType.ArrayMinItems:
-      return 'must not be empty';
-    case ValueErrorType.Object:
-      return 'must be a mapping';
-    default:
-      return e.message;
+  if (e.type === ValueErrorType.Union) {
+    const options = (s['anyOf'] as TSchema[] | undefined) ?? [];
+    const said = valueErrorText(e);
+    if (said !== 'has the wrong type') return said;
+    if (options.some((o) => o['pattern'] === FACTOR_PATTERN)) return 'must be a factor such as "1.2"';
+    if (options.some((o) => o['type'] === 'null')) return 'must be a date YYYY-MM-DD or null';
+    return said;
   }
+  if (e.type === ValueErrorType.String && s['pattern'] === '^\\d{1,3}(\\.\\d{1,2})?%$') {
+    return 'must be a string such as "20%" (quote it)';
+  }
+  if (e.type === ValueErrorType.StringPattern && PATTERN_WORDS[String(s['pattern'])]) {
+    return PATTERN_WORDS[String(s['pattern'])]!;
+  }
+  return valueErrorText(e);
 }
 
 function structuralProblems(schema: TSchema, input: unknown): Problem[] {
