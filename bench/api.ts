@@ -20,11 +20,8 @@ import { createStore } from '../src/store/index.ts';
 import { startApiProcess } from './api-process.ts';
 import { processesCpu, serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
+import { arg } from './args.ts';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const JOBS = Number(arg('jobs') ?? 2000);
 const CLIENTS = Number(arg('clients') ?? 1);
 const BATCH = Number(arg('batch') ?? 1);

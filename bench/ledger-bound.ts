@@ -18,11 +18,8 @@ import { createStore } from '../src/store/index.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
+import { arg } from './args.ts';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
 const RUNS = Number(arg('runs') ?? 5);

@@ -27,11 +27,8 @@ import {
   seedLedgerFederation,
   type UsageInput,
 } from '../test/helpers/ledger-fixtures.ts';
+import { arg } from './args.ts';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
 /** Posters running at once, each on its own connection (the queue's SKIP LOCKED gives each its own records). */

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createSlurmEngine } from '../src/engines/slurm/engine.ts';
 import type { EngineJobStatus } from '../src/engines/engine.ts';
+import { arg } from './args.ts';
 
 interface LabCluster {
   name: string;
@@ -24,10 +25,6 @@ interface LabCluster {
   partitions: string[];
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const JOBS = Number(arg('jobs') ?? 90);
 const SECONDS = Number(arg('seconds') ?? 20);
 const FINISHED = Number(arg('finished') ?? 0);

@@ -37,6 +37,7 @@ import { httpRequest } from '../src/engines/slurm/http.ts';
 import { submissionBody } from '../src/engines/slurm/v0038.ts';
 import type { ClusterRecord } from '../src/store/federation.ts';
 import { ALL, createStore, type Store } from '../src/store/index.ts';
+import { arg } from './args.ts';
 
 interface LabCluster {
   name: string;
@@ -56,10 +57,6 @@ interface Target {
   model: string;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 const JOBS = Number(arg('jobs') ?? 200);
 const LAB_FILE = arg('lab') ?? process.env.SUANLI_SLURM_LAB ?? '/tmp/suanli-slurm-lab/lab.json';
 const INTERVAL_MS = Number(arg('interval-ms') ?? 1000);

@@ -224,6 +224,28 @@ function reorder(snapshot: SchedulingSnapshot, seed: number): SchedulingSnapshot
 }
 
 /** A reserve lent out and reclaimed: one pool of 8-accelerator A100 nodes, every one of them held by borrowers. */
+/** The run a placement starts: the waiting job on the placement's nodes, from `now`. */
+function startedRun(
+  pl: Decisions['placements'][number],
+  j: SnapshotJob,
+  acceleratorModel: string,
+  now: Date,
+): RunningAllocation {
+  return {
+    jobId: pl.jobId,
+    tenantId: j.tenantId,
+    ...(j.tenantCategory ? { tenantCategory: j.tenantCategory } : {}),
+    priorityClass: j.spec.priorityClass,
+    clusterId: pl.clusterId,
+    poolId: pl.poolId,
+    nodeNames: pl.nodeNames,
+    acceleratorsPerNode: j.spec.acceleratorsPerNode,
+    acceleratorModel,
+    startedAt: now,
+    timeLimitSeconds: j.spec.timeLimitSeconds,
+  };
+}
+
 interface ReclaimCase {
   /** Per node: one enterprise borrower on all 8 accelerators (true), or two on 4 each. */
   nodes: boolean[];
@@ -331,19 +353,7 @@ function replayReclaim({ nodes, share, maxJobs, maxNodesP, owners, backlog }: Re
       const j = waiting.get(pl.jobId) as SnapshotJob;
       waiting.delete(pl.jobId);
       if (ownerIds.includes(pl.jobId)) startedAt.set(pl.jobId, cycle);
-      running.set(pl.jobId, {
-        jobId: pl.jobId,
-        tenantId: j.tenantId,
-        ...(j.tenantCategory ? { tenantCategory: j.tenantCategory } : {}),
-        priorityClass: j.spec.priorityClass,
-        clusterId: pl.clusterId,
-        poolId: pl.poolId,
-        nodeNames: pl.nodeNames,
-        acceleratorsPerNode: j.spec.acceleratorsPerNode,
-        acceleratorModel: p.acceleratorModel,
-        startedAt: now,
-        timeLimitSeconds: j.spec.timeLimitSeconds,
-      });
+      running.set(pl.jobId, startedRun(pl, j, p.acceleratorModel, now));
     }
   }
   // Every owner got its reserve back within the bound.
@@ -641,17 +651,7 @@ describe('no starvation', () => {
               waiting.delete(pl.jobId);
               if (!startedAt.has(pl.jobId)) startedAt.set(pl.jobId, step);
               running.set(pl.jobId, {
-                jobId: pl.jobId,
-                tenantId: j.tenantId,
-                tenantCategory: j.tenantCategory,
-                priorityClass: j.spec.priorityClass,
-                clusterId: pl.clusterId,
-                poolId: pl.poolId,
-                nodeNames: pl.nodeNames,
-                acceleratorsPerNode: j.spec.acceleratorsPerNode,
-                acceleratorModel: p.acceleratorModel,
-                startedAt: now,
-                timeLimitSeconds: j.spec.timeLimitSeconds,
+                ...startedRun(pl, j, p.acceleratorModel, now),
                 endStep: step + j.spec.timeLimitSeconds / (STEP / 1000),
               });
             }
