@@ -118,4 +118,26 @@ describeEachDatabase('a member cluster whose job list is slow to read', (databas
     slow.jobs.get([...slow.jobs.keys()][0]!)!.state = 'running';
     await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, job.id))?.state === 'running', 10_000);
   });
+
+  it('is not read on ticks that submissions ask for, for up to 5 s', async () => {
+    slow.delayMs = 0;
+    await platform.loop.tick();
+    slow.statusCalls = 0;
+    const onCluster = slow.jobs.size;
+    // A stream of submissions for 2 s: at the loop's 50 ms interval that would be ~40 reads of the job list.
+    const until = Date.now() + 2_000;
+    let submitted = 0;
+    while (Date.now() < until) {
+      await submitDemoJob(store, { resources: { accelerator: { model: 'A100-80GB' } }, script: 'echo ok' });
+      submitted++;
+      await platform.loop.tick({ forSubmissions: true });
+    }
+    expect(submitted).toBeGreaterThan(5);
+    expect(slow.statusCalls).toBe(0);
+    // The stream's jobs still went to the cluster (as many as it has room for): placing and dispatching do not wait.
+    expect(slow.jobs.size).toBeGreaterThan(onCluster);
+    // A tick of the loop's own timer reads again.
+    await platform.loop.tick();
+    expect(slow.statusCalls).toBe(1);
+  });
 });

@@ -37,8 +37,11 @@ export type { TickReport } from './tick-report.ts';
 export const CONTROL_LEASE = 'control-loop';
 /** The shortest gap between ticks that submissions ask for (`ControlLoop.nudge`). */
 const NUDGE_GAP_MS = 20;
-/** The longest a cluster's observe pass waits for a dispatch pass to that cluster to finish. */
-const OBSERVE_DEFER_MS = 5_000;
+/**
+ * The longest reads of a cluster (observe, meter) wait for submissions: for a dispatch pass to that cluster to
+ * finish, and on ticks that submissions asked for.
+ */
+const READ_DEFER_MS = 5_000;
 /**
  * Reading a member's state (its controller's job list, its accounting) takes at most 1 / READ_DUTY of the time per
  * kind of read: a pass that took d ≥ SLOW_READ_MS is not started again for READ_DUTY × d ms (at most
@@ -105,8 +108,8 @@ export class ControlLoop {
   private readonly lastInventory = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly lastStarted = new Map<string, number>();
-  /** When each cluster's observe pass last ran. */
-  private readonly lastObserved = new Map<string, number>();
+  /** `observe:<cluster>` / `meter:<cluster>` → when that read last started. */
+  private readonly lastRead = new Map<string, number>();
   /** `observe:<cluster>` / `meter:<cluster>` → no such pass before this time (READ_DUTY). */
   private readonly readNotBefore = new Map<string, number>();
   private readonly late = new LateCounts();
@@ -114,6 +117,8 @@ export class ControlLoop {
   private started = false;
   private ticking = false;
   private nudged = false;
+  /** A submission asked for a tick since the last one started. */
+  private submitted = false;
   private lastTickEnd = 0;
   /** Stops listening for submissions (set while listening). */
   private unlisten: Promise<(() => Promise<void>) | null> | null = null;
@@ -167,6 +172,7 @@ export class ControlLoop {
    */
   nudge(): void {
     if (!this.started || this.stopped) return;
+    this.submitted = true;
     if (this.ticking) {
       this.nudged = true;
       return;
@@ -183,7 +189,9 @@ export class ControlLoop {
     this.timer = null;
     if (this.stopped || this.ticking) return;
     this.ticking = true;
-    this.running = this.tick().catch((error: unknown) =>
+    const forSubmissions = this.submitted;
+    this.submitted = false;
+    this.running = this.tick({ forSubmissions }).catch((error: unknown) =>
       this.options.log.error({ err: error }, 'control loop tick failed'),
     );
     await this.running;
@@ -207,7 +215,12 @@ export class ControlLoop {
     await this.options.store.leases.release(CONTROL_LEASE, this.options.holder).catch(() => undefined);
   }
 
-  async tick(): Promise<TickReport> {
+  /**
+   * One tick. `forSubmissions`: submissions asked for it, so reading the clusters waits (at most READ_DEFER_MS since
+   * the last read): their answers (a controller's whole job list, a month of accounting) would slow the very submits
+   * this tick is for, on the member's daemons as on ours.
+   */
+  async tick({ forSubmissions = false }: { forSubmissions?: boolean } = {}): Promise<TickReport> {
     const started = Date.now();
     const { store, holder } = this.options;
     const report = emptyReport();
@@ -221,14 +234,16 @@ export class ControlLoop {
     // 1. Observe every cluster (inventory when due, withdrawals to settle, runs to follow, cancels to send). Each
     //    cluster's pass runs on its own, so a cluster that is slow to answer holds up neither the others nor this
     //    cycle: the tick waits for the passes at most `passBudgetMs`, and a pass still going then finishes later.
-    //    Ticks that submissions ask for in between skip it: the clusters' answers (a controller's whole job list) cost
-    //    far more than placing the new jobs, and what they say can wait for the interval.
+    //    Ticks that submissions ask for skip it (up to READ_DEFER_MS): the clusters' answers (a controller's whole job
+    //    list) cost far more than placing the new jobs, and what they say can wait.
     const clusters = await store.federation.listClusters();
-    if (this.due('observe')) await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
+    if (this.due('observe', forSubmissions))
+      await this.runPasses('observe', clusters, (cluster) => this.observeCluster(cluster));
     // Metering reads the engine's accounting (slurmdbd can take a second or more) and charging posts stored usage
     // to the ledger; nothing this tick decides needs either, so they run beside it, and at most once per interval
     // however often submissions nudge the loop.
-    if (this.due('meter')) void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster), 0);
+    if (this.due('meter', forSubmissions))
+      void this.runPasses('meter', clusters, (cluster) => this.meterCluster(cluster), 0);
     if (this.due('ledger'))
       void this.runOnce(
         'ledger',
@@ -250,10 +265,14 @@ export class ControlLoop {
     return this.finish(report, started);
   }
 
-  /** Whether work of this kind last started at least `intervalMs` ago (and, if so, that it starts now). */
-  private due(kind: string): boolean {
+  /**
+   * Whether work of this kind last started at least `intervalMs` ago, or READ_DEFER_MS when it is to wait for
+   * submissions (and, if so, that it starts now).
+   */
+  private due(kind: string, waitForSubmissions = false): boolean {
     const now = Date.now();
-    if (now - (this.lastStarted.get(kind) ?? 0) < this.intervalMs) return false;
+    const gap = waitForSubmissions ? READ_DEFER_MS : this.intervalMs;
+    if (now - (this.lastStarted.get(kind) ?? 0) < gap) return false;
     this.lastStarted.set(kind, now);
     return true;
   }
@@ -307,12 +326,9 @@ export class ControlLoop {
   private async observeCluster(cluster: ClusterRecord): Promise<Partial<TickReport>> {
     // While a burst is being submitted to the cluster, reading its controller's whole job list would stall the
     // submits (slurmctld builds the list under its job read lock, and a submit waits for the write lock): follow it
-    // once the burst is through, or after OBSERVE_DEFER_MS at the latest, so a steady stream cannot starve following.
-    const observedAt = this.lastObserved.get(cluster.id) ?? 0;
-    if (this.inFlight.has(`dispatch:${cluster.id}`) && Date.now() - observedAt < OBSERVE_DEFER_MS) return {};
+    // once the burst is through, or after READ_DEFER_MS at the latest, so a steady stream cannot starve following.
     if (!this.readAllowed('observe', cluster)) return {};
     const started = Date.now();
-    this.lastObserved.set(cluster.id, started);
     const context = this.contextAt(this.options.clock());
     const inventoryDue = Date.now() - (this.lastInventory.get(cluster.id) ?? 0) >= this.inventoryEveryMs;
     if (inventoryDue) {
@@ -338,8 +354,19 @@ export class ControlLoop {
     }
   }
 
+  /**
+   * Whether a read of this kind may start now: not before the spacing of the last one (READ_DUTY), and not while a
+   * dispatch pass to the cluster is in flight, unless the last read started READ_DEFER_MS ago (and, if allowed,
+   * notes that one starts now).
+   */
   private readAllowed(kind: 'observe' | 'meter', cluster: ClusterRecord): boolean {
-    return Date.now() >= (this.readNotBefore.get(`${kind}:${cluster.id}`) ?? 0);
+    const key = `${kind}:${cluster.id}`;
+    const now = Date.now();
+    if (now < (this.readNotBefore.get(key) ?? 0)) return false;
+    const dispatching = this.inFlight.has(`dispatch:${cluster.id}`);
+    if (dispatching && now - (this.lastRead.get(key) ?? 0) < READ_DEFER_MS) return false;
+    this.lastRead.set(key, now);
+    return true;
   }
 
   /** After a pass that succeeded (a failing one is retried at the interval, so a cluster's loss is seen in time). */
