@@ -78,8 +78,11 @@ export interface Engine {
   inventory(): Promise<EngineInventory>;
   /** Throws EngineRejection for a permanent refusal; any other error is transient and may be retried. */
   submit(request: EngineSubmitRequest): Promise<{ engineJobId: string }>;
-  /** The job carrying this dispatch tag, if the engine has one. */
-  findByTag(tag: string): Promise<EngineJobStatus | null>;
+  /**
+   * The job carrying this dispatch tag, if the engine has one. `dispatchedSince`: the dispatch started then, so the
+   * job cannot be older (an engine searching its accounting searches from there, not over weeks of other jobs).
+   */
+  findByTag(tag: string, dispatchedSince?: Date): Promise<EngineJobStatus | null>;
   /**
    * Every job the engine knows whose tag starts with `prefix`: current ones, and finished ones that ended since
    * `since`. For the operator's reconciliation of what the engine holds against what suanli recorded.

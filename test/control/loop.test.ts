@@ -155,84 +155,95 @@ describeEachDatabase('control loop', (database) => {
   });
 });
 
+/**
+ * A platform whose policy preempts any running job named "victim" once a job named "urgent" waits, holding capacity
+ * for it, with the policy's grace `graceSeconds`; wuhu-1 is a local engine with no kill grace of its own, whose
+ * cancels go through `cancel` (the local engine's by default) and are recorded with when they came.
+ */
+async function preemptingPlatform(
+  store: Store,
+  graceSeconds: number,
+  cancel?: (local: Engine, id: string, options: { graceSeconds?: number }) => Promise<void>,
+) {
+  const { decide, DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
+  const seen: SchedulingSnapshot[] = [];
+  const platform = await startPlatform(store, {
+    policy: (snapshot, now) => {
+      seen.push(snapshot);
+      const decisions = decide(snapshot, now);
+      const urgent = snapshot.pending.find((j) => j.spec.name === 'urgent');
+      const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null && !r.stopRequested);
+      return {
+        ...decisions,
+        preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work', forJobId: urgent!.id })),
+        holds: urgent
+          ? victims.map((v) => ({
+              jobId: urgent.id,
+              poolId: v.poolId,
+              nodeNames: v.nodeNames,
+              acceleratorsPerNode: v.acceleratorsPerNode,
+              since: now,
+            }))
+          : (snapshot.holds ?? []),
+      };
+    },
+    policyConfig: { ...DEFAULT_POLICY, preemption: { ...DEFAULT_POLICY.preemption, graceSeconds } },
+  });
+  const wuhu = (await store.federation.getCluster('wuhu-1'))!;
+  const cancels: Array<{ graceSeconds?: number; at: number }> = [];
+  const local = createLocalEngine({ ...(wuhu.config as unknown as LocalEngineConfig), killGraceSeconds: 0 });
+  platform.engines.use('wuhu-1', {
+    ...Object.fromEntries(
+      (
+        [
+          'inventory',
+          'submit',
+          'findByTag',
+          'listTagged',
+          'status',
+          'accounting',
+          'accountingMany',
+          'logs',
+          'close',
+        ] as const
+      ).map((name) => [name, local[name].bind(local)]),
+    ),
+    kind: local.kind,
+    cancel: (id: string, options: { graceSeconds?: number } = {}) => {
+      cancels.push({ ...options, at: Date.now() });
+      return cancel ? cancel(local, id, options) : local.cancel(id, options);
+    },
+  } as Engine);
+  const create = async (tenant: 'qiming-ai' | 'zhiyuan-llm', name: string, script: string, more = {}) =>
+    (
+      await store.jobs.create({
+        tenantId: tenant,
+        projectId: `${tenant}-demo`,
+        submittedBy: `${tenant}-admin`,
+        spec: { ...spec(script), name, ...more },
+        idempotencyKey: null,
+        now: new Date(),
+      })
+    ).job;
+  return { platform, seen, cancels, create };
+}
+
 describeEachDatabase('preemption', (database) => {
   it('stops a preempted run within its grace, meters the work done, and requeues the job with its history', async () => {
-    const { decide, DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
     const store = await database.open();
-    // A policy that preempts any running job named "victim" once a job named "urgent" waits, holding capacity for it.
-    const seen: SchedulingSnapshot[] = [];
-    const platform = await startPlatform(store, {
-      policy: (snapshot, now) => {
-        seen.push(snapshot);
-        const decisions = decide(snapshot, now);
-        const urgent = snapshot.pending.find((j) => j.spec.name === 'urgent');
-        const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null && !r.stopRequested);
-        return {
-          ...decisions,
-          preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work', forJobId: urgent!.id })),
-          holds: urgent
-            ? victims.map((v) => ({
-                jobId: urgent.id,
-                poolId: v.poolId,
-                nodeNames: v.nodeNames,
-                acceleratorsPerNode: v.acceleratorsPerNode,
-                since: now,
-              }))
-            : (snapshot.holds ?? []),
-        };
-      },
-      // The policy's grace reaches the engine: 20 s here, where the cluster's own kill grace is none at all.
-      policyConfig: { ...DEFAULT_POLICY, preemption: { ...DEFAULT_POLICY.preemption, graceSeconds: 20 } },
-    });
-    const wuhu = (await store.federation.getCluster('wuhu-1'))!;
-    const cancels: Array<{ graceSeconds?: number }> = [];
-    const local = createLocalEngine({ ...(wuhu.config as unknown as LocalEngineConfig), killGraceSeconds: 0 });
-    platform.engines.use('wuhu-1', {
-      ...Object.fromEntries(
-        (
-          [
-            'inventory',
-            'submit',
-            'findByTag',
-            'listTagged',
-            'status',
-            'accounting',
-            'accountingMany',
-            'logs',
-            'close',
-          ] as const
-        ).map((name) => [name, local[name].bind(local)]),
-      ),
-      kind: local.kind,
-      cancel: (id: string, options?: { graceSeconds?: number }) => {
-        cancels.push(options ?? {});
-        return local.cancel(id, options);
-      },
-    } as Engine);
+    // The policy's grace reaches the engine: 20 s here, where the cluster's own kill grace is none at all.
+    const { platform, seen, cancels, create } = await preemptingPlatform(store, 20);
     // The victim checkpoints for a second when asked to stop, which it can only finish within the policy's grace.
     const marker = join(platform.dataDir, 'checkpoint');
-    const { job: victim } = await store.jobs.create({
-      tenantId: 'qiming-ai',
-      projectId: 'qiming-ai-demo',
-      submittedBy: 'qiming-ai-admin',
-      spec: {
-        ...spec(`trap 'sleep 1; echo saved >> "${marker}"; exit 0' TERM; sleep 30 & wait $!`),
-        name: 'victim',
-      },
-      idempotencyKey: null,
-      now: new Date(),
-    });
+    const victim = await create(
+      'qiming-ai',
+      'victim',
+      `trap 'sleep 1; echo saved >> "${marker}"; exit 0' TERM; sleep 30 & wait $!`,
+    );
     await tickUntil(platform.loop, isState(store, victim.id, 'running'));
     await new Promise((r) => setTimeout(r, 1100));
-    const { job: urgent } = await store.jobs.create({
-      tenantId: 'zhiyuan-llm',
-      projectId: 'zhiyuan-llm-demo',
-      submittedBy: 'zhiyuan-llm-admin',
-      // Both H100 nodes whole: it cannot start until the victim has stopped, so it waits through the preemption.
-      spec: { ...spec('sleep 30'), name: 'urgent', nodes: 2, acceleratorsPerNode: 8 },
-      idempotencyKey: null,
-      now: new Date(),
-    });
+    // Both H100 nodes whole: it cannot start until the victim has stopped, so it waits through the preemption.
+    const urgent = await create('zhiyuan-llm', 'urgent', 'sleep 30', { nodes: 2, acceleratorsPerNode: 8 });
     await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, victim.id))!.attempt === 2);
     const events = (await store.jobs.events(victim.id)).map((e) => e.to);
     expect(events.slice(0, 7)).toEqual([
@@ -260,6 +271,29 @@ describeEachDatabase('preemption', (database) => {
     const usage = await store.usage.list(ALL, { jobId: victim.id });
     expect(usage).toHaveLength(1);
     expect(usage[0]!.elapsedSeconds).toBeGreaterThanOrEqual(1);
+    await platform.close();
+    await store.close();
+  });
+
+  it('sends the kill when the grace is over, to an engine that only signalled the run', async () => {
+    const store = await database.open();
+    // As the Slurm engine does: a cancel with a grace only signals (here: nothing at all, a run that ignores
+    // SIGTERM); only a cancel without one stops the run.
+    const { platform, cancels, create } = await preemptingPlatform(store, 3, async (local, id, options) => {
+      if ((options.graceSeconds ?? 0) === 0) await local.cancel(id, { graceSeconds: 0 });
+    });
+    const victim = await create('qiming-ai', 'victim', 'sleep 60');
+    await tickUntil(platform.loop, isState(store, victim.id, 'running'));
+    await create('zhiyuan-llm', 'urgent', 'sleep 1', { nodes: 2, acceleratorsPerNode: 8 });
+    await tickUntil(platform.loop, async () => (await store.jobs.get(ALL, victim.id))!.attempt === 2);
+    // First the stop signal with the grace, then, once it was over (not the 30 s after which a lost cancel is sent
+    // again), the kill.
+    expect(cancels.length).toBeGreaterThanOrEqual(2);
+    expect(cancels[0]!.graceSeconds).toBeGreaterThan(0);
+    const kill = cancels.find((c) => c.graceSeconds === 0)!;
+    expect(kill.at - cancels[0]!.at).toBeGreaterThanOrEqual(cancels[0]!.graceSeconds! * 1000 - 100);
+    expect(kill.at - cancels[0]!.at).toBeLessThan(15_000);
+    expect((await store.jobs.events(victim.id)).map((e) => e.to)).toContain('preempted');
     await platform.close();
     await store.close();
   });

@@ -48,6 +48,7 @@ class FakeController {
       submit: unused,
       job: unused,
       cancel: unused,
+      terminate: unused,
       dbJob: unused,
       dbJobsSince: unused,
       dbJobs: unused,

@@ -353,8 +353,56 @@ describeLab(title, () => {
     await engine('wuhu').cancel(engineJobId); // again: nothing to do, no error
   });
 
+  it('gives a preempted job its grace: SIGTERM to the script, the kill only when asked again', async () => {
+    // A job that checkpoints on SIGTERM and exits 0, and one that ignores it (the lab's KillWait is 2 s).
+    const checkpointing = await engine('wuhu').submit({
+      jobId: 'job-grace-checkpoint',
+      tag: tag('grace-checkpoint'),
+      spec: spec({
+        name: 'grace-checkpoint',
+        command: ['sh', '-c', "trap 'echo checkpoint saved; exit 0' TERM; echo started; while :; do sleep 0.2; done"],
+      }),
+      pool: 'h100',
+      nodeNames: ['wh2'],
+    });
+    const stubborn = await engine('wuhu').submit({
+      jobId: 'job-grace-stubborn',
+      tag: tag('grace-stubborn'),
+      spec: spec({ name: 'grace-stubborn', command: ['sh', '-c', "trap '' TERM; while :; do sleep 0.2; done"] }),
+      pool: 'h100',
+      nodeNames: ['wh2'],
+    });
+    for (const id of [checkpointing.engineJobId, stubborn.engineJobId]) {
+      await waitUntil(
+        'running',
+        () => status('wuhu', id),
+        (s) => s.state === 'running',
+        15_000,
+      );
+    }
+    await waitFor(
+      'the trap to be set',
+      async () => (await engine('wuhu').logs(checkpointing.engineJobId)).includes('started'),
+      15_000,
+    );
+    await engine('wuhu').cancel(checkpointing.engineJobId, { graceSeconds: 60 });
+    await engine('wuhu').cancel(stubborn.engineJobId, { graceSeconds: 60 });
+    // The checkpointing job stops by itself, as Slurm's COMPLETED: the follower maps it to preempted.
+    const ended = await waitFinal('wuhu', checkpointing.engineJobId);
+    expect(ended.state).toBe('succeeded');
+    expect(await engine('wuhu').logs(checkpointing.engineJobId)).toContain('checkpoint saved');
+    // The other is still running well past KillWait: no kill was sent, and a second call within the grace sends none.
+    await engine('wuhu').cancel(stubborn.engineJobId, { graceSeconds: 55 });
+    await sleep(4_000);
+    expect((await status('wuhu', stubborn.engineJobId)).state).toBe('running');
+    // The grace is over: the loop cancels without one.
+    await engine('wuhu').cancel(stubborn.engineJobId, { graceSeconds: 0 });
+    expect((await waitFinal('wuhu', stubborn.engineJobId)).state).toBe('cancelled');
+  });
+
   it('finds a job by its dispatch tag, and reports unknown ids as lost', async () => {
     const t = tag('find');
+    const sentAt = new Date();
     const { engineJobId } = await engine('hefei').submit({
       jobId: 'job-find',
       tag: t,
@@ -364,7 +412,23 @@ describeLab(title, () => {
     });
     const found = await engine('hefei').findByTag(t);
     expect(found).toMatchObject({ engineJobId, tag: t });
-    expect(await engine('hefei').findByTag(`${t}-never-submitted`)).toBeNull();
+    // Not in the controller: slurmdbd is searched, over 30 days, or from the dispatch's start when the caller says
+    // when that was (a busy centre's month of accounting is tens of thousands of jobs).
+    const windows: string[] = [];
+    const record = ({ request }: { request: ClientRequest }) => {
+      const window = /\/slurmdb\/.*start_time=now-(\d+)/.exec(request.path)?.[1];
+      if (window) windows.push(window);
+    };
+    diagnostics.subscribe('http.client.response.finish', record as (message: unknown) => void);
+    try {
+      expect(await engine('hefei').findByTag(`${t}-never-submitted`, sentAt)).toBeNull();
+      expect(await engine('hefei').findByTag(`${t}-never-submitted`)).toBeNull();
+    } finally {
+      diagnostics.unsubscribe('http.client.response.finish', record as (message: unknown) => void);
+    }
+    expect(windows.map(Number)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(Number(windows[0])).toBeLessThan(400); // since the submit, plus the 5 minutes allowed for clock skew
+    expect(Number(windows[1])).toBeGreaterThan(30 * 86_400);
     expect(await engine('wuhu').findByTag(t)).toBeNull(); // the other cluster has its own job ids
     const statuses = await engine('hefei').status([engineJobId, '99999999', 'not-an-id']);
     expect(statuses.map((s) => s.state).slice(1)).toEqual(['lost', 'lost']);

@@ -86,6 +86,11 @@ export interface SlurmApi {
   /** Null when the controller does not know the job (any more). */
   job(id: string): Promise<SlurmJobInfo | null>;
   cancel(id: string): Promise<void>;
+  /**
+   * Sends SIGTERM to a running job's batch script and steps without ending it ('sent'); 'pending' when the job has
+   * not started (Slurm signals only running jobs); 'ended' when it has ended or is unknown.
+   */
+  terminate(id: string): Promise<'sent' | 'pending' | 'ended'>;
   /** Null when slurmdbd has no record of the job on this cluster (yet). */
   dbJob(id: string): Promise<SlurmDbJob | null>;
   /** This cluster's jobs in slurmdbd that ran or waited since `since`. */

@@ -37,6 +37,8 @@ export class SlurmRestError extends Error {
 export const SLURM_ERRNO = {
   invalidJobId: 2017,
   alreadyDone: 2021,
+  /** "Job can not be altered now": e.g. a signal other than KILL to a job that is still pending. */
+  notNow: 2020,
   nothingFound: 9003,
 } as const;
 

@@ -35,7 +35,7 @@ import type { SupportedVersion } from './versions.ts';
 
 export type { SlurmEngineConfig } from './config.ts';
 
-/** How far back findByTag searches slurmdbd for a job the controller has forgotten. */
+/** How far back findByTag searches slurmdbd for a job the controller has forgotten, when not told when it was sent. */
 const TAG_SEARCH_DAYS = 30;
 
 /**
@@ -67,6 +67,11 @@ export class SlurmEngine implements Engine {
   private api: Promise<SlurmApi> | null = null;
   private readonly pools = new Map<string, PoolTarget>();
   private readonly controllerJobs = new ControllerJobCache();
+  /**
+   * Jobs this process sent SIGTERM for a preemption's grace (in memory: after a restart a job still in its grace is
+   * signalled once more, which a checkpointing script takes as the same request).
+   */
+  private readonly terminated = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly config: SlurmEngineConfig) {
@@ -141,13 +146,14 @@ export class SlurmEngine implements Engine {
     return { engineJobId };
   }
 
-  async findByTag(tag: string): Promise<EngineJobStatus | null> {
+  async findByTag(tag: string, dispatchedSince?: Date): Promise<EngineJobStatus | null> {
     if (!tag) return null;
     const api = await this.slurm();
     const current = (await api.jobs()).filter((j) => j.comment === tag);
     const newest = current.sort((a, b) => Number(b.id) - Number(a.id))[0];
     if (newest) return fromController(newest);
-    const since = new Date(Date.now() - TAG_SEARCH_DAYS * 24 * 3600 * 1000);
+    // A month of a busy centre's accounting is tens of thousands of jobs; the dispatch's own start bounds the search.
+    const since = dispatchedSince ?? new Date(Date.now() - TAG_SEARCH_DAYS * 24 * 3600 * 1000);
     const recorded = (await api.dbJobsSince(since)).filter((j) => j.comment === tag);
     const last = recorded.sort((a, b) => Number(b.id) - Number(a.id))[0];
     return last ? fromDatabase(last) : null;
@@ -192,12 +198,31 @@ export class SlurmEngine implements Engine {
   }
 
   /**
-   * A plain cancel: slurmctld sends SIGTERM, then SIGKILL after the cluster's `KillWait`. A preemption's
-   * `graceSeconds` is not passed on yet (docs/slurm.md, "Preemption's grace period").
+   * Without a grace (a user's cancel, or a preemption's grace spent): a plain cancel, where slurmctld sends SIGTERM and
+   * SIGKILL after the cluster's `KillWait`. With `graceSeconds` > 0 (a preemption): SIGTERM only, once, so the job can
+   * checkpoint; the control loop cancels it when the grace is over (docs/slurm.md, "Preemption's grace period"). A
+   * job that has not started has nothing to save and is cancelled at once.
    */
-  async cancel(engineJobId: string, _options?: CancelOptions): Promise<void> {
+  async cancel(engineJobId: string, options: CancelOptions = {}): Promise<void> {
     if (!isJobId(engineJobId)) return;
-    await (await this.slurm()).cancel(engineJobId);
+    const api = await this.slurm();
+    if ((options.graceSeconds ?? 0) > 0) {
+      if (this.terminated.has(engineJobId)) return;
+      const answer = await api.terminate(engineJobId);
+      if (answer === 'sent') this.rememberTerminated(engineJobId);
+      if (answer !== 'pending') return;
+    }
+    await api.cancel(engineJobId);
+    this.terminated.delete(engineJobId);
+  }
+
+  /** Jobs sent SIGTERM for a preemption's grace, with when; one that ends by itself is forgotten after a day. */
+  private rememberTerminated(engineJobId: string): void {
+    const now = Date.now();
+    if (this.terminated.size >= 1_000) {
+      for (const [id, at] of this.terminated) if (now - at > 86_400_000) this.terminated.delete(id);
+    }
+    this.terminated.set(engineJobId, now);
   }
 
   async accounting(engineJobId: string): Promise<EngineAccountingRecord | null> {

@@ -254,6 +254,15 @@ export class SlurmApiV0038 implements SlurmApi {
     throw this.client.failure('DELETE', path, response);
   }
 
+  async terminate(id: string): Promise<'sent' | 'pending' | 'ended'> {
+    const path = `${CTLD}/job/${numericId(id)}?signal=TERM`;
+    const response = await this.client.request('DELETE', path);
+    if (response.status === 200 && !(response.data.errors ?? []).length) return 'sent';
+    if (hasError(response, SLURM_ERRNO.notNow)) return 'pending';
+    if (hasError(response, SLURM_ERRNO.alreadyDone) || hasError(response, SLURM_ERRNO.invalidJobId)) return 'ended';
+    throw this.client.failure('DELETE', path, response);
+  }
+
   async dbJob(id: string): Promise<SlurmDbJob | null> {
     const path = `${DBD}/job/${numericId(id)}`;
     const response = await this.client.request<{ jobs?: DbJob[] }>('GET', path);

@@ -211,7 +211,7 @@ async function submitClaimed(
     }
     // The submit may have reached the engine before failing; ask before trying again.
     try {
-      const found = await engine.findByTag(job.dispatchTag);
+      const found = await engine.findByTag(job.dispatchTag, job.dispatchStartedAt ?? context.now);
       if (found) {
         return {
           confirmed: Promise.resolve((await confirm(context, job, cluster, found.engineJobId, 'found on')) !== null),
@@ -239,7 +239,7 @@ export async function recoverInDoubt(context: LoopContext, cluster: ClusterRecor
   for (const job of inDoubt) {
     if (!job.dispatchTag) continue;
     try {
-      const found = await engine.findByTag(job.dispatchTag);
+      const found = await engine.findByTag(job.dispatchTag, job.dispatchStartedAt ?? undefined);
       if (found) {
         await confirm(context, job, cluster, found.engineJobId, 'recovered: found on');
       } else {

@@ -10,7 +10,25 @@ import type { ManyTransition } from '../../store/jobs.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
 import type { LoopContext } from './loop.ts';
 
-function finalState(status: EngineJobStatus, job: StoredJob): { to: JobState; reason: string } | null {
+/**
+ * Whether a run ended because it was being preempted: it was asked to stop for a preemption (not by its user) and
+ * ended after that. Given a grace period, a job stops on the stop signal itself, often with exit code 0 once it has
+ * saved a checkpoint; Slurm then says COMPLETED (or FAILED), not CANCELLED. Such a run is requeued like any
+ * preempted one, not taken for the job's end. One that ended before the preemption was asked for ended by itself.
+ */
+function endedByPreemption(status: EngineJobStatus, job: StoredJob): boolean {
+  if (!job.preemptRequestedAt || job.cancelRequested) return false;
+  if (status.state === 'cancelled') return true;
+  if (!['succeeded', 'failed', 'timeout'].includes(status.state)) return false;
+  // Engines count whole seconds (Slurm's end_time): a run that ended in the second of the request counts as stopped.
+  const requestedSecond = Math.floor(job.preemptRequestedAt.getTime() / 1000) * 1000;
+  return status.endedAt === null || status.endedAt.getTime() >= requestedSecond;
+}
+
+export function finalState(status: EngineJobStatus, job: StoredJob): { to: JobState; reason: string } | null {
+  if (endedByPreemption(status, job)) {
+    return { to: 'preempted', reason: `preempted: ${job.preemptReason ?? 'by the scheduler'}` };
+  }
   switch (status.state) {
     case 'succeeded':
       return { to: 'succeeded', reason: 'completed with exit code 0' };
@@ -19,9 +37,6 @@ function finalState(status: EngineJobStatus, job: StoredJob): { to: JobState; re
     case 'timeout':
       return { to: 'failed', reason: `time limit of ${formatDuration(job.spec.timeLimitSeconds)} reached` };
     case 'cancelled':
-      if (job.preemptRequestedAt && !job.cancelRequested) {
-        return { to: 'preempted', reason: `preempted: ${job.preemptReason ?? 'by the scheduler'}` };
-      }
       return {
         to: 'cancelled',
         reason: job.cancelRequested ? 'cancelled at the user’s request' : (status.reason ?? 'cancelled on the cluster'),

@@ -52,6 +52,8 @@ const READ_DUTY = 4;
 const SLOW_READ_MS = 100;
 const MAX_READ_GAP_MS = 15_000;
 export const DEFAULT_DISPATCH_CONCURRENCY = 2;
+/** How long a cancel sent to an engine has to take effect before it is sent again. */
+const CANCEL_RESEND_MS = 30_000;
 
 export interface LoopLogger {
   info(obj: object, msg: string): void;
@@ -123,7 +125,11 @@ export class ControlLoop {
   /** Stops listening for submissions (set while listening). */
   private unlisten: Promise<(() => Promise<void>) | null> | null = null;
   private readonly failedPolls = new Map<string, number>();
-  private readonly cancelSent = new Map<string, number>();
+  /**
+   * Job → when its cancel is sent again if the run has not ended: 30 s after the last, or when the grace given to a
+   * preempted run is over, so the engine that only signalled it then stops it.
+   */
+  private readonly cancelDue = new Map<string, number>();
   /**
    * Capacity the last cycle held for jobs that preemptions make room for, handed back to the next cycle. Kept in
    * memory: after a restart or failover it is rebuilt from the stopping victims' `preempt_for`.
@@ -543,10 +549,13 @@ export class ControlLoop {
       (j) => j.engineJobId && (j.cancelRequested || j.preemptRequestedAt),
     );
     for (const job of wanted) {
-      if (now.getTime() - (this.cancelSent.get(job.id) ?? 0) < 30_000) continue;
+      if (now.getTime() < (this.cancelDue.get(job.id) ?? 0)) continue;
+      const options = this.cancelOptions(job, now);
       try {
-        await engine.cancel(job.engineJobId!, this.cancelOptions(job, now));
-        this.cancelSent.set(job.id, now.getTime());
+        await engine.cancel(job.engineJobId!, options);
+        const grace = (options.graceSeconds ?? 0) * 1000;
+        const again = grace > 0 ? Math.min(CANCEL_RESEND_MS, grace) : CANCEL_RESEND_MS;
+        this.cancelDue.set(job.id, now.getTime() + again);
       } catch (error) {
         context.log.warn({ job: job.id, err: error }, 'cancel failed; will retry');
       }
