@@ -571,6 +571,20 @@ export class JobRepo {
   }
 
   /**
+   * Sets the reason of pending jobs, one statement for all of them (a cycle over a long queue explains every job
+   * it leaves waiting); a job no longer pending is left as it is. Returns how many were set.
+   */
+  async setPendingReasons(items: ReadonlyArray<{ id: string; reason: string }>, now: Date): Promise<number> {
+    if (items.length === 0) return 0;
+    const rows = JSON.stringify(items.map((i) => ({ id: i.id, reason: i.reason })));
+    const result = await sql`
+      update jobs set reason = t.reason, updated_at = ${now}
+      from jsonb_to_recordset(${rows}::jsonb) as t(id text, reason text)
+      where jobs.id = t.id and jobs.state = 'pending'`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /**
    * Claims an admitted job for its one engine submit. The claim succeeds only while the caller holds the control
    * lease (checked in the same statement) and nobody claimed it before: so at most one process ever submits it.
    */

@@ -225,6 +225,33 @@ describeEachDatabase('store', (database) => {
     expect(await store.jobs.admitMany([], 'plane', now)).toEqual([]);
   });
 
+  it('sets a cycle’s pending reasons in one statement, only on jobs still pending', async () => {
+    const now = new Date();
+    const create = async () =>
+      (
+        await store.jobs.create({
+          tenantId: 'acme',
+          projectId: 'acme-vision',
+          submittedBy: 'acme-admin',
+          spec,
+          idempotencyKey: null,
+          now,
+        })
+      ).job;
+    const [a, b, c] = [await create(), await create(), await create()];
+    await store.jobs.transition(c.id, 'pending', 'cancelled', { reason: 'cancelled', actor: 'test', now });
+    const reasons = [
+      { id: a.id, reason: 'waiting: 8 × A100-80GB busy on hefei-1/a100' },
+      { id: b.id, reason: 'quota: acme has used its month' },
+      { id: c.id, reason: 'waiting' },
+    ];
+    expect(await store.jobs.setPendingReasons(reasons, now)).toBe(2);
+    expect((await store.jobs.get(ALL, a.id))?.reason).toBe(reasons[0]!.reason);
+    expect((await store.jobs.get(ALL, b.id))?.reason).toBe(reasons[1]!.reason);
+    expect(await store.jobs.get(ALL, c.id)).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
+    expect(await store.jobs.setPendingReasons([], now)).toBe(0);
+  });
+
   it('claims and moves many jobs in one statement each, only those still where the caller expects them', async () => {
     const now = new Date('2026-11-23T08:00:00Z');
     const later = new Date('2026-11-23T08:05:00Z');

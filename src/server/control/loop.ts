@@ -602,9 +602,11 @@ export class ControlLoop {
     }
     // One statement for the whole cycle: a burst of placements costs one round trip, not one each.
     const admitted = (await store.jobs.admitMany(admissions, holder, now)).length;
-    for (const { jobId, reason } of decisions.pending) {
-      if (pending.get(jobId)?.reason !== reason) await store.jobs.annotate(jobId, 'pending', { reason }, now);
-    }
+    const reasons = decisions.pending.filter(({ jobId, reason }) => pending.get(jobId)?.reason !== reason);
+    await store.jobs.setPendingReasons(
+      reasons.map(({ jobId, reason }) => ({ id: jobId, reason })),
+      now,
+    );
     let preempted = 0;
     const active = new Map(source.active.map((j): [string, StoredJob] => [j.id, j]));
     // Runs no longer active need no grace remembered.
