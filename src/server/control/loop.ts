@@ -548,6 +548,10 @@ export class ControlLoop {
     const wanted = (await context.store.jobs.inStates(['dispatched', 'running'], cluster.id)).filter(
       (j) => j.engineJobId && (j.cancelRequested || j.preemptRequestedAt),
     );
+    if (this.cancelDue.size > 10_000) {
+      // Runs long ended: their cancels are not sent again.
+      for (const [id, due] of this.cancelDue) if (due < now.getTime() - 3_600_000) this.cancelDue.delete(id);
+    }
     for (const job of wanted) {
       if (now.getTime() < (this.cancelDue.get(job.id) ?? 0)) continue;
       const options = this.cancelOptions(job, now);
