@@ -64,6 +64,7 @@ function statementJson(statement: Statement) {
       purpose: l.purpose,
       reason: l.reason,
       usageRecordId: l.usageRecordId,
+      saleId: l.saleId,
       voucherId: l.voucherId,
       programmeId: l.programmeId,
       fen: l.fen.toString(),
@@ -72,10 +73,13 @@ function statementJson(statement: Statement) {
   };
 }
 
-function refusal(error: unknown): never {
+/** A refusal of the ledger as a problem document; an invalid field named first ("tenantId: …") is named as such. */
+export function refusal(error: unknown): never {
   if (error instanceof LedgerRefusal) {
     const status = { 'not-found': 404, 'insufficient-funds': 409, invalid: 400, conflict: 409 }[error.problem];
-    throw new ProblemError(status, error.problem, error.message);
+    const field = error.problem === 'invalid' ? /^([A-Za-z]+): (.*)$/.exec(error.message) : null;
+    const errors = field ? [{ field: field[1]!, message: field[2]! }] : undefined;
+    throw new ProblemError(status, error.problem, error.message, errors);
   }
   throw error;
 }
