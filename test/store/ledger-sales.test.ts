@@ -247,6 +247,20 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
     await sumsToZero();
   });
 
+  it('stores and charges one sale when the same reference is recorded by concurrent requests', async () => {
+    await issue('m-1', 'model');
+    const results = await Promise.all(Array.from({ length: 4 }, () => store.ledger.recordSale(sale())));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.sale.id)).size).toBe(1);
+    const charges = await store.db
+      .selectFrom('ledger_transactions')
+      .select('id')
+      .where('purpose', '=', 'charge')
+      .execute();
+    expect(charges).toHaveLength(1);
+    expect((await balances()).get(tenantWallet('acme'))).toBe(30_000n);
+  });
+
   it('refuses bad input naming the field, storing nothing', async () => {
     const refused = async (over: Partial<NewSale>, field: string) => {
       const error = (await store.ledger.recordSale(sale(over)).catch((e: unknown) => e)) as LedgerRefusal;
