@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import type { SubsidyProgramme } from '../../src/core/money/programmes/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
+import { paidShareProgramme } from '../helpers/ledger-fixtures.ts';
 import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 interface SaleBody {
@@ -24,31 +24,7 @@ interface SaleBody {
 }
 
 /** 10% of what the tenant paid for model services and corpora, from the province's pool. */
-const MODELS_PROGRAMME: SubsidyProgramme = {
-  kind: 'SubsidyProgramme',
-  metadata: { id: 'models-2026', version: '1', series: 'models', title: 'models', sources: [] },
-  validFrom: '2026-01-01',
-  validTo: null,
-  supersedes: null,
-  payee: 'tenant',
-  rounding: 'down',
-  funders: [{ funder: 'province', shareBasisPoints: 10_000n }],
-  budget: { exhaustion: 'first-come-first-served' },
-  stacking: null,
-  eligibility: { excludeSelfBuiltSelfUsed: false, excludeAffiliated: false },
-  caps: { perTransactionFen: null, perTenantPerYearFen: null, programmeTotalFen: null },
-  minimumBaseFen: 0n,
-  minimumAwardFen: 0n,
-  rules: [
-    {
-      id: 'paid',
-      base: 'paid',
-      appliesTo: { kinds: ['model', 'corpus'] },
-      rate: { type: 'fixed', basisPoints: 1_000n },
-      multipliers: [],
-    },
-  ],
-};
+const MODELS_PROGRAMME = paidShareProgramme('models-2026', ['model', 'corpus'], 1_000n);
 
 describeEachDatabase('API: sales', (database) => {
   let store: Store;

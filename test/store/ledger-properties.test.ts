@@ -122,23 +122,8 @@ describeEachDatabase('ledger properties', (database) => {
             fen: 3n * funding,
             reference: `${run}-v`,
           });
-          await store.ledger.issueVoucher({
-            actor: 't',
-            at,
-            id: `v${run}`,
-            kind: 'compute',
-            tenantId: TENANTS[voucherTenant]!,
-            programmeId: 'vouchers',
-            funder: 'province',
-            faceFen: funding,
-            validFrom: at,
-            validTo: new Date(MONTH_START + 31 * 86_400_000),
-            providers: [],
-            products: [],
-            maxShareBasisPoints: 8000,
-          });
-          // A 模型券 and a 语料券 to the same tenant: they pay its sales of their kind, never its usage.
-          for (const kind of ['model', 'corpus'] as const) {
+          // A compute voucher, a 模型券 and a 语料券 to one tenant: each pays only charges of its own kind.
+          for (const kind of ['compute', 'model', 'corpus'] as const) {
             await store.ledger.issueVoucher({
               actor: 't',
               at,
@@ -152,7 +137,7 @@ describeEachDatabase('ledger properties', (database) => {
               validTo: new Date(MONTH_START + 31 * 86_400_000),
               providers: [],
               products: [],
-              maxShareBasisPoints: 10_000,
+              maxShareBasisPoints: kind === 'compute' ? 8000 : 10_000,
             });
           }
           const before = await snapshot(store);

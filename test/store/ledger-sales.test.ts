@@ -6,7 +6,6 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { evaluateSubsidies } from '../../src/core/money/programmes/evaluate.ts';
-import type { SpendKind, SubsidyProgramme } from '../../src/core/money/programmes/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import {
   LedgerRefusal,
@@ -20,11 +19,10 @@ import {
   type VoucherKind,
 } from '../../src/store/ledger/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { POOLS, insertUsage, seedLedgerFederation } from '../helpers/ledger-fixtures.ts';
+import { h100Run, insertUsage, paidShareProgramme, seedLedgerFederation } from '../helpers/ledger-fixtures.ts';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
 const AT = new Date('2026-11-10T10:00:00+08:00');
-const h100 = POOLS[0];
 
 /** ¥800.00 of fine-tuning sold by Suzhou Wanbei (no platform fee) to acme. */
 const sale = (over: Partial<NewSale> = {}): NewSale & { actor: string; at: Date } => ({
@@ -39,27 +37,6 @@ const sale = (over: Partial<NewSale> = {}): NewSale & { actor: string; at: Date 
   occurredAt: AT,
   ...over,
 });
-
-/** A programme paying `basisPoints` of what the tenant paid, on spend of the given kinds, from a province pool. */
-function programme(id: string, kinds: SpendKind[], basisPoints: bigint): SubsidyProgramme {
-  return {
-    kind: 'SubsidyProgramme',
-    metadata: { id, version: '1', series: id, title: id, sources: [] },
-    validFrom: '2026-01-01',
-    validTo: null,
-    supersedes: null,
-    payee: 'tenant',
-    rounding: 'down',
-    funders: [{ funder: 'province', shareBasisPoints: 10_000n }],
-    budget: { exhaustion: 'first-come-first-served' },
-    stacking: null,
-    eligibility: { excludeSelfBuiltSelfUsed: false, excludeAffiliated: false },
-    caps: { perTransactionFen: null, perTenantPerYearFen: null, programmeTotalFen: null },
-    minimumBaseFen: 0n,
-    minimumAwardFen: 0n,
-    rules: [{ id: 'paid', base: 'paid', appliesTo: { kinds }, rate: { type: 'fixed', basisPoints }, multipliers: [] }],
-  };
-}
 
 describeEachDatabase('ledger: sales of model services and corpora', (database) => {
   let store: Store;
@@ -155,18 +132,7 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
   it('never pays compute usage with a 模型券 or 语料券', async () => {
     await issue('m-1', 'model');
     await issue('c-1', 'corpus');
-    await insertUsage(store.db, [
-      {
-        id: 'u1',
-        tenant: 'acme',
-        poolId: h100.id,
-        model: h100.model,
-        cluster: h100.cluster,
-        startedAt: new Date('2026-11-02T08:00:00+08:00'),
-        endedAt: new Date('2026-11-02T10:00:00+08:00'),
-        acceleratorSeconds: 14_400n,
-      },
-    ]);
+    await insertUsage(store.db, [h100Run('u1', 'acme')]);
     await store.ledger.postPending({ now: NOW });
     const after = await balances();
     // 4 accelerator-hours at ¥18.00 = ¥72.00, all from the wallet.
@@ -187,8 +153,8 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
       });
     const subsidies: SubsidySource = {
       programmes: [
-        programme('compute-only', ['compute'], 2_000n),
-        programme('models-and-corpora', ['model', 'corpus'], 1_000n),
+        paidShareProgramme('compute-only', ['compute'], 2_000n),
+        paidShareProgramme('models-and-corpora', ['model', 'corpus'], 1_000n),
       ],
       evaluate: evaluateSubsidies,
     };
@@ -289,18 +255,7 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
     await store.ledger.recordSale(
       sale({ reference: 'order-2', providerId: 'hefei-aicc', kind: 'corpus', product: 'legal-zh', amountFen: 10_000n }),
     );
-    await insertUsage(store.db, [
-      {
-        id: 'u1',
-        tenant: 'rival',
-        poolId: h100.id,
-        model: h100.model,
-        cluster: h100.cluster,
-        startedAt: new Date('2026-11-02T08:00:00+08:00'),
-        endedAt: new Date('2026-11-02T10:00:00+08:00'),
-        acceleratorSeconds: 14_400n,
-      },
-    ]);
+    await insertUsage(store.db, [h100Run('u1', 'rival')]);
     await store.ledger.postPending({ now: NOW });
 
     const tenant = await store.ledger.tenantStatement('acme', '2026-11');

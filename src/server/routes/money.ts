@@ -105,6 +105,12 @@ function send<T>(reply: FastifyReply, format: string | undefined, csv: () => str
   return json;
 }
 
+/** The programmes in force: the context's, or the shipped programmes/ folder read once on first use. */
+export function programmesOf(context: AppContext): () => Promise<readonly Programme[]> {
+  let shipped: Promise<readonly Programme[]> | undefined;
+  return () => (context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes()));
+}
+
 export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
   const tenantExists = async (id: string) => (await store.federation.listTenants()).some((t) => t.id === id);
@@ -289,9 +295,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    let shipped: Promise<readonly Programme[]> | undefined;
-    const programmes = () =>
-      context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
+    const programmes = programmesOf(context);
 
     app.get(
       '/programmes/awarded-rates',

@@ -8,15 +8,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { formatYuan } from '../../core/money/amount.ts';
 import { evaluateSubsidies } from '../../core/money/programmes/evaluate.ts';
-import type { Programme, SubsidyProgramme, VoucherProgramme } from '../../core/money/programmes/types.ts';
-import { loadShippedProgrammes } from '../../money/programme-files.ts';
+import type { SubsidyProgramme, VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { SALE_KINDS, monthRange, type SaleFilter, type StoredSale } from '../../store/ledger/index.ts';
 import { can, requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
 import { SaleSchema } from '../schemas.ts';
 import { principalOf } from './principal.ts';
-import { refusal } from './money.ts';
+import { programmesOf, refusal } from './money.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const Kind = Type.Union(SALE_KINDS.map((k) => Type.Literal(k)));
@@ -53,9 +52,7 @@ function visibleTo(principal: Principal): Pick<SaleFilter, 'tenantId' | 'provide
 
 export function salesRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
-  let shipped: Promise<readonly Programme[]> | undefined;
-  const programmes = () =>
-    context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
+  const programmes = programmesOf(context);
   return async (app) => {
     app.post(
       '/sales',
