@@ -123,6 +123,7 @@ describeEachDatabase('API: sales', (database) => {
       [{ tenantId: 'nobody' }, 'tenantId'],
       [{ projectId: 'nope' }, 'projectId'],
       [{ occurredAt: 'yesterday' }, 'occurredAt'],
+      [{ occurredAt: '2027-01-01T00:00:00Z' }, 'occurredAt'],
       [{ product: ' ' }, 'product'],
     ];
     for (const [change, field] of cases) {

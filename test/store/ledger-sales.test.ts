@@ -25,7 +25,7 @@ const NOW = new Date('2026-11-30T00:00:00Z');
 const AT = new Date('2026-11-10T10:00:00+08:00');
 
 /** ¥800.00 of fine-tuning sold by Suzhou Wanbei (no platform fee) to acme. */
-const sale = (over: Partial<NewSale> = {}): NewSale & { actor: string; at: Date } => ({
+const sale = (over: Partial<NewSale & { at: Date }> = {}): NewSale & { actor: string; at: Date } => ({
   actor: 'suzhou-admin',
   at: NOW,
   providerId: 'suzhou-wanbei',
@@ -121,7 +121,12 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
     expect(after.get(tenantWallet('acme'))).toBe(0n);
     // After its window a voucher pays nothing.
     await store.ledger.recordSale(
-      sale({ reference: 'order-3', occurredAt: new Date('2026-12-01T00:00:00+08:00'), amountFen: 1_000n }),
+      sale({
+        reference: 'order-3',
+        at: new Date('2026-12-02T00:00:00Z'),
+        occurredAt: new Date('2026-12-01T00:00:00+08:00'),
+        amountFen: 1_000n,
+      }),
     );
     after = await balances();
     expect(after.get(voucherLiability('this-product'))).toBe(-30_000n);
@@ -240,6 +245,7 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
     await refused({ amountFen: 0n }, 'amountFen');
     await refused({ product: ' ' }, 'product');
     await refused({ kind: 'compute' as never }, 'kind');
+    await refused({ occurredAt: new Date(NOW.getTime() + 3_600_000) }, 'occurredAt');
     expect(await store.db.selectFrom('sales').select('id').execute()).toEqual([]);
     expect(
       await store.db.selectFrom('ledger_transactions').select('id').where('purpose', '=', 'charge').execute(),

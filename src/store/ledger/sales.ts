@@ -63,6 +63,8 @@ export interface SaleFilter {
   limit?: number;
 }
 
+const FUTURE_SKEW_MS = 5 * 60_000;
+
 const invalid = (field: string, message: string) => new LedgerRefusal('invalid', `${field}: ${message}`);
 
 /**
@@ -82,6 +84,10 @@ export async function recordSale(
   if (input.product.trim() === '') throw invalid('product', 'must not be empty');
   if (input.reference.trim() === '') throw invalid('reference', 'must not be empty');
   if (Number.isNaN(input.occurredAt.getTime())) throw invalid('occurredAt', 'must be a date-time');
+  // A sale is reported after it is made, as usage is metered after it ran (a few minutes of clock skew allowed): a
+  // sale dated ahead could spend vouchers, and claim programmes, of a time that has not come.
+  if (input.occurredAt.getTime() > input.at.getTime() + FUTURE_SKEW_MS)
+    throw invalid('occurredAt', `${input.occurredAt.toISOString()} is in the future`);
   return inTransaction(db, async (tx) => {
     const parties = await partiesOf(tx, input);
     const id = uuidv7(input.at.getTime());
