@@ -10,6 +10,7 @@ import { registerProjects } from './commands/projects.ts';
 import { registerPrices } from './commands/prices.ts';
 import { registerProviders } from './commands/providers.ts';
 import { registerReconcile } from './commands/reconcile.ts';
+import { registerSales } from './commands/sales.ts';
 import { registerServer } from './commands/server.ts';
 import { registerSubmit } from './commands/submit.ts';
 import { registerTenants } from './commands/tenants.ts';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: Context): Command {
   registerPrices(program, ctx);
   registerUsage(program, ctx);
   registerMoney(program, ctx);
+  registerSales(program, ctx);
   registerReconcile(program, ctx);
   registerProviders(program, ctx);
   registerTenants(program, ctx);

@@ -22,6 +22,7 @@ import type {
   ReconciliationReportSchema,
   RecordedSchema,
   RevokedTokensSchema,
+  SaleSchema,
   TenantSchema,
   UsageReportSchema,
   UsageTotalSchema,
@@ -74,6 +75,8 @@ export type ReconciliationReport = Static<typeof ReconciliationReportSchema>;
 /** Money: amounts are strings of whole fen. */
 export type WalletView = Static<typeof WalletSchema>;
 export type VoucherView = Static<typeof VoucherSchema>;
+/** A sale of a model service or corpus (POST/GET /sales). */
+export type SaleView = Static<typeof SaleSchema>;
 /** A money movement recorded once per reference (top-ups, payouts, fundings). */
 export type Recorded = Static<typeof RecordedSchema>;
 export type AwardedRateView = Static<typeof AwardedRateSchema>;

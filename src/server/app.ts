@@ -16,6 +16,7 @@ import { provinceRoutes } from './routes/province.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { programmeCloseRoutes } from './routes/money-programmes.ts';
 import { reconciliationRoutes } from './routes/reconciliation.ts';
+import { salesRoutes } from './routes/sales.ts';
 
 export async function buildApp(
   context: AppContext,
@@ -104,6 +105,7 @@ export async function buildApp(
       await api.register(provinceRoutes(context));
       await api.register(moneyRoutes(context));
       await api.register(programmeCloseRoutes(context));
+      await api.register(salesRoutes(context));
     },
     { prefix: '/api/v1' },
   );

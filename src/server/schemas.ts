@@ -349,6 +349,7 @@ export const LineSchema = Type.Object({
   purpose: Type.String(),
   reason: Type.String(),
   usageRecordId: Nullable(Type.String()),
+  saleId: Nullable(Type.String()),
   voucherId: Nullable(Type.String()),
   programmeId: Nullable(Type.String()),
   fen: FenString,
@@ -387,6 +388,26 @@ export const VoucherSchema = Type.Object({
   issuedAt: DateTime,
 });
 
+/** A provider's sale of a model service or corpus to a tenant, charged like metered usage (routes/sales.ts). */
+export const SaleSchema = Type.Object({
+  id: Type.String(),
+  providerId: Type.String(),
+  reference: Type.String({ description: "The seller's order number; recording it again charges nothing more" }),
+  tenantId: Type.String(),
+  projectId: Nullable(Type.String()),
+  kind: Type.Union([Type.Literal('model'), Type.Literal('corpus')]),
+  product: Type.String(),
+  description: Type.String(),
+  amountFen: { ...FenString, description: 'The price, charged to the tenant' },
+  amount: Type.String(),
+  occurredAt: DateTime,
+  recordedBy: Type.String(),
+  recordedAt: DateTime,
+  voucherFen: { ...FenString, description: "Paid by the tenant's vouchers of the sale's kind (reversals netted)" },
+  subsidyFen: { ...FenString, description: 'Subsidies awarded on it (reversals netted)' },
+  reversed: Type.Boolean(),
+});
+
 const FlowSchema = { spendFen: FenString, voucherFen: FenString, subsidyFen: FenString };
 export const MonthlyReportSchema = Type.Object({
   month: Type.String(),
@@ -397,6 +418,12 @@ export const MonthlyReportSchema = Type.Object({
   byCity: Type.Array(Type.Object({ city: Type.String(), ...FlowSchema })),
   byRegion: Type.Array(Type.Object({ region: Type.String(), ...FlowSchema })),
   byTenantCategory: Type.Array(Type.Object({ category: Type.String(), ...FlowSchema })),
+  byKind: Type.Array(
+    Type.Object({
+      kind: Type.String({ description: 'compute (metered usage), model or corpus (sales)' }),
+      ...FlowSchema,
+    }),
+  ),
   subsidyByProgrammeAndFunder: Type.Array(
     Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString }),
   ),

@@ -194,6 +194,7 @@ export interface LedgerTransactionsTable {
   amount_fen: Int8;
   posting_count: number;
   usage_record_id: string | null;
+  sale_id: Generated<string | null>;
   voucher_id: string | null;
   programme_id: string | null;
   programme_version: string | null;
@@ -205,6 +206,21 @@ export interface LedgerTransactionsTable {
   detail: Json<Record<string, unknown>>;
   recorded_by: string;
   recorded_at: Generated<Timestamp>;
+}
+
+export interface SalesTable {
+  id: string;
+  provider_id: string;
+  reference: string;
+  tenant_id: string;
+  project_id: string | null;
+  kind: string;
+  product: string;
+  description: Generated<string>;
+  amount_fen: Int8;
+  occurred_at: Timestamp;
+  recorded_by: string;
+  recorded_at: Timestamp;
 }
 
 export interface LedgerPostingsTable {
@@ -286,6 +302,7 @@ export interface Database {
   ledger_transactions: LedgerTransactionsTable;
   ledger_postings: LedgerPostingsTable;
   vouchers: VouchersTable;
+  sales: SalesTable;
   posting_queue: PostingQueueTable;
   audit_log: AuditLogTable;
   programme_awarded_rates: ProgrammeAwardedRatesTable;

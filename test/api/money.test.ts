@@ -145,7 +145,7 @@ describeEachDatabase('API: money', (database) => {
     expect(statement.closingFen).toBe('100000');
     const csv = await get('qiming-ai-admin', `${url}?format=csv`);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    expect(csv.body.split('\r\n')[0]).toBe('time,purpose,reason,usage record,voucher,programme,amount (CNY)');
+    expect(csv.body.split('\r\n')[0]).toBe('time,purpose,reason,usage record or sale,voucher,programme,amount (CNY)');
     expect(csv.body).toContain('closing balance,,,,,1000.00');
     const html = await get('qiming-ai-admin', `${url}?format=html`);
     expect(html.headers['content-type']).toMatch(/^text\/html/);

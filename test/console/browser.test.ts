@@ -325,7 +325,7 @@ suite(title, () => {
     ]);
     expect(download.suggestedFilename()).toBe(`statement-qiming-ai-${thisMonth()}.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('time,purpose,reason,usage record,voucher,programme,amount (CNY)');
+    expect(csv.split('\r\n')[0]).toBe('time,purpose,reason,usage record or sale,voucher,programme,amount (CNY)');
     expect(csv).toContain(`,charge,`);
 
     const [printable] = await Promise.all([

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/store/schema.ts';
+import type { FunderShare, SpendKind } from '../../src/core/money/programmes/types.ts';
 import type { SubsidyProgramme, SubsidySource } from '../../src/store/ledger/index.ts';
 
 export const TENANTS = ['acme', 'rival', 'campus'] as const;
@@ -46,6 +47,18 @@ export async function seedLedgerFederation(db: Kysely<Database>): Promise<void> 
   }
 }
 
+/** Two H100s for two hours on 2 November 2026 at ¥18.00/h: a ¥72.00 charge. */
+export const h100Run = (id: string, tenant: string): UsageInput => ({
+  id,
+  tenant,
+  poolId: POOLS[0].id,
+  model: POOLS[0].model,
+  cluster: POOLS[0].cluster,
+  startedAt: new Date('2026-11-02T08:00:00+08:00'),
+  endedAt: new Date('2026-11-02T10:00:00+08:00'),
+  acceleratorSeconds: 14_400n,
+});
+
 export interface UsageInput {
   id: string;
   tenant: string;
@@ -73,19 +86,18 @@ export async function insertUsage(db: Kysely<Database>, records: readonly UsageI
 }
 
 /**
- * A hand-made subsidy programme for tests (the real ones come from programmes/*.yaml through the evaluator): 20% of
- * every metered charge to the tenant, shared 60/40 by the province and the city, from budget pools. `respectPools`
- * false makes the evaluator ask for the full award whatever the pools hold, so the ledger's own cut is tested.
+ * A subsidy programme for the real evaluator: `basisPoints` of what the tenant paid (after vouchers, rounded down) on
+ * spend of the given kinds, to the tenant, from the funders' pools (first come, first served), no caps.
  */
-export function testSubsidies(options: { respectPools: boolean; programmeId?: string }): SubsidySource {
-  const id = options.programmeId ?? 'test-compute';
-  const funders = [
-    { funder: 'province', shareBasisPoints: 6000n },
-    { funder: 'hefei', shareBasisPoints: 4000n },
-  ];
-  const programme = {
+export function paidShareProgramme(
+  id: string,
+  kinds: SpendKind[],
+  basisPoints: bigint,
+  funders: FunderShare[] = [{ funder: 'province', shareBasisPoints: 10_000n }],
+): SubsidyProgramme {
+  return {
     kind: 'SubsidyProgramme',
-    metadata: { id, version: '1', series: id, title: 'test', sources: [] },
+    metadata: { id, version: '1', series: id, title: id, sources: [] },
     validFrom: '2026-01-01',
     validTo: null,
     supersedes: null,
@@ -98,8 +110,23 @@ export function testSubsidies(options: { respectPools: boolean; programmeId?: st
     caps: { perTransactionFen: null, perTenantPerYearFen: null, programmeTotalFen: null },
     minimumBaseFen: 0n,
     minimumAwardFen: 0n,
-    rules: [],
-  } satisfies SubsidyProgramme;
+    rules: [{ id: 'paid', base: 'paid', appliesTo: { kinds }, rate: { type: 'fixed', basisPoints }, multipliers: [] }],
+  };
+}
+
+/**
+ * A hand-made subsidy programme for tests (the real ones come from programmes/*.yaml through the evaluator): 20% of
+ * every metered charge to the tenant, shared 60/40 by the province and the city, from budget pools. `respectPools`
+ * false makes the evaluator ask for the full award whatever the pools hold, so the ledger's own cut is tested.
+ */
+export function testSubsidies(options: { respectPools: boolean; programmeId?: string }): SubsidySource {
+  const id = options.programmeId ?? 'test-compute';
+  const funders = [
+    { funder: 'province', shareBasisPoints: 6000n },
+    { funder: 'hefei', shareBasisPoints: 4000n },
+  ];
+  // Its own evaluator below pays; the programme's terms only name it, its funders and its pools.
+  const programme: SubsidyProgramme = { ...paidShareProgramme(id, ['compute'], 2000n, funders), rules: [] };
   return {
     programmes: [programme],
     evaluate: (_programmes, event, view) => {

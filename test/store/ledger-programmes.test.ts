@@ -7,19 +7,7 @@ import { loadShippedProgrammes } from '../../src/money/programme-files.ts';
 import type { Store } from '../../src/store/index.ts';
 import { funderAccount, tenantWallet } from '../../src/store/ledger/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { POOLS, insertUsage, seedLedgerFederation } from '../helpers/ledger-fixtures.ts';
-
-const h100 = POOLS[0];
-const run = (id: string, tenant: string) => ({
-  id,
-  tenant,
-  poolId: h100.id,
-  model: h100.model,
-  cluster: h100.cluster,
-  startedAt: new Date('2026-11-02T08:00:00+08:00'),
-  endedAt: new Date('2026-11-02T10:00:00+08:00'),
-  acceleratorSeconds: 14_400n,
-});
+import { h100Run as run, insertUsage, seedLedgerFederation } from '../helpers/ledger-fixtures.ts';
 
 describeEachDatabase('ledger with the shipped programmes', (database) => {
   let store: Store;

@@ -1,8 +1,8 @@
 /**
- * The ledger's invariants over random usage streams (fast-check), on PGlite and PostgreSQL, and under concurrent
- * posters on PostgreSQL: every transaction balances, all balances add up to zero, the cached balances equal the sums
- * of postings, no pool or voucher goes below zero, replaying usage changes nothing and reversing it restores every
- * balance.
+ * The ledger's invariants over random usage streams mixed with sales of model services and corpora (fast-check), on
+ * PGlite and PostgreSQL, and under concurrent posters on PostgreSQL: every transaction balances, all balances add up
+ * to zero, the cached balances equal the sums of postings, no pool or voucher goes below zero, replaying usage and
+ * sales changes nothing and reversing them restores every balance.
  */
 import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
@@ -31,6 +31,16 @@ const usageArb = fc.record({
   startMinute: fc.integer({ min: 0, max: 29 * 24 * 60 }),
   seconds: fc.integer({ min: 0, max: 40_000 }),
   accelerators: fc.integer({ min: 1, max: 8 }),
+});
+
+/** A sale by one of the two providers, paid partly by model or corpus vouchers and subsidised as it comes. */
+const saleArb = fc.record({
+  tenant: fc.integer({ min: 0, max: TENANTS.length - 1 }),
+  provider: fc.constantFrom('hefei-aicc', 'suzhou-wanbei'),
+  kind: fc.constantFrom('model' as const, 'corpus' as const),
+  product: fc.constantFrom('llm-api', 'finetune', 'corpus-zh'),
+  amountFen: fc.bigInt({ min: 1n, max: 100_000n }),
+  minute: fc.integer({ min: 0, max: 29 * 24 * 60 }),
 });
 
 interface GeneratedUsage {
@@ -81,7 +91,7 @@ describeEachDatabase('ledger properties', (database) => {
   });
   afterAll(async () => store.close());
 
-  it('keeps every invariant over random usage streams, with vouchers and subsidies; replays and reversals', async () => {
+  it('keeps every invariant over random usage streams mixed with sales, with vouchers and subsidies; replays and reversals', async () => {
     const subsidies = testSubsidies({ respectPools: false });
     let run = 0;
     await fc.assert(
@@ -89,7 +99,8 @@ describeEachDatabase('ledger properties', (database) => {
         fc.array(usageArb, { minLength: 1, maxLength: 12 }),
         fc.integer({ min: 0, max: TENANTS.length - 1 }),
         fc.bigInt({ min: 1n, max: 20_000n }),
-        async (stream, voucherTenant, funding) => {
+        fc.array(saleArb, { maxLength: 4 }),
+        async (stream, voucherTenant, funding, sales) => {
           run++;
           const at = new Date(MONTH_START);
           // Small pools, so that awards and vouchers run them dry and the cut to what is left is exercised.
@@ -108,27 +119,48 @@ describeEachDatabase('ledger properties', (database) => {
             at,
             programmeId: 'vouchers',
             funder: 'province',
-            fen: funding,
+            fen: 3n * funding,
             reference: `${run}-v`,
           });
-          await store.ledger.issueVoucher({
-            actor: 't',
-            at,
-            id: `v${run}`,
-            kind: 'compute',
-            tenantId: TENANTS[voucherTenant]!,
-            programmeId: 'vouchers',
-            funder: 'province',
-            faceFen: funding,
-            validFrom: at,
-            validTo: new Date(MONTH_START + 31 * 86_400_000),
-            providers: [],
-            products: [],
-            maxShareBasisPoints: 8000,
-          });
+          // A compute voucher, a 模型券 and a 语料券 to one tenant: each pays only charges of its own kind.
+          for (const kind of ['compute', 'model', 'corpus'] as const) {
+            await store.ledger.issueVoucher({
+              actor: 't',
+              at,
+              id: `v${run}-${kind}`,
+              kind,
+              tenantId: TENANTS[voucherTenant]!,
+              programmeId: 'vouchers',
+              funder: 'province',
+              faceFen: funding,
+              validFrom: at,
+              validTo: new Date(MONTH_START + 31 * 86_400_000),
+              providers: [],
+              products: [],
+              maxShareBasisPoints: kind === 'compute' ? 8000 : 10_000,
+            });
+          }
           const before = await snapshot(store);
           const records = stream.map((u, i) => toUsage(`r${run}-${i}`, u));
           await insertUsage(store.db, records);
+          // Sales are charged as they are recorded, between the usage being metered and posted.
+          const recordSale = (sale: (typeof sales)[number], i: number) =>
+            store.ledger.recordSale(
+              {
+                actor: 't',
+                at: NOW,
+                providerId: sale.provider,
+                reference: `${run}-${i}`,
+                tenantId: TENANTS[sale.tenant]!,
+                kind: sale.kind,
+                product: sale.product,
+                amountFen: sale.amountFen,
+                occurredAt: new Date(MONTH_START + sale.minute * 60_000),
+              },
+              { subsidies },
+            );
+          const saleIds = [];
+          for (const [i, sale] of sales.entries()) saleIds.push((await recordSale(sale, i)).sale.id);
           await store.ledger.postPending({ now: NOW, subsidies });
           await expectInvariants(store);
           const posted = await snapshot(store);
@@ -136,10 +168,14 @@ describeEachDatabase('ledger properties', (database) => {
           await store.ledger.requeue(records.map((r) => r.id));
           const replay = await store.ledger.postPending({ now: NOW, subsidies });
           expect(replay.transactions).toBe(0);
+          for (const [i, sale] of sales.entries()) expect((await recordSale(sale, i)).created).toBe(false);
           expect(await snapshot(store)).toEqual(posted);
 
           for (const r of records) {
             await store.ledger.reverseUsageRecord({ actor: 't', at: NOW, usageRecordId: r.id, reason: 'property' });
+          }
+          for (const saleId of saleIds) {
+            await store.ledger.reverseSale({ actor: 't', at: NOW, saleId, reason: 'property' });
           }
           await expectInvariants(store);
           expect(await snapshot(store)).toEqual(before);

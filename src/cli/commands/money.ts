@@ -25,7 +25,7 @@ export function yuanArgument(value: string): string {
   return fen.toString();
 }
 
-function monthArgument(value: string): string {
+export function monthArgument(value: string): string {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('must be a month, YYYY-MM');
   return value;
 }

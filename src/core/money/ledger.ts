@@ -37,9 +37,11 @@ export interface Posting {
   fen: Fen;
 }
 
-/** What caused a transaction, so that every fen can be traced to a usage record, voucher or programme rule. */
+/** What caused a transaction, so that every fen can be traced to a usage record or sale, voucher or programme rule. */
 export interface TransactionLinks {
   usageRecordId?: string;
+  /** A provider's sale of a model service or corpus to a tenant (charged like metered usage). */
+  saleId?: string;
   voucherId?: string;
   programmeRule?: string;
   /** Set on a reversal: the id of the transaction it cancels. */
@@ -149,7 +151,7 @@ export interface ChargeAccounts {
  * left out (the ledger has no zero postings); a zero charge moves nothing and gives null.
  */
 export function chargeTransaction(
-  charge: Charge,
+  charge: Pick<Charge, 'fen' | 'usageRecordId' | 'priceBookId' | 'priceVersion'>,
   accounts: ChargeAccounts,
   tx: { id: string; at: Date; reason?: string },
 ): Transaction | null {

@@ -51,14 +51,14 @@ function htmlTable(headers: string[], rows: string[][], numeric: (column: number
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const STATEMENT_HEADERS = ['time', 'purpose', 'reason', 'usage record', 'voucher', 'programme', 'amount (CNY)'];
+const STATEMENT_HEADERS = ['time', 'purpose', 'reason', 'usage record or sale', 'voucher', 'programme', 'amount (CNY)'];
 
 function statementRows(statement: Statement): string[][] {
   return statement.lines.map((l) => [
     l.at.toISOString(),
     l.purpose,
     l.reason,
-    l.usageRecordId ?? '',
+    l.usageRecordId ?? (l.saleId === null ? '' : `sale ${l.saleId}`),
     l.voucherId ?? '',
     l.programmeId ?? '',
     yuan(l.fen),
@@ -96,6 +96,11 @@ function reportSections(report: MonthlyReport): Array<[string, string[], string[
       'By tenant category',
       ['category', ...FLOW_HEADERS],
       report.byTenantCategory.map((r) => [r.category, ...flowCells(r)]),
+    ],
+    [
+      'By kind (compute, model services, corpora)',
+      ['kind', ...FLOW_HEADERS],
+      report.byKind.map((r) => [r.kind, ...flowCells(r)]),
     ],
     [
       'Subsidy paid per programme and funder',

@@ -64,6 +64,7 @@ function statementJson(statement: Statement) {
       purpose: l.purpose,
       reason: l.reason,
       usageRecordId: l.usageRecordId,
+      saleId: l.saleId,
       voucherId: l.voucherId,
       programmeId: l.programmeId,
       fen: l.fen.toString(),
@@ -72,10 +73,13 @@ function statementJson(statement: Statement) {
   };
 }
 
-function refusal(error: unknown): never {
+/** A refusal of the ledger as a problem document; an invalid field named first ("tenantId: …") is named as such. */
+export function refusal(error: unknown): never {
   if (error instanceof LedgerRefusal) {
     const status = { 'not-found': 404, 'insufficient-funds': 409, invalid: 400, conflict: 409 }[error.problem];
-    throw new ProblemError(status, error.problem, error.message);
+    const field = error.problem === 'invalid' ? /^([A-Za-z]+): (.*)$/.exec(error.message) : null;
+    const errors = field ? [{ field: field[1]!, message: field[2]! }] : undefined;
+    throw new ProblemError(status, error.problem, error.message, errors);
   }
   throw error;
 }
@@ -99,6 +103,12 @@ function send<T>(reply: FastifyReply, format: string | undefined, csv: () => str
   if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(csv()) as never;
   if (format === 'html') return reply.type('text/html; charset=utf-8').send(html()) as never;
   return json;
+}
+
+/** The programmes in force: the context's, or the shipped programmes/ folder read once on first use. */
+export function programmesOf(context: AppContext): () => Promise<readonly Programme[]> {
+  let shipped: Promise<readonly Programme[]> | undefined;
+  return () => (context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes()));
 }
 
 export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
@@ -285,9 +295,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    let shipped: Promise<readonly Programme[]> | undefined;
-    const programmes = () =>
-      context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
+    const programmes = programmesOf(context);
 
     app.get(
       '/programmes/awarded-rates',

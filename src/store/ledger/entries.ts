@@ -105,6 +105,7 @@ export async function writeEntries(
     amount: [] as bigint[],
     count: [] as number[],
     usage: [] as Array<string | null>,
+    sale: [] as Array<string | null>,
     voucher: [] as Array<string | null>,
     programme: [] as Array<string | null>,
     version: [] as Array<string | null>,
@@ -143,6 +144,7 @@ export async function writeEntries(
     t.amount.push(amount);
     t.count.push(e.postings.length);
     t.usage.push(e.links.usageRecordId ?? null);
+    t.sale.push(e.links.saleId ?? null);
     t.voucher.push(e.links.voucherId ?? null);
     t.programme.push(e.programmeId ?? null);
     t.version.push(e.programmeVersion ?? null);
@@ -169,21 +171,22 @@ export async function writeEntries(
       on conflict (id) do nothing
     ), inserted as (
       insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen, posting_count,
-        usage_record_id, voucher_id, programme_id, programme_version, programme_rule, funder, reverses, tenant_id,
-        provider_id, detail, recorded_by)
-      select x.id, x.at, x.purpose, x.reason, x.key, x.amount, x.count, x.usage, x.voucher, x.programme, x.version,
-        x.rule, x.funder, x.reverses, x.tenant, x.provider, x.detail::jsonb, x.by
+        usage_record_id, sale_id, voucher_id, programme_id, programme_version, programme_rule, funder, reverses,
+        tenant_id, provider_id, detail, recorded_by)
+      select x.id, x.at, x.purpose, x.reason, x.key, x.amount, x.count, x.usage, x.sale, x.voucher, x.programme,
+        x.version, x.rule, x.funder, x.reverses, x.tenant, x.provider, x.detail::jsonb, x.by
       from rows from (unnest(${arrayLiteral(t.id)}::text[]), unnest(${arrayLiteral(t.at)}::timestamptz[]),
         unnest(${arrayLiteral(t.purpose)}::text[]), unnest(${arrayLiteral(t.reason)}::text[]),
         unnest(${arrayLiteral(t.key)}::text[]), unnest(${arrayLiteral(t.amount)}::bigint[]),
         unnest(${arrayLiteral(t.count)}::integer[]), unnest(${arrayLiteral(t.usage)}::text[]),
+        unnest(${arrayLiteral(t.sale)}::text[]),
         unnest(${arrayLiteral(t.voucher)}::text[]), unnest(${arrayLiteral(t.programme)}::text[]),
         unnest(${arrayLiteral(t.version)}::text[]), unnest(${arrayLiteral(t.rule)}::text[]),
         unnest(${arrayLiteral(t.funder)}::text[]), unnest(${arrayLiteral(t.reverses)}::text[]),
         unnest(${arrayLiteral(t.tenant)}::text[]), unnest(${arrayLiteral(t.provider)}::text[]),
         json_array_elements(${JSON.stringify(t.detail)}::json), unnest(${arrayLiteral(t.by)}::text[]))
-        as x(id, at, purpose, reason, key, amount, count, usage, voucher, programme, version, rule, funder, reverses,
-          tenant, provider, detail, by)
+        as x(id, at, purpose, reason, key, amount, count, usage, sale, voucher, programme, version, rule, funder,
+          reverses, tenant, provider, detail, by)
       ${options.newKeysOnly ? sql`` : sql`on conflict (idempotency_key) do nothing`}
       returning id
     ), new_postings as (

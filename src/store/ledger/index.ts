@@ -28,6 +28,7 @@ import {
 } from './period-close.ts';
 import { postPendingBatch, type PostingOptions, type PostingReport } from './posting.ts';
 import { LedgerQueries } from './queries.ts';
+import { listSales, recordSale, reverseSale, type NewSale, type SaleChargeOptions, type SaleFilter } from './sales.ts';
 
 export interface StoredVoucher {
   id: string;
@@ -128,6 +129,21 @@ export class LedgerRepo extends LedgerQueries {
 
   reverseUsageRecord(input: Actor & { usageRecordId: string; reason: string; requeue?: boolean }) {
     return reverseUsageRecord(this.database, input);
+  }
+
+  /** Records a provider's sale of a model service or corpus to a tenant and charges it (sales.ts). */
+  recordSale(input: Actor & NewSale, options?: SaleChargeOptions) {
+    return recordSale(this.database, input, options);
+  }
+
+  /** Sales, newest first, with what vouchers paid of them and the subsidies awarded on them. */
+  sales(filter: SaleFilter = {}) {
+    return listSales(this.database, filter);
+  }
+
+  /** Reverses a sale's entries (charge, vouchers, subsidies) not reversed yet. */
+  reverseSale(input: Actor & { saleId: string; reason: string }) {
+    return reverseSale(this.database, input);
   }
 
   /** Closes a period of a pro-rata-at-close programme: scales its claims to its pools and pays them (period-close.ts). */
@@ -246,6 +262,14 @@ export * from './accounts.ts';
 export { LedgerRefusal, VOUCHER_KINDS, type VoucherKind, type NewVoucher } from './operations.ts';
 export type { ClosedPayment, CloseRequest, PeriodCloseRecord } from './period-close.ts';
 export { chinaYear, type PostingReport, type SubsidySource } from './posting.ts';
+export {
+  SALE_KINDS,
+  type NewSale,
+  type SaleChargeOptions,
+  type SaleFilter,
+  type SaleKind,
+  type StoredSale,
+} from './sales.ts';
 export {
   monthRange,
   type Flow,

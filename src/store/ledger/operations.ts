@@ -341,49 +341,7 @@ export async function reverseUsageRecord(
   return inTransaction(db, async (tx) => {
     if (!(await tx.selectFrom('usage_records').select('id').where('id', '=', input.usageRecordId).executeTakeFirst()))
       throw new LedgerRefusal('not-found', `no usage record ${input.usageRecordId}`);
-    const originals = await tx
-      .selectFrom('ledger_transactions as t')
-      .selectAll('t')
-      .where('t.usage_record_id', '=', input.usageRecordId)
-      .where('t.purpose', '!=', 'reversal')
-      .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('ledger_transactions as r').select('r.id').whereRef('r.reverses', '=', 't.id'))),
-      )
-      .orderBy('t.seq')
-      .execute();
-    const postings = await tx
-      .selectFrom('ledger_postings')
-      .selectAll()
-      .where('transaction_id', 'in', originals.length > 0 ? originals.map((o) => o.id) : [''])
-      .orderBy('transaction_id')
-      .orderBy('seq')
-      .execute();
-    const entries: LedgerEntry[] = originals.map((o) => {
-      const original: Transaction = {
-        id: o.id,
-        at: o.at,
-        reason: o.reason,
-        links: {
-          usageRecordId: input.usageRecordId,
-          ...(o.voucher_id ? { voucherId: o.voucher_id } : {}),
-          ...(o.programme_rule ? { programmeRule: o.programme_rule } : {}),
-        },
-        postings: postings
-          .filter((p) => p.transaction_id === o.id)
-          .map((p) => ({ accountId: p.account_id, fen: BigInt(p.fen) })),
-      };
-      return {
-        ...reverse(original, uuidv7(input.at.getTime()), input.at, `reversal of ${o.purpose} ${o.id}: ${input.reason}`),
-        purpose: 'reversal',
-        idempotencyKey: `reverse:${o.id}`,
-        tenantId: o.tenant_id,
-        providerId: o.provider_id,
-        programmeId: o.programme_id,
-        programmeVersion: o.programme_version,
-        recordedBy: input.actor,
-        detail: { reverses: o.purpose },
-      };
-    });
+    const entries = await reversalEntries(tx, { usageRecordId: input.usageRecordId }, input);
     // A claim a period close has already paid is not undone by the reversals above (the close paid many claims in one
     // transaction): its payment is clawed back from the payee.
     entries.push(...(await claimClawbacks(tx, { ...input, usageRecordId: input.usageRecordId })));
@@ -411,4 +369,60 @@ export async function reverseUsageRecord(
     });
     return [...written];
   });
+}
+
+/**
+ * The reversals of every entry of a usage record or a sale (charge, vouchers, subsidies) not reversed yet: each a
+ * transaction with every posting negated and `reverses` set, linked to the same record or sale, dated `at`.
+ */
+export async function reversalEntries(
+  tx: Db,
+  cause: { usageRecordId: string } | { saleId: string },
+  input: Actor & { reason: string },
+): Promise<LedgerEntry[]> {
+  const byUsage = 'usageRecordId' in cause;
+  const originals = await tx
+    .selectFrom('ledger_transactions as t')
+    .selectAll('t')
+    .where(byUsage ? 't.usage_record_id' : 't.sale_id', '=', byUsage ? cause.usageRecordId : cause.saleId)
+    .where('t.purpose', '!=', 'reversal')
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('ledger_transactions as r').select('r.id').whereRef('r.reverses', '=', 't.id'))),
+    )
+    .orderBy('t.seq')
+    .execute();
+  const postings = await tx
+    .selectFrom('ledger_postings')
+    .selectAll()
+    .where('transaction_id', 'in', originals.length > 0 ? originals.map((o) => o.id) : [''])
+    .orderBy('transaction_id')
+    .orderBy('seq')
+    .execute();
+  const entries: LedgerEntry[] = originals.map((o) => {
+    const original: Transaction = {
+      id: o.id,
+      at: o.at,
+      reason: o.reason,
+      links: {
+        ...cause,
+        ...(o.voucher_id ? { voucherId: o.voucher_id } : {}),
+        ...(o.programme_rule ? { programmeRule: o.programme_rule } : {}),
+      },
+      postings: postings
+        .filter((p) => p.transaction_id === o.id)
+        .map((p) => ({ accountId: p.account_id, fen: BigInt(p.fen) })),
+    };
+    return {
+      ...reverse(original, uuidv7(input.at.getTime()), input.at, `reversal of ${o.purpose} ${o.id}: ${input.reason}`),
+      purpose: 'reversal',
+      idempotencyKey: `reverse:${o.id}`,
+      tenantId: o.tenant_id,
+      providerId: o.provider_id,
+      programmeId: o.programme_id,
+      programmeVersion: o.programme_version,
+      recordedBy: input.actor,
+      detail: { reverses: o.purpose },
+    };
+  });
+  return entries;
 }

@@ -7,24 +7,44 @@
 import { sql } from 'kysely';
 import type { TenantCategory } from '../../core/domain.ts';
 import type { RoundingMode } from '../../core/money/amount.ts';
+import type { TransactionLinks } from '../../core/money/ledger.ts';
 import type { PriceVersion } from '../../core/money/price-book.ts';
+import type { SpendKind } from '../../core/money/programmes/types.ts';
 import { programmePool } from './accounts.ts';
 import { arrayLiteral, type Db } from './entries.ts';
 
-export interface PendingUsage {
+/**
+ * What is charged, with its parties: a metered usage record (compute) or a provider's sale of a model service or
+ * corpus. Charging, vouchers and subsidies (posting.ts) read only these fields, so both are charged by one path.
+ */
+export interface ChargeSubject {
+  /** The usage record or sale; the subsidy evaluator's event id. */
   id: string;
-  generation: number;
+  /** What its entries' idempotency keys start with: `usage:<record>#<generation>` or `sale:<sale>`. */
+  key: string;
+  kind: SpendKind;
+  /** What a voucher's usable products name: the accelerator model, or the product sold. */
+  product: string;
+  /** When the money moves: a usage record's end, a sale's time. Vouchers and programmes in force then apply. */
+  at: Date;
+  /** The usage record or sale, linked from every entry charged for it. */
+  links: TransactionLinks;
   tenantId: string;
+  projectId: string | null;
+  providerId: string;
+  provider: { city: string; regions: string[]; ownerOrganisation: string; rounding: RoundingMode; feeBp: number };
+  tenant: { category: TenantCategory; regions: string[]; verified: boolean; organisation: string };
+  projectRegions: string[];
+}
+
+export interface PendingUsage extends ChargeSubject {
+  generation: number;
   projectId: string;
   poolId: string | null;
-  providerId: string;
   acceleratorModel: string;
   startedAt: Date;
   endedAt: Date;
   acceleratorSeconds: bigint;
-  provider: { city: string; regions: string[]; ownerOrganisation: string; rounding: RoundingMode; feeBp: number };
-  tenant: { category: TenantCategory; regions: string[]; verified: boolean; organisation: string };
-  projectRegions: string[];
 }
 
 interface PendingRow {
@@ -137,8 +157,14 @@ export async function takePending(
   const projects = new Map((row.projects ?? []).map((p) => [p.id, p.regions]));
   const pending = rows.rows.map((r) => {
     queue.set(r.id, { usageRecordId: r.id, generation: r.generation, enqueuedAt: r.enqueued_at, attempts: r.attempts });
+    const endedAt = new Date(r.ended_ms);
     return {
       id: r.id,
+      key: `usage:${r.id}#${r.generation}`,
+      kind: 'compute' as const,
+      product: r.accelerator_model,
+      at: endedAt,
+      links: { usageRecordId: r.id },
       generation: r.generation,
       tenantId: r.tenant_id,
       projectId: r.project_id,
@@ -146,7 +172,7 @@ export async function takePending(
       providerId: r.provider_id,
       acceleratorModel: r.accelerator_model,
       startedAt: new Date(r.started_ms),
-      endedAt: new Date(r.ended_ms),
+      endedAt,
       acceleratorSeconds: BigInt(r.accelerator_seconds),
       provider: providers.get(r.provider_id)!,
       tenant: tenants.get(r.tenant_id)!,
@@ -223,10 +249,17 @@ export interface UsableVoucher {
 }
 
 /**
- * The tenants' compute vouchers whose window meets [from, to] and that have value left and have not expired, their
- * liability accounts locked in id order. Soonest-expiring first: that is the order they are spent in.
+ * The tenants' vouchers of one kind (compute for usage, model or corpus for a sale) whose window meets [from, to] and
+ * that have value left and have not expired, their liability accounts locked in id order. Soonest-expiring first:
+ * that is the order they are spent in.
  */
-export async function lockVouchers(tx: Db, tenantIds: string[], from: Date, to: Date): Promise<UsableVoucher[]> {
+export async function lockVouchers(
+  tx: Db,
+  tenantIds: string[],
+  from: Date,
+  to: Date,
+  kind: SpendKind = 'compute',
+): Promise<UsableVoucher[]> {
   if (tenantIds.length === 0) return [];
   const rows = await sql<{
     id: string;
@@ -241,7 +274,7 @@ export async function lockVouchers(tx: Db, tenantIds: string[], from: Date, to: 
     balance_fen: string;
   }>`select v.id, v.tenant_id, v.programme_id, v.issued_at, v.valid_from, v.valid_to, v.providers, v.products, v.max_share_bp, a.balance_fen
      from vouchers v join ledger_accounts a on a.id = 'voucher-liability:' || v.id
-     where v.tenant_id = any(${tenantIds}::text[]) and v.kind = 'compute'
+     where v.tenant_id = any(${tenantIds}::text[]) and v.kind = ${kind}
        and v.valid_from <= ${to} and v.valid_to > ${from} and a.balance_fen < 0
      order by a.id for update of a`.execute(tx);
   return rows.rows

@@ -11,6 +11,9 @@
  * Every entry has an idempotency key per usage record, generation and purpose, so posting a record again writes
  * nothing; the queue row goes in the same transaction as the entries, so a crash loses or doubles nothing. A record
  * with no price in force is not charged: it stays queued with the reason (and is tried again later).
+ *
+ * Steps 1-3 work on a `ChargeSubject`, not on usage as such: a provider's sale of a model service or corpus
+ * (sales.ts) is charged by the same functions, with vouchers of its kind and the programmes whose base includes it.
  */
 import { findAccelerator } from '../../core/accelerators.ts';
 import { NoPriceError, PriceBookError, type PriceBook } from '../../core/money/price-book.ts';
@@ -47,6 +50,7 @@ import {
   requeueUnpriced,
   takePending,
   tenantYearKey,
+  type ChargeSubject,
   type PendingUsage,
   type UsableVoucher,
 } from './pending.ts';
@@ -125,10 +129,10 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
       continue;
     }
     posted.push(usage.id);
-    const context = { usage, charge, done, actor: options.actor ?? 'ledger' };
-    const charged = chargeEntries(context, options.now, vouchers, options.voucherProgrammes ?? []);
-    entries.push(...charged);
-    if (subsidies) entries.push(...subsidyEntries(context, options.now, subsidies, paidFen(charge, charged, usage)));
+    const context = { subject: usage, fen: charge.fen, done, actor: options.actor ?? 'ledger' };
+    const reason = `usage charge (${charge.priceBookId} ${charge.priceVersion})`;
+    const charged = chargeEntry(context, options.now, reason, () => chargeDetail(usage, charge));
+    entries.push(...spendEntries(context, charged, options.now, vouchers, options.voucherProgrammes ?? [], subsidies));
   }
   // Every entry's key was looked up above (`done`) and entries with a posted key were left out.
   const written = await writeEntries(tx, entries, { newKeysOnly: true });
@@ -163,74 +167,107 @@ const emptyBook = (usage: PendingUsage): PriceBook => ({
   prices: [],
 });
 
-interface EntryContext {
-  usage: PendingUsage;
-  charge: Charge;
+export interface EntryContext {
+  subject: ChargeSubject;
+  /** The charge, whole fen: rated from metered usage, or a sale's price. */
+  fen: bigint;
   /** Keys posted before: an entry with one of these is left out (a replay). */
   done: Set<string>;
   actor: string;
 }
 
-const keyOf = (usage: PendingUsage, purpose: string) => `usage:${usage.id}#${usage.generation}:${purpose}`;
+const keyOf = (subject: ChargeSubject, purpose: string) => `${subject.key}:${purpose}`;
 
-/** What the tenant paid itself for the charge: the charge less the vouchers spent on it in `entries` (its own). */
-function paidFen(charge: Charge, entries: LedgerEntry[], usage: PendingUsage): bigint {
-  const wallet = tenantWallet(usage.tenantId);
-  const voucherPaid = entries
-    .filter((e) => e.purpose === 'voucher-apply' && e.links.usageRecordId === usage.id)
-    .reduce((sum, e) => sum - (e.postings.find((p) => p.accountId === wallet)?.fen ?? 0n), 0n);
-  return charge.fen - voucherPaid;
+/**
+ * The entries charging a subject, given its charge entry (null: charged before, or nothing to charge): the charge,
+ * the vouchers of its kind spent on it, and the subsidies its programmes award.
+ */
+export function spendEntries(
+  context: EntryContext,
+  charge: LedgerEntry | null,
+  now: Date,
+  vouchers: UsableVoucher[],
+  voucherProgrammes: readonly VoucherProgramme[],
+  subsidies: SubsidyState | null,
+): LedgerEntry[] {
+  const entries = charge === null ? [] : [charge, ...voucherEntries(context, now, vouchers, voucherProgrammes)];
+  if (subsidies) entries.push(...subsidyEntries(context, now, subsidies, paidFen(context.fen, entries)));
+  return entries;
 }
 
-function chargeEntries(
+/** What the tenant paid itself for the charge: the charge less the vouchers spent on it in `entries` (its own). */
+function paidFen(fen: bigint, entries: LedgerEntry[]): bigint {
+  const voucherPaid = entries
+    .filter((e) => e.purpose === 'voucher-apply')
+    .reduce((sum, e) => sum + (e.postings[0]?.fen ?? 0n), 0n);
+  return fen - voucherPaid;
+}
+
+/**
+ * The charge itself (core `chargeTransaction`): the tenant's wallet debited the whole charge, the platform fee
+ * credited its share and the provider's payable the rest. Null when it was posted before or is zero.
+ */
+export function chargeEntry(
+  context: EntryContext,
+  now: Date,
+  reason: string,
+  detail: () => Record<string, unknown>,
+): LedgerEntry | null {
+  const { subject, fen, done, actor } = context;
+  const key = keyOf(subject, 'charge');
+  if (done.has(key)) return null;
+  const tx = chargeTransaction(
+    { fen, usageRecordId: null, priceBookId: '', priceVersion: '' },
+    {
+      tenantWallet: tenantWallet(subject.tenantId),
+      providerPayable: providerPayable(subject.providerId),
+      platformFee: PLATFORM_FEE_ACCOUNT,
+      feeBasisPoints: subject.provider.feeBp,
+    },
+    { id: uuidv7(now.getTime()), at: subject.at, reason },
+  );
+  if (tx === null) return null;
+  // Spelled out rather than spread from `tx`: an object spread from another is built property by property into a
+  // larger, slower object, and there is one of these per usage record.
+  return {
+    id: tx.id,
+    at: tx.at,
+    reason: tx.reason,
+    links: subject.links,
+    postings: tx.postings,
+    tenantId: subject.tenantId,
+    providerId: subject.providerId,
+    recordedBy: actor,
+    purpose: 'charge',
+    idempotencyKey: key,
+    detail: detail(),
+  };
+}
+
+/**
+ * The tenant's vouchers (of the subject's kind, as `lockVouchers` read them) spent on the charge, soonest-expiring
+ * first, each up to its remaining value and its largest share of the charge, and under a voucher programme what its
+ * terms allow: voucher liability debited, tenant wallet credited (the provider is paid in full by the charge).
+ */
+function voucherEntries(
   context: EntryContext,
   now: Date,
   vouchers: UsableVoucher[],
   voucherProgrammes: readonly VoucherProgramme[],
 ): LedgerEntry[] {
-  const { usage, charge, done, actor } = context;
-  const key = keyOf(usage, 'charge');
-  if (done.has(key)) return [];
-  const tx = chargeTransaction(
-    charge,
-    {
-      tenantWallet: tenantWallet(usage.tenantId),
-      providerPayable: providerPayable(usage.providerId),
-      platformFee: PLATFORM_FEE_ACCOUNT,
-      feeBasisPoints: usage.provider.feeBp,
-    },
-    { id: uuidv7(now.getTime()), at: usage.endedAt },
-  );
-  if (tx === null) return [];
-  const common = { tenantId: usage.tenantId, providerId: usage.providerId, recordedBy: actor };
-  // Spelled out rather than spread from `tx` and `common`: an object spread from two others is built property by
-  // property into a larger, slower object, and there is one of these per usage record.
-  const entries: LedgerEntry[] = [
-    {
-      id: tx.id,
-      at: tx.at,
-      reason: tx.reason,
-      links: tx.links,
-      postings: tx.postings,
-      tenantId: usage.tenantId,
-      providerId: usage.providerId,
-      recordedBy: actor,
-      purpose: 'charge',
-      idempotencyKey: key,
-      detail: chargeDetail(usage, charge),
-    },
-  ];
-  let left = charge.fen;
+  const { subject, fen, done, actor } = context;
+  const entries: LedgerEntry[] = [];
+  let left = fen;
   for (const voucher of vouchers) {
     if (left === 0n) break;
-    if (!voucherCovers(voucher, usage)) continue;
-    const cap = mulBasisPoints(charge.fen, voucher.maxShareBp, 'down');
+    if (!voucherCovers(voucher, subject)) continue;
+    const cap = mulBasisPoints(fen, voucher.maxShareBp, 'down');
     const limits = [voucher.remainingFen, left, cap];
     // Under a voucher programme its own terms (eligibility, where it applies, its share, its days) limit it too.
     const programme = voucherProgrammes.find((p) => p.metadata.id === voucher.programmeId);
     let terms: string[] = [];
     if (programme) {
-      const coverage = voucherCoverage(programme, spendEvent(usage, charge, charge.fen), {
+      const coverage = voucherCoverage(programme, spendEvent(subject, fen, fen), {
         balanceFen: voucher.remainingFen,
         issuedOn: chinaCivilDate(voucher.issuedAt),
       });
@@ -239,37 +276,42 @@ function chargeEntries(
     }
     const use = limits.reduce((a, b) => (b < a ? b : a));
     if (use <= 0n) continue;
-    const voucherKey = keyOf(usage, `voucher:${voucher.id}`);
+    const voucherKey = keyOf(subject, `voucher:${voucher.id}`);
     if (done.has(voucherKey)) continue;
     voucher.remainingFen -= use;
     left -= use;
     entries.push({
-      ...common,
+      tenantId: subject.tenantId,
+      providerId: subject.providerId,
+      recordedBy: actor,
       id: uuidv7(now.getTime()),
-      at: usage.endedAt,
+      at: subject.at,
       purpose: 'voucher-apply',
-      reason: `voucher ${voucher.id} pays ${use} fen of the charge for usage ${usage.id}`,
+      reason: `voucher ${voucher.id} pays ${use} fen of the charge for ${describe(subject)}`,
       idempotencyKey: voucherKey,
-      links: { usageRecordId: usage.id, voucherId: voucher.id },
+      links: { ...subject.links, voucherId: voucher.id },
       detail: { programmeId: voucher.programmeId, terms },
       postings: [
         { accountId: voucherLiability(voucher.id), fen: use },
-        { accountId: tenantWallet(usage.tenantId), fen: -use },
+        { accountId: tenantWallet(subject.tenantId), fen: -use },
       ],
     });
   }
   return entries;
 }
 
-function voucherCovers(voucher: UsableVoucher, usage: PendingUsage): boolean {
-  const at = usage.endedAt.getTime();
+const describe = (subject: ChargeSubject) =>
+  subject.links.saleId !== undefined ? `sale ${subject.id}` : `usage ${subject.id}`;
+
+function voucherCovers(voucher: UsableVoucher, subject: ChargeSubject): boolean {
+  const at = subject.at.getTime();
   return (
-    voucher.tenantId === usage.tenantId &&
+    voucher.tenantId === subject.tenantId &&
     voucher.remainingFen > 0n &&
     voucher.validFrom.getTime() <= at &&
     at < voucher.validTo.getTime() &&
-    (voucher.providers.length === 0 || voucher.providers.includes(usage.providerId)) &&
-    (voucher.products.length === 0 || voucher.products.includes(usage.acceleratorModel))
+    (voucher.providers.length === 0 || voucher.providers.includes(subject.providerId)) &&
+    (voucher.products.length === 0 || voucher.products.includes(subject.product))
   );
 }
 
@@ -300,14 +342,18 @@ function chargeDetail(usage: PendingUsage, charge: Charge): Record<string, unkno
 }
 
 /** The ledger's answers to the evaluator, read once per batch and kept up to date as the batch awards. */
-interface SubsidyState {
+export interface SubsidyState {
   source: SubsidySource;
   poolRemaining: Map<string, bigint>;
   byProgramme: Map<string, bigint>;
   byTenantYear: Map<string, bigint>;
 }
 
-async function subsidyState(tx: Db, source: SubsidySource, pending: PendingUsage[]): Promise<SubsidyState> {
+export async function subsidyState(
+  tx: Db,
+  source: SubsidySource,
+  pending: readonly ChargeSubject[],
+): Promise<SubsidyState> {
   const programmeIds = source.programmes.map((p) => p.metadata.id);
   const pools = source.programmes
     .filter((p) => p.budget !== null)
@@ -326,32 +372,34 @@ function ledgerView(state: SubsidyState): ProgrammeLedgerView {
   };
 }
 
-function spendEvent(usage: PendingUsage, charge: Charge, paid: bigint): SpendEvent {
+/** What the programmes are asked about: a charge of its kind. A sale names no accelerator (and no domestic chip). */
+function spendEvent(subject: ChargeSubject, fen: bigint, paid: bigint): SpendEvent {
+  const compute = subject.kind === 'compute';
   return {
-    id: usage.id,
-    at: usage.endedAt,
-    kind: 'compute',
-    tenant: { id: usage.tenantId, ...usage.tenant },
+    id: subject.id,
+    at: subject.at,
+    kind: subject.kind,
+    tenant: { id: subject.tenantId, ...subject.tenant },
     provider: {
-      id: usage.providerId,
-      city: usage.provider.city,
-      regions: usage.provider.regions,
-      ownerOrganisation: usage.provider.ownerOrganisation,
+      id: subject.providerId,
+      city: subject.provider.city,
+      regions: subject.provider.regions,
+      ownerOrganisation: subject.provider.ownerOrganisation,
     },
-    project: { id: usage.projectId, regions: usage.projectRegions },
-    acceleratorModel: usage.acceleratorModel,
-    domestic: findAccelerator(usage.acceleratorModel)?.domestic ?? false,
-    meteredFen: charge.fen,
+    project: { id: subject.projectId ?? '', regions: subject.projectRegions },
+    acceleratorModel: compute ? subject.product : '',
+    domestic: compute && (findAccelerator(subject.product)?.domestic ?? false),
+    meteredFen: fen,
     paidFen: paid,
   };
 }
 
 function subsidyEntries(context: EntryContext, now: Date, state: SubsidyState, paid: bigint): LedgerEntry[] {
-  const { usage, charge, done, actor } = context;
-  if (charge.fen === 0n) return [];
+  const { subject, fen, done, actor } = context;
+  if (fen === 0n) return [];
   const evaluation = state.source.evaluate(
     state.source.programmes,
-    spendEvent(usage, charge, paid),
+    spendEvent(subject, fen, paid),
     ledgerView(state),
     state.source.options,
   );
@@ -359,9 +407,9 @@ function subsidyEntries(context: EntryContext, now: Date, state: SubsidyState, p
   for (const award of evaluation.awards) {
     // A claim is scaled to its pool at period close, not paid per charge.
     if (award.settlement !== 'immediate') continue;
-    const key = keyOf(usage, `subsidy:${award.programmeId}:${award.ruleId}`);
+    const key = keyOf(subject, `subsidy:${award.programmeId}:${award.ruleId}`);
     if (done.has(key)) continue;
-    const entry = awardEntry(award, usage, state, { id: uuidv7(now.getTime()), key, actor });
+    const entry = awardEntry(award, subject, state, { id: uuidv7(now.getTime()), key, actor });
     if (entry) entries.push(entry);
   }
   return entries;
@@ -373,7 +421,7 @@ function subsidyEntries(context: EntryContext, now: Date, state: SubsidyState, p
  */
 function awardEntry(
   award: SubsidyAward,
-  usage: PendingUsage,
+  subject: ChargeSubject,
   state: SubsidyState,
   ids: { id: string; key: string; actor: string },
 ): LedgerEntry | null {
@@ -399,22 +447,22 @@ function awardEntry(
     total += fen;
   }
   if (total === 0n) return null;
-  const payee = award.payee === 'tenant' ? tenantWallet(usage.tenantId) : providerPayable(usage.providerId);
+  const payee = award.payee === 'tenant' ? tenantWallet(subject.tenantId) : providerPayable(subject.providerId);
   postings.push({ accountId: payee, fen: -total });
-  const year = tenantYearKey(award.programmeId, usage.tenantId, chinaYear(usage.endedAt));
+  const year = tenantYearKey(award.programmeId, subject.tenantId, chinaYear(subject.at));
   state.byTenantYear.set(year, (state.byTenantYear.get(year) ?? 0n) + total);
   state.byProgramme.set(award.programmeId, (state.byProgramme.get(award.programmeId) ?? 0n) + total);
   return {
     id: ids.id,
-    at: usage.endedAt,
+    at: subject.at,
     purpose: 'subsidy',
     reason: `${award.programmeId} v${award.programmeVersion} rule ${award.ruleId}: ${total} fen to the ${award.payee}`,
     idempotencyKey: ids.key,
-    links: { usageRecordId: usage.id, programmeRule: award.ruleId },
+    links: { ...subject.links, programmeRule: award.ruleId },
     programmeId: award.programmeId,
     programmeVersion: award.programmeVersion,
-    tenantId: usage.tenantId,
-    providerId: usage.providerId,
+    tenantId: subject.tenantId,
+    providerId: subject.providerId,
     recordedBy: ids.actor,
     postings,
     detail: {

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
+import { SPEND_KINDS, type SpendKind } from '../../core/money/programmes/types.ts';
 import type { Database } from '../schema.ts';
 import { parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
 import { outstandingClaims } from './period-close.ts';
@@ -25,6 +26,8 @@ export interface StatementLine {
   purpose: string;
   reason: string;
   usageRecordId: string | null;
+  /** The sale of a model service or corpus the line is for, if any. */
+  saleId: string | null;
   voucherId: string | null;
   programmeId: string | null;
   /** Into the account (+) or out of it (−), from its owner's point of view. */
@@ -77,6 +80,7 @@ export class LedgerQueries {
         't.purpose',
         't.reason',
         't.usage_record_id',
+        't.sale_id',
         't.voucher_id',
         't.programme_id',
         't.detail',
@@ -95,6 +99,7 @@ export class LedgerQueries {
       purpose: r.purpose,
       reason: r.reason,
       usageRecordId: r.usage_record_id,
+      saleId: r.sale_id,
       voucherId: r.voucher_id,
       programmeId: r.programme_id,
       fen: -BigInt(r.fen),
@@ -174,17 +179,22 @@ export class LedgerQueries {
       city: string;
       regions: string[];
       kind: 'charge' | 'voucher-apply' | 'subsidy';
+      spend_kind: SpendKind;
       fen: string;
     }>`select t.tenant_id, te.category, t.provider_id, pr.city, pr.regions,
         case when t.purpose = 'reversal' then t.detail->>'reverses' else t.purpose end as kind,
+        coalesce(s.kind, 'compute') as spend_kind,
         sum(case when t.purpose = 'reversal' then -t.amount_fen else t.amount_fen end)::text as fen
       from ledger_transactions t join tenants te on te.id = t.tenant_id join providers pr on pr.id = t.provider_id
+        left join sales s on s.id = t.sale_id
       where t.at >= ${from} and t.at < ${to} and (t.purpose in ('charge', 'voucher-apply', 'subsidy')
         or (t.purpose = 'reversal' and t.detail->>'reverses' in ('charge', 'voucher-apply', 'subsidy')))
-      group by 1, 2, 3, 4, 5, 6`.execute(this.db);
+      group by 1, 2, 3, 4, 5, 6, 7`.execute(this.db);
     const byCity = new Map<string, Flow>();
     const byRegion = new Map<string, Flow>();
     const byCategory = new Map<string, Flow>();
+    // Every kind is listed, compute, model and corpus, with zeros for a kind not sold this month.
+    const byKind = new Map<string, Flow>(SPEND_KINDS.map((k) => [k, emptyFlow()]));
     const byTenant = new Map<string, Flow & { category: string }>();
     const total = emptyFlow();
     for (const r of flows.rows) {
@@ -198,6 +208,7 @@ export class LedgerQueries {
       add(getOr(byCity, r.city, emptyFlow));
       for (const region of r.regions) add(getOr(byRegion, region, emptyFlow));
       add(getOr(byCategory, r.category, emptyFlow));
+      add(getOr(byKind, r.spend_kind, emptyFlow));
       add(getOr(byTenant, r.tenant_id, () => ({ ...emptyFlow(), category: r.category })));
     }
     const paid = await sql<{ programme_id: string; account_id: string; fen: string }>`
@@ -224,6 +235,7 @@ export class LedgerQueries {
       byCity: sorted(byCity).map(([city, f]) => ({ city, ...f })),
       byRegion: sorted(byRegion).map(([region, f]) => ({ region, ...f })),
       byTenantCategory: sorted(byCategory).map(([category, f]) => ({ category, ...f })),
+      byKind: [...byKind.entries()].map(([kind, f]) => ({ kind: kind as SpendKind, ...f })),
       subsidyByProgrammeAndFunder: paid.rows.map((r) => ({
         programmeId: r.programme_id,
         funder: funderOf(r.account_id),
@@ -296,6 +308,8 @@ export interface MonthlyReport {
   byCity: Array<Flow & { city: string }>;
   byRegion: Array<Flow & { region: string }>;
   byTenantCategory: Array<Flow & { category: string }>;
+  /** Compute (metered usage), model services and corpora (sales), in that order. */
+  byKind: Array<Flow & { kind: SpendKind }>;
   subsidyByProgrammeAndFunder: Array<{ programmeId: string; funder: string; fen: Fen }>;
   poolsRemaining: Array<{ programmeId: string; funder: string; fen: Fen }>;
   /** Claims on pro-rata budgets that no period close has settled yet, as the report is made (like the pools). */

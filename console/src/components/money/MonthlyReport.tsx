@@ -1,6 +1,7 @@
 /**
  * The programme office's monthly report: spend, voucher use and subsidy paid in the month, by programme and funder,
- * city, region and tenant category, and the top tenants; with the CSV and printable HTML the office files.
+ * city, region, tenant category and kind of spend (compute, model services, corpora), and the top tenants; with the
+ * CSV and printable HTML the office files.
  */
 import { useState, type ReactNode } from 'react';
 import type { MoneyFlow, MonthlyReport as Report } from '../../api.ts';
@@ -48,6 +49,11 @@ export function MonthlyReport() {
             caption={t('report.byCategory')}
             head={t('report.category')}
             rows={data.byTenantCategory.map((r) => [t(`category.${r.category}` as MessageKey), r])}
+          />
+          <FlowTable
+            caption={t('report.byKind')}
+            head={t('report.kind')}
+            rows={data.byKind.map((r) => [t(`kind.${r.kind}` as MessageKey), r])}
           />
           <FlowTable
             caption={t('report.topTenants')}
