@@ -307,13 +307,13 @@ suite(title, () => {
     await page.locator('h1', { hasText: '费用与钱包' }).waitFor();
     await expect.poll(() => page.getByTestId('wallet-balance').textContent()).toBe(cny(balance));
     const chargeRow = page.locator('tr[data-purpose="charge"]', { hasText: cny(chargedFen) }).first();
-    expect(await chargeRow.textContent()).toContain('算力费用');
+    expect(await chargeRow.textContent()).toContain('费用');
     expect(await page.locator('tr[data-purpose="top-up"]').first().textContent()).toContain('¥2,000.00');
     const voucher = page.locator('tr', { has: page.locator('th', { hasText: 'qiming-browser-1' }) });
     expect(await voucher.textContent()).toContain('¥300.00');
     expect(await voucher.textContent()).toContain('wuhu-hub');
     // The voucher paid half the charge: its use is a line of the wallet too.
-    expect(await page.locator('tr[data-purpose="voucher-apply"]').first().textContent()).toContain('算力券抵扣');
+    expect(await page.locator('tr[data-purpose="voucher-apply"]').first().textContent()).toContain('券抵扣');
     // This month's statement closes at the wallet's balance.
     await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(balance));
     await screenshot(page, 'tenant-spend');
