@@ -6,13 +6,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PeriodCloseError } from '../../core/money/programmes/close.ts';
-import type { FunderAmount, Programme } from '../../core/money/programmes/types.ts';
-import { loadShippedProgrammes } from '../../money/programme-files.ts';
+import type { FunderAmount } from '../../core/money/programmes/types.ts';
 import { LedgerRefusal, type PeriodCloseRecord } from '../../store/ledger/index.ts';
 import { requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
 import { ProgrammeClaimsSchema, CloseResultSchema, CloseSchema } from '../schemas.ts';
+import { programmesOf } from './money.ts';
 import { principalOf } from './principal.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
@@ -59,9 +59,7 @@ function problemOf(error: unknown): never {
 
 export function programmeCloseRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
-  let shipped: Promise<readonly Programme[]> | undefined;
-  const programmes = () =>
-    context.programmes ? Promise.resolve(context.programmes) : (shipped ??= loadShippedProgrammes());
+  const programmes = programmesOf(context);
   const subsidyProgramme = async (id: string) => {
     const programme = (await programmes()).find((p) => p.metadata.id === id);
     if (!programme || programme.kind !== 'SubsidyProgramme') throw notFound(`subsidy programme ${id}`);
