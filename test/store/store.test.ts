@@ -52,6 +52,18 @@ describeEachDatabase('store', (database) => {
     await seed(store);
   });
   afterEach(async () => store.close());
+  /** A pending job of acme's vision project, submitted at `now`. */
+  const createAcmeJob = async (now: Date) =>
+    (
+      await store.jobs.create({
+        tenantId: 'acme',
+        projectId: 'acme-vision',
+        submittedBy: 'acme-admin',
+        spec,
+        idempotencyKey: null,
+        now,
+      })
+    ).job;
 
   it('applies every migration once, and again is a no-op', async () => {
     expect(await migrate(store.db)).toEqual([]);
@@ -170,17 +182,7 @@ describeEachDatabase('store', (database) => {
 
   it('admits a cycle’s placements in one go, skipping a job that left pending meanwhile', async () => {
     const now = new Date();
-    const create = async () =>
-      (
-        await store.jobs.create({
-          tenantId: 'acme',
-          projectId: 'acme-vision',
-          submittedBy: 'acme-admin',
-          spec,
-          idempotencyKey: null,
-          now,
-        })
-      ).job;
+    const create = () => createAcmeJob(now);
     await store.federation.recordInventory(
       'hefei-1',
       [
@@ -227,17 +229,7 @@ describeEachDatabase('store', (database) => {
 
   it('sets a cycle’s pending reasons in one statement, only on jobs still pending', async () => {
     const now = new Date();
-    const create = async () =>
-      (
-        await store.jobs.create({
-          tenantId: 'acme',
-          projectId: 'acme-vision',
-          submittedBy: 'acme-admin',
-          spec,
-          idempotencyKey: null,
-          now,
-        })
-      ).job;
+    const create = () => createAcmeJob(now);
     const [a, b, c] = [await create(), await create(), await create()];
     await store.jobs.transition(c.id, 'pending', 'cancelled', { reason: 'cancelled', actor: 'test', now });
     const reasons = [
@@ -268,20 +260,7 @@ describeEachDatabase('store', (database) => {
       now,
     );
     const jobs = [];
-    for (let i = 0; i < 4; i++) {
-      jobs.push(
-        (
-          await store.jobs.create({
-            tenantId: 'acme',
-            projectId: 'acme-vision',
-            submittedBy: 'acme-admin',
-            spec,
-            idempotencyKey: null,
-            now,
-          })
-        ).job,
-      );
-    }
+    for (let i = 0; i < 4; i++) jobs.push(await createAcmeJob(now));
     const [a, b, c, d] = jobs.map((j) => j.id) as [string, string, string, string];
     const placement = (id: string) => ({
       id,
