@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/slurm.ts [--jobs 200] [--runs 3] [--clients 1] [--batch 1] [--api-processes 1] [--dispatch-concurrency 2]
  *                          [--queue-ahead JOBS] [--lab FILE] [--interval-ms 1000] [--database-url URL | --pglite] [--warm-up 20]
+ *                          [--profile-dir DIR]
  *                          [--no-write]
  *   (or: npm run bench:slurm -- --jobs 200)
  *
@@ -85,6 +86,8 @@ const WRITE = !process.argv.includes('--no-write');
  * processes compiled, its connections to PostgreSQL and slurmrestd open), as slurmrestd is.
  */
 const WARMUP = Number(arg('warm-up') ?? 20);
+/** Writes V8 CPU profiles of the API processes there (run the bench itself under `node --cpu-prof` for the loop's). */
+const PROFILE_DIR = arg('profile-dir');
 if (!Number.isInteger(JOBS) || JOBS < 1) throw new Error('--jobs must be a positive integer');
 if (!Number.isInteger(QUEUE_AHEAD) || QUEUE_AHEAD < 0) throw new Error('--queue-ahead must be a whole number');
 if (!Number.isInteger(CLIENTS) || CLIENTS < 1) throw new Error('--clients must be a positive integer');
@@ -420,7 +423,11 @@ async function viaSuanli(run: string, dir: string, workDir: string): Promise<Sua
   const own = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const apis = await Promise.all(
     Array.from({ length: databaseUrl ? API_PROCESSES : 0 }, (_, i) =>
-      startApiProcess(databaseUrl!, join(dir, `api-${i}`)),
+      startApiProcess(
+        databaseUrl!,
+        join(dir, `api-${i}`),
+        PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+      ),
     ),
   );
   // Submissions go round the API processes (as a load balancer in front of them would); setup to this process's API.
