@@ -111,6 +111,8 @@ describe('suanli clusters add', () => {
         'npu,debug',
         '--queue-ahead',
         '32',
+        '--dispatch-concurrency',
+        '8',
         '--dry-run',
       ],
       { env: api(fake) },
@@ -123,6 +125,7 @@ describe('suanli clusters add', () => {
         tokenFile: missing,
         partitions: ['gpu', 'npu', 'debug'],
         queueAheadAccelerators: 32,
+        dispatchConcurrency: 8,
       },
     });
     expect(Object.keys((sentJson(fake.requests[0]) as { config: object }).config)).not.toContain('token');

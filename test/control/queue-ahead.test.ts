@@ -10,14 +10,19 @@ import { startPlatform, submitDemoJob, tickUntil, type TestPlatform } from '../h
 import { QueueingCluster } from '../helpers/queueing-cluster.ts';
 
 /** Makes the demo's hefei-1 a Slurm-like cluster run by `queueing`, letting that many accelerators wait in its queue. */
-async function useQueueingCluster(platform: TestPlatform, queueing: QueueingCluster, queueAheadAccelerators: number) {
+async function useQueueingCluster(
+  platform: TestPlatform,
+  queueing: QueueingCluster,
+  queueAheadAccelerators: number,
+  more: Record<string, unknown> = {},
+) {
   const hefei = (await platform.store.federation.getCluster('hefei-1'))!;
   await platform.store.federation.upsertCluster({
     id: hefei.id,
     name: hefei.name,
     engine: 'slurm',
     providerId: hefei.providerId,
-    config: { queueAheadAccelerators },
+    config: { queueAheadAccelerators, ...more },
   });
   platform.engines.use('hefei-1', queueing);
 }
@@ -82,12 +87,16 @@ describeEachDatabase('queueing ahead in a cluster’s own queue', (database) => 
 });
 
 describeEachDatabase('dispatching a burst', (database) => {
-  it('keeps several submits in flight and submits each job once', async () => {
+  it.each([
+    { title: 'as the loop is configured', loop: 4, cluster: undefined, expected: 4 },
+    { title: 'as the cluster is configured, over the loop', loop: 2, cluster: 6, expected: 6 },
+  ])('keeps several submits in flight, $title, and submits each job once', async (setting) => {
     const store = await database.open();
-    const platform = await startPlatform(store, { inventoryEveryMs: 60_000, dispatchConcurrency: 4 });
+    const platform = await startPlatform(store, { inventoryEveryMs: 60_000, dispatchConcurrency: setting.loop });
     const queueing = new QueueingCluster();
     queueing.delayMs = 20;
-    await useQueueingCluster(platform, queueing, 100);
+    const own = setting.cluster === undefined ? {} : { dispatchConcurrency: setting.cluster };
+    await useQueueingCluster(platform, queueing, 100, own);
     const jobs: StoredJob[] = [];
     for (let i = 0; i < 12; i++) {
       jobs.push(
@@ -107,7 +116,7 @@ describeEachDatabase('dispatching a burst', (database) => {
     );
     expect(queueing.jobs.size).toBe(12);
     // As many submits at once per cluster as configured.
-    expect(queueing.maxSubmitsInFlight).toBe(4);
+    expect(queueing.maxSubmitsInFlight).toBe(setting.expected);
     await platform.close();
     await store.close();
   });

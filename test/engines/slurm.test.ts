@@ -12,6 +12,7 @@ import { EngineRejection } from '../../src/engines/engine.ts';
 import type { EngineJobState, EngineJobStatus } from '../../src/engines/engine.ts';
 import { createSlurmEngine } from '../../src/engines/slurm/engine.ts';
 import type { SlurmEngine } from '../../src/engines/slurm/engine.ts';
+import { validateSlurmEngineConfig } from '../../src/engines/slurm/config.ts';
 import { batchScript, expandOutputPath, shellQuote, timeLimitMinutes } from '../../src/engines/slurm/script.ts';
 import { decodeWaitStatus, mapJobState, mapNodeState } from '../../src/engines/slurm/states.ts';
 import { parseGpuGres, submissionBody, toDbJob } from '../../src/engines/slurm/v0038.ts';
@@ -97,6 +98,19 @@ describe('slurm engine mappings (no daemons needed)', () => {
     expect(mapNodeState('idle', ['NOT_RESPONDING'])).toBe('down');
     expect(mapNodeState(['IDLE', 'DRAIN'])).toBe('drained');
     expect(mapNodeState('unknown')).toBe('down');
+  });
+
+  it('refuses a configuration it cannot serve, naming the setting', () => {
+    const base = { name: 'hefei', restUrl: 'http://127.0.0.1:6820', user: 'svc', token: 't' };
+    expect(() => validateSlurmEngineConfig(base)).not.toThrow();
+    expect(() => validateSlurmEngineConfig({ ...base, dispatchConcurrency: 8 })).not.toThrow();
+    for (const dispatchConcurrency of [0, 65, 1.5]) {
+      expect(() => validateSlurmEngineConfig({ ...base, dispatchConcurrency })).toThrow(
+        'slurm engine for cluster hefei: dispatchConcurrency must be a whole number from 1 to 64',
+      );
+    }
+    expect(() => validateSlurmEngineConfig({ ...base, queueAheadAccelerators: -1 })).toThrow(/queueAheadAccelerators/);
+    expect(() => validateSlurmEngineConfig({ ...base, user: 'root' })).toThrow(/refuses root/);
   });
 
   it('picks the newest OpenAPI version both sides know', () => {

@@ -57,6 +57,7 @@ interface AddClusterOptions {
   tokenFile?: string;
   partition?: string[];
   queueAhead?: number;
+  dispatchConcurrency?: number;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -100,6 +101,12 @@ function parseQueueAhead(value: string): number {
   return Number(value);
 }
 
+function parseDispatchConcurrency(value: string): number {
+  if (!/^[1-9]\d*$/.test(value))
+    throw new CliError(`--dispatch-concurrency: "${value}" is not a whole number from 1`, 2);
+  return Number(value);
+}
+
 /** The engine config from --config FILE, or for slurm from its flags; the token goes by its file's path only. */
 async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
   const slurmFlags = [
@@ -108,6 +115,7 @@ async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
     opts.tokenFile !== undefined && '--token-file',
     opts.partition !== undefined && '--partition',
     opts.queueAhead !== undefined && '--queue-ahead',
+    opts.dispatchConcurrency !== undefined && '--dispatch-concurrency',
   ].filter((f): f is string => f !== false);
   if (opts.config !== undefined) {
     if (slurmFlags.length > 0)
@@ -137,6 +145,7 @@ async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
     tokenFile: opts.tokenFile,
     ...(opts.partition === undefined ? {} : { partitions: opts.partition }),
     ...(opts.queueAhead === undefined ? {} : { queueAheadAccelerators: opts.queueAhead }),
+    ...(opts.dispatchConcurrency === undefined ? {} : { dispatchConcurrency: opts.dispatchConcurrency }),
   };
 }
 
@@ -227,6 +236,11 @@ export function registerClusters(program: Command, ctx: Context): void {
       '--queue-ahead <accelerators>',
       "slurm: accelerators per partition that may wait in Slurm's own queue when nothing is free (default 0)",
       parseQueueAhead,
+    )
+    .option(
+      '--dispatch-concurrency <submits>',
+      "slurm: submits in flight at once to this cluster (default: the server's loop.dispatchConcurrency, 2); more for a slurmrestd far away",
+      parseDispatchConcurrency,
     )
     .option('--dry-run', 'only probe the cluster and show what was found')
     .option('--json', 'print the API response as JSON (instead of the table)')

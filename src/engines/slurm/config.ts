@@ -30,7 +30,15 @@ export interface SlurmEngineConfig {
    * plane's snapshot, docs/scheduling.md "Queueing ahead"). Default 0: only what fits now is dispatched.
    */
   queueAheadAccelerators?: number;
+  /**
+   * Submits the control loop keeps in flight at once to this cluster (its `loop.dispatchConcurrency` when absent):
+   * more for a slurmrestd far away, whose round trip would otherwise bound the rate; fewer for a weak one.
+   */
+  dispatchConcurrency?: number;
 }
+
+/** The most submits in flight that a cluster's configuration may ask for. */
+export const MAX_DISPATCH_CONCURRENCY = 64;
 
 export const DEFAULT_ACCOUNTING_DELAY_MS = 10_000;
 export const DEFAULT_TIMEOUT_SECONDS = 15;
@@ -58,6 +66,18 @@ export function validateSlurmEngineConfig(config: SlurmEngineConfig): void {
   const ahead = config.queueAheadAccelerators;
   if (ahead !== undefined && !(typeof ahead === 'number' && Number.isInteger(ahead) && ahead >= 0)) {
     throw new Error(`${who}: queueAheadAccelerators must be a whole number of accelerators, 0 or more`);
+  }
+  const inFlight = config.dispatchConcurrency;
+  if (
+    inFlight !== undefined &&
+    !(
+      typeof inFlight === 'number' &&
+      Number.isInteger(inFlight) &&
+      inFlight >= 1 &&
+      inFlight <= MAX_DISPATCH_CONCURRENCY
+    )
+  ) {
+    throw new Error(`${who}: dispatchConcurrency must be a whole number from 1 to ${MAX_DISPATCH_CONCURRENCY}`);
   }
 }
 

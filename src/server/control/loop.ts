@@ -408,9 +408,11 @@ export class ControlLoop {
     let dispatched = 0;
     const tried = new Set<string>();
     const contextAt = () => this.contextAt(this.options.clock());
+    const own = cluster.config.dispatchConcurrency;
     const options = {
       lease,
-      concurrency: this.dispatchConcurrency,
+      // The cluster's own setting (checked when it was registered), else the loop's.
+      concurrency: typeof own === 'number' && own >= 1 ? own : this.dispatchConcurrency,
       confirmations: new Confirmations(contextAt),
       stopped: () => this.stopped,
     };
