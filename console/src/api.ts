@@ -21,6 +21,7 @@ import type {
   ProviderPayoutsSchema,
   ProviderSchema,
   QueueRowSchema,
+  SaleSchema,
   StatementSchema,
   TenantSchema,
   UsageReportSchema,
@@ -101,6 +102,8 @@ export type Voucher = Static<typeof VoucherSchema>;
 export type Statement = Static<typeof StatementSchema>;
 /** Payouts newest first; fen is the amount paid to the provider. */
 export type ProviderPayouts = Static<typeof ProviderPayoutsSchema>;
+/** A sale of a model service or corpus to a tenant, newest first from GET /sales. */
+export type Sale = Static<typeof SaleSchema>;
 export type ProgrammePool = Static<typeof ProgrammePoolSchema>;
 export type MonthlyReport = Static<typeof MonthlyReportSchema>;
 export type MoneyFlow = MonthlyReport['total'];
