@@ -455,7 +455,12 @@ suite(title, () => {
     await page.getByRole('status').filter({ hasText: '已为 qiming-ai 充值 ¥100.00。' }).waitFor();
     expect(await held()).toBe(before + 10_000n);
     await expect.poll(() => page.getByTestId('wallet-balance').textContent()).toBe(cny(before + 10_000n));
-    expect(await page.locator('tr[data-purpose="top-up"]', { hasText: 'browser-office-top-up-1' }).count()).toBe(1);
+    const recent = page.locator('table', { has: page.locator('caption', { hasText: '最近交易' }) });
+    await expect
+      .poll(() => recent.locator('tr[data-purpose="top-up"]', { hasText: 'browser-office-top-up-1' }).count())
+      .toBe(1);
+    // This month's statement, on the same page, closes at the new balance too.
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(before + 10_000n));
 
     // A voucher from a pool no funder paid into: the server's refusal, as it comes.
     await page.locator('#voucher-id').fill('qiming-model-1');

@@ -4,6 +4,7 @@
  * ledger's exact fen, formatted, never recomputed. A tenant sees its own; the operator opens any tenant's from the
  * Tenants page (/tenants/{id}/spend), and there also tops the wallet up and issues vouchers.
  */
+import { useState } from 'react';
 import type { Voucher, Wallet } from '../api.ts';
 import { IssueVoucherForm, TopUpForm } from '../components/money/OfficeForms.tsx';
 import { SalesSection } from '../components/money/SalesTable.tsx';
@@ -24,6 +25,8 @@ export function Spend({ tenantId: chosen }: { tenantId?: string }) {
   const tenantId = office ? chosen : (user.tenantId ?? '');
   const whose = office ? `tenantId=${encodeURIComponent(tenantId)}` : '';
   const wallet = useLoad(() => api<Wallet>(`/wallet?${whose ? `${whose}&` : ''}limit=20`), [api, whose]);
+  // Bumped by the operator's forms: the statement below then shows the new line too.
+  const [version, setVersion] = useState(0);
   const vouchers = useLoad(() => api<{ items: Voucher[] }>(`/vouchers${whose ? `?${whose}` : ''}`), [api, whose]);
   return (
     <section>
@@ -60,12 +63,19 @@ export function Spend({ tenantId: chosen }: { tenantId?: string }) {
       )}
       {office && (
         <div className="office-forms">
-          <TopUpForm tenantId={tenantId} onDone={wallet.reload} />
+          <TopUpForm
+            tenantId={tenantId}
+            onDone={() => {
+              wallet.reload();
+              setVersion((v) => v + 1);
+            }}
+          />
           <IssueVoucherForm
             tenantId={tenantId}
             onDone={() => {
               vouchers.reload();
               wallet.reload();
+              setVersion((v) => v + 1);
             }}
           />
         </div>
@@ -75,6 +85,7 @@ export function Spend({ tenantId: chosen }: { tenantId?: string }) {
       <StatementSection
         base={`/statements/tenants/${encodeURIComponent(tenantId)}`}
         filename={`statement-${tenantId}`}
+        version={version}
       />
     </section>
   );
