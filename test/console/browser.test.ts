@@ -462,6 +462,16 @@ suite(title, () => {
     // This month's statement, on the same page, closes at the new balance too.
     await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(before + 10_000n));
 
+    // The same bank transfer entered twice is recorded once, and the page says so.
+    await page.locator('#top-up-amount').fill('100.00');
+    await page.locator('#top-up-reference').fill('browser-office-top-up-1');
+    await page.getByRole('button', { name: '记录充值' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '转账凭证号 browser-office-top-up-1 已记录过，本次未重复充值。' })
+      .waitFor();
+    expect(await held()).toBe(before + 10_000n);
+
     // A voucher from a pool no funder paid into: the server's refusal, as it comes.
     await page.locator('#voucher-id').fill('qiming-model-1');
     await page.locator('#voucher-kind').selectOption('model');

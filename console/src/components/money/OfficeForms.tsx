@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { SPEND_KINDS as VOUCHER_KINDS } from '../../../../src/core/money/programmes/types.ts';
-import type { Voucher } from '../../api.ts';
+import type { Recorded, Voucher } from '../../api.ts';
 import { yuanToFen } from '../../i18n/money.ts';
 import type { MessageKey } from '../../i18n/messages.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
@@ -35,9 +35,17 @@ export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): vo
     if (amountFen === null) return setError(new Error(t('form.invalidYuan', { field: t('office.amount') })));
     if (!reference.trim()) return setError(new Error(t('form.required', { field: t('office.reference') })));
     try {
-      await api('/wallet/top-ups', { method: 'POST', body: { tenantId, amountFen, reference: reference.trim() } });
+      const recorded = await api<Recorded>('/wallet/top-ups', {
+        method: 'POST',
+        body: { tenantId, amountFen, reference: reference.trim() },
+      });
       setError(null);
-      setDone(t('office.toppedUp', { amount: money(amountFen), tenant: tenantId }));
+      // A reference recorded before is a repeat the ledger ignores: say so rather than claim a second top-up.
+      setDone(
+        recorded.created
+          ? t('office.toppedUp', { amount: money(amountFen), tenant: tenantId })
+          : t('office.topUpRepeated', { reference: reference.trim() }),
+      );
       setAmount('');
       setReference('');
       onDone();
