@@ -55,6 +55,13 @@ function page(role: Role, path: string): ReactNode {
   if (exact) return exact();
   const job = /^\/jobs\/([^/]+)$/.exec(path);
   if (job?.[1] && READS_JOBS.includes(role)) return <JobDetail key={job[1]} id={decodeURIComponent(job[1])} />;
+  // The programme office reads any tenant's or provider's money, to answer their questions about it.
+  if (role === 'operator') {
+    const spend = /^\/tenants\/([^/]+)\/spend$/.exec(path);
+    if (spend?.[1]) return <Spend key={spend[1]} tenantId={decodeURIComponent(spend[1])} />;
+    const payouts = /^\/providers\/([^/]+)\/payouts$/.exec(path);
+    if (payouts?.[1]) return <Payouts key={payouts[1]} providerId={decodeURIComponent(payouts[1])} />;
+  }
   return <NotFound />;
 }
 

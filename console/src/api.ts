@@ -21,6 +21,8 @@ import type {
   ProviderPayoutsSchema,
   ProviderSchema,
   QueueRowSchema,
+  RecordedSchema,
+  SaleSchema,
   StatementSchema,
   TenantSchema,
   UsageReportSchema,
@@ -101,6 +103,10 @@ export type Voucher = Static<typeof VoucherSchema>;
 export type Statement = Static<typeof StatementSchema>;
 /** Payouts newest first; fen is the amount paid to the provider. */
 export type ProviderPayouts = Static<typeof ProviderPayoutsSchema>;
+/** A money operation's answer: `created` false when its reference was recorded before (nothing more was done). */
+export type Recorded = Static<typeof RecordedSchema>;
+/** A sale of a model service or corpus to a tenant, newest first from GET /sales. */
+export type Sale = Static<typeof SaleSchema>;
 export type ProgrammePool = Static<typeof ProgrammePoolSchema>;
 export type MonthlyReport = Static<typeof MonthlyReportSchema>;
 export type MoneyFlow = MonthlyReport['total'];

@@ -424,6 +424,125 @@ suite(title, () => {
     await page.locator('h1', { hasText: '未找到' }).waitFor();
   }, 60_000);
 
+  it("operator: opens a tenant's Spend page, tops its wallet up and issues a model voucher, accessible", async () => {
+    const wallet = 'tenant-wallet:qiming-ai';
+    const held = async () => -(await store.ledger.balance(wallet));
+    const page = await login('office');
+    await page.locator('nav a[href="/tenants"]').click();
+    await page.locator('a[href="/tenants/qiming-ai/spend"]').click();
+    await page.locator('h1', { hasText: 'qiming-ai 的费用与钱包' }).waitFor();
+    // The tenant's balance, as the ledger holds it (a charge may still land: read the ledger each time).
+    await expect
+      .poll(async () => (await page.getByTestId('wallet-balance').textContent()) === cny(await held()))
+      .toBe(true);
+    const before = await held();
+    // Its vouchers, not every tenant's: the ¥300.00 compute voucher issued to it by the API.
+    const compute = page.locator('tr', { has: page.locator('th', { hasText: 'qiming-browser-1' }) });
+    expect(await compute.textContent()).toContain('算力券');
+
+    // A mistake is named before anything is sent.
+    await page.locator('#top-up-amount').fill('100.005');
+    await page.locator('#top-up-reference').fill('browser-office-top-up-1');
+    await page.getByRole('button', { name: '记录充值' }).click();
+    await expect
+      .poll(() => page.locator('form[aria-labelledby="top-up-heading"] [role=alert]').textContent())
+      .toBe('出错了：金额（元）：请输入大于零的金额，最多两位小数（如 100 或 100.50）。');
+    expect(await held()).toBe(before);
+
+    // ¥100.00 in: the balance grows by exactly 10,000 fen, on the page and in the ledger.
+    await page.locator('#top-up-amount').fill('100.00');
+    await page.getByRole('button', { name: '记录充值' }).click();
+    await page.getByRole('status').filter({ hasText: '已为 qiming-ai 充值 ¥100.00。' }).waitFor();
+    expect(await held()).toBe(before + 10_000n);
+    await expect.poll(() => page.getByTestId('wallet-balance').textContent()).toBe(cny(before + 10_000n));
+    const recent = page.locator('table', { has: page.locator('caption', { hasText: '最近交易' }) });
+    await expect
+      .poll(() => recent.locator('tr[data-purpose="top-up"]', { hasText: 'browser-office-top-up-1' }).count())
+      .toBe(1);
+    // This month's statement, on the same page, closes at the new balance too.
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(before + 10_000n));
+
+    // The same bank transfer entered twice is recorded once, and the page says so.
+    await page.locator('#top-up-amount').fill('100.00');
+    await page.locator('#top-up-reference').fill('browser-office-top-up-1');
+    await page.getByRole('button', { name: '记录充值' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '转账凭证号 browser-office-top-up-1 已记录过，本次未重复充值。' })
+      .waitFor();
+    expect(await held()).toBe(before + 10_000n);
+
+    // A voucher from a pool no funder paid into: the server's refusal, as it comes.
+    await page.locator('#voucher-id').fill('qiming-model-1');
+    await page.locator('#voucher-kind').selectOption('model');
+    await page.locator('#voucher-programmeId').fill('anhui-vouchers');
+    await page.locator('#voucher-funder').fill('city');
+    await page.locator('#voucher-face').fill('50');
+    await page.locator('#voucher-providers').fill('wuhu-hub');
+    await page.getByRole('button', { name: '发放', exact: true }).click();
+    const voucherAlert = page.locator('form[aria-labelledby="issue-voucher-heading"] [role=alert]');
+    await expect
+      .poll(() => voucherAlert.textContent())
+      .toBe('出错了：pool anhui-vouchers/city holds 0 fen, less than the face value 5000');
+
+    // From the province's pool, funded earlier: a ¥50.00 模型券, listed at once.
+    await page.locator('#voucher-funder').fill('province');
+    await page.getByRole('button', { name: '发放', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '已向 qiming-ai 发放模型券 qiming-model-1，面额 ¥50.00。' })
+      .waitFor();
+    const model = page.locator('tr', { has: page.locator('th', { hasText: 'qiming-model-1' }) });
+    await expect
+      .poll(() => model.locator('td').allTextContents())
+      .toEqual(['模型券', 'anhui-vouchers', '¥50.00', '¥50.00', expect.stringContaining(' 至 '), 'wuhu-hub']);
+    const issued = (await store.ledger.vouchers('qiming-ai')).find((v) => v.id === 'qiming-model-1');
+    expect(issued).toMatchObject({ kind: 'model', faceFen: 5000n, funder: 'province', providers: ['wuhu-hub'] });
+    await screenshot(page, 'operator-tenant-spend');
+    await expectAccessible(page);
+
+    // A provider's Payouts page, from the Providers page.
+    await page.locator('nav a[href="/providers"]').click();
+    await page.locator('a[href="/providers/wuhu-hub/payouts"]').click();
+    await page.locator('h1', { hasText: 'wuhu-hub 的结算与付款' }).waitFor();
+    const payable = -(await store.ledger.balance('provider-payable:wuhu-hub'));
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(payable));
+    await expectAccessible(page);
+  }, 60_000);
+
+  it("a sale recorded through the API shows on the buyer's Spend page and the seller's Payouts page", async () => {
+    await apiAs('wuhu-admin', 'POST', '/sales', {
+      reference: 'browser-sale-1',
+      tenantId: 'qiming-ai',
+      kind: 'corpus',
+      product: 'anhui-legal-corpus',
+      amountFen: '123456',
+      occurredAt: new Date().toISOString(),
+    });
+    const tenant = await login('qiming-ai-admin');
+    await tenant.locator('nav a[href="/spend"]').click();
+    const bought = tenant.getByTestId('sales').locator('tr[data-sale="browser-sale-1"]');
+    await expect
+      .poll(() => bought.locator('td').allTextContents())
+      .toEqual(['语料', 'anhui-legal-corpus', 'wuhu-hub', '¥1,234.56', expect.any(String)]);
+    // A tenant's own page has no office forms, and another tenant's page is not there for it.
+    expect(await tenant.locator('#top-up-amount').count()).toBe(0);
+    expect(await tenant.locator('#voucher-id').count()).toBe(0);
+    await expectAccessible(tenant);
+    await tenant.goto(`${baseUrl}/tenants/zhiyuan-llm/spend`);
+    await tenant.locator('h1', { hasText: '未找到' }).waitFor();
+
+    const seller = await login('wuhu-admin');
+    await seller.locator('nav a[href="/payouts"]').click();
+    const sold = seller.getByTestId('sales').locator('tr[data-sale="browser-sale-1"]');
+    await expect
+      .poll(() => sold.locator('td').allTextContents())
+      .toEqual(['语料', 'anhui-legal-corpus', 'qiming-ai', '¥1,234.56', expect.any(String)]);
+    await expectAccessible(seller);
+    await seller.goto(`${baseUrl}/providers/hefei-aicc/payouts`);
+    await seller.locator('h1', { hasText: '未找到' }).waitFor();
+  }, 60_000);
+
   it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {
     const page = await login('qiming-ai-dev');
     await page.locator('nav a[href="/submit"]').click();
@@ -516,15 +635,18 @@ suite(title, () => {
       ['office', '/programmes'],
       ['qiming-ai-admin', '/spend'],
       ['wuhu-admin', '/payouts'],
+      ['office', '/tenants/qiming-ai/spend'],
     ];
     for (const [user, path] of pages) {
       const page = await login(user, PHONE);
-      if (path !== '/') await page.locator(`nav a[href="${path}"]`).click();
+      // The operator's view of one tenant's money has no link of its own in the navigation: typed as a URL.
+      if (path.startsWith('/tenants/')) await page.goto(`${baseUrl}${path}`);
+      else if (path !== '/') await page.locator(`nav a[href="${path}"]`).click();
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow, `${user} ${path}: the page is ${overflow}px wider than the screen`).toBeLessThanOrEqual(0);
-      await screenshot(page, path === '/' ? `narrow-${user}` : `narrow-${user}${path.replace('/', '-')}`);
+      await screenshot(page, path === '/' ? `narrow-${user}` : `narrow-${user}${path.replaceAll('/', '-')}`);
     }
   });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fill, makeI18n } from '../../console/src/i18n/format.ts';
 import { MESSAGES, type MessageKey } from '../../console/src/i18n/messages.ts';
+import { yuanToFen } from '../../console/src/i18n/money.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -63,5 +64,22 @@ describe('formats', () => {
   it('shows an unknown job state by its name instead of failing', () => {
     expect(en.t('state.succeeded')).toBe('Succeeded');
     expect(en.t('state.thawing' as MessageKey)).toBe('state.thawing');
+  });
+});
+
+describe('yuan typed into a form', () => {
+  it('becomes exact whole fen, by string arithmetic', () => {
+    expect(yuanToFen('100')).toBe('10000');
+    expect(yuanToFen('100.00')).toBe('10000');
+    expect(yuanToFen(' 100.5 ')).toBe('10050');
+    expect(yuanToFen('0.01')).toBe('1');
+    expect(yuanToFen('1,234.56')).toBe('123456');
+    // Beyond what a double holds exactly: 9,007,199,254,740,993.07 yuan.
+    expect(yuanToFen('9007199254740993.07')).toBe('900719925474099307');
+  });
+
+  it('is refused when it is not a positive amount with at most two decimals', () => {
+    for (const text of ['', '0', '0.00', '-5', '12.345', '1e3', '¥10', 'abc', '.5', '10.'])
+      expect(yuanToFen(text), text).toBeNull();
   });
 });

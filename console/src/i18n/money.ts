@@ -28,3 +28,14 @@ export function formatWanYuan(locale: string, fen: string | bigint): string {
     fenAsDecimal(fen, 6),
   );
 }
+
+/**
+ * Yuan as typed into a form ("100", "100.5", "1,234.56") as the exact whole fen the API takes ("10000", "10050",
+ * "123456"), by string arithmetic; null unless it is a positive amount with at most two decimals.
+ */
+export function yuanToFen(text: string): string | null {
+  const match = /^(\d{1,16})(?:\.(\d{1,2}))?$/.exec(text.trim().replace(/[,，]/g, ''));
+  if (!match) return null;
+  const fen = BigInt(match[1]!) * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
+  return fen > 0n ? fen.toString() : null;
+}

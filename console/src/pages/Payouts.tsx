@@ -1,22 +1,41 @@
 /**
- * The provider's money: what the platform owes it now (charges for its compute, less the platform fee, less what was
- * paid out), the payouts made, and its monthly statement. Amounts are the ledger's exact fen, formatted only.
+ * The provider's money: what the platform owes it now (charges for its compute and sales, less the platform fee, less
+ * what was paid out), the payouts made, its sales of model services and corpora, and its monthly statement. Amounts
+ * are the ledger's exact fen, formatted only. A provider-admin sees its own; the operator opens any provider's from
+ * the Providers page (/providers/{id}/payouts).
  */
 import type { ProviderPayouts } from '../api.ts';
+import { SalesSection } from '../components/money/SalesTable.tsx';
 import { StatementSection } from '../components/money/StatementSection.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useLoad } from '../load.ts';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
-export function Payouts() {
+/** `providerId`: the operator's choice of provider; a provider-admin's page is its own provider's. */
+export function Payouts({ providerId: chosen }: { providerId?: string }) {
   const { api, user } = useSession();
   const { t, money, dateTime } = useI18n();
-  const providerId = encodeURIComponent(user.providerId ?? '');
-  const { data, error } = useLoad(() => api<ProviderPayouts>(`/providers/${providerId}/payouts?limit=50`), [api]);
+  const office = chosen !== undefined && user.role === 'operator';
+  const provider = office ? chosen : (user.providerId ?? '');
+  const providerId = encodeURIComponent(provider);
+  const { data, error } = useLoad(
+    () => api<ProviderPayouts>(`/providers/${providerId}/payouts?limit=50`),
+    [api, providerId],
+  );
   return (
     <section>
-      <h1>{t('payouts.heading')}</h1>
+      {office ? (
+        <>
+          <p className="breadcrumb">
+            <Link to="/providers">{t('providers.heading')}</Link>
+          </p>
+          <h1>{t('payouts.headingFor', { provider })}</h1>
+        </>
+      ) : (
+        <h1>{t('payouts.heading')}</h1>
+      )}
       {!data ? (
         error ? (
           <ErrorNotice error={error} />
@@ -60,7 +79,8 @@ export function Payouts() {
           </section>
         </>
       )}
-      <StatementSection base={`/statements/providers/${providerId}`} filename={`payouts-${user.providerId ?? ''}`} />
+      <SalesSection side="provider" id={provider} />
+      <StatementSection base={`/statements/providers/${providerId}`} filename={`payouts-${provider}`} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { ErrorNotice, Loading, Success } from '../components/Notice.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useLoad } from '../load.ts';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 const FIELDS: Array<[string, MessageKey]> = [
@@ -88,6 +89,7 @@ export function Providers() {
                 <th scope="col">{t('providers.owner')}</th>
                 <th scope="col">{t('common.regions')}</th>
                 <th scope="col">{t('providers.green')}</th>
+                <th scope="col">{t('providers.money')}</th>
               </tr>
             </thead>
             <tbody>
@@ -99,6 +101,12 @@ export function Providers() {
                   <td>{p.ownerOrganisation}</td>
                   <td>{p.regions.join(', ')}</td>
                   <td className="num">{percent(p.greenPowerBasisPoints / 10_000)}</td>
+                  <td>
+                    <Link to={`/providers/${encodeURIComponent(p.id)}/payouts`}>
+                      {t('providers.openPayouts')}
+                      <span className="visually-hidden"> {p.id}</span>
+                    </Link>
+                  </td>
                 </tr>
               ))}
             </tbody>

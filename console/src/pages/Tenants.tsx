@@ -6,6 +6,7 @@ import { ErrorNotice, Loading, Success } from '../components/Notice.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useLoad } from '../load.ts';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 const regionList = (text: string) =>
@@ -115,6 +116,7 @@ export function Tenants() {
                 <th scope="col">{t('tenants.category')}</th>
                 <th scope="col">{t('common.regions')}</th>
                 <th scope="col">{t('tenants.verified')}</th>
+                <th scope="col">{t('tenants.money')}</th>
               </tr>
             </thead>
             <tbody>
@@ -147,6 +149,12 @@ export function Tenants() {
                         <span className="visually-hidden"> {tenant.id}</span>
                       </button>
                     )}
+                  </td>
+                  <td>
+                    <Link to={`/tenants/${encodeURIComponent(tenant.id)}/spend`}>
+                      {t('tenants.openSpend')}
+                      <span className="visually-hidden"> {tenant.id}</span>
+                    </Link>
                   </td>
                 </tr>
               ))}

@@ -9,13 +9,24 @@ import { Downloads } from './Downloads.tsx';
 import { LedgerLines } from './LedgerLines.tsx';
 import { MonthPicker, chinaMonth } from './Month.tsx';
 
-/** `base` is the statement route without the month, e.g. /statements/tenants/qiming-ai. */
-export function StatementSection({ base, filename }: { base: string; filename: string }) {
+/**
+ * `base` is the statement route without the month, e.g. /statements/tenants/qiming-ai; a new `version` reads it again
+ * (the operator's top-up on the same page adds a line to it).
+ */
+export function StatementSection({
+  base,
+  filename,
+  version = 0,
+}: {
+  base: string;
+  filename: string;
+  version?: number;
+}) {
   const { t, money } = useI18n();
   const { api } = useSession();
   const [month, setMonth] = useState(chinaMonth);
   const path = `${base}/${month}`;
-  const { data, error } = useLoad(() => api<Statement>(path), [api, path]);
+  const { data, error } = useLoad(() => api<Statement>(path), [api, path, version]);
   return (
     <section aria-labelledby="statement-heading">
       <h2 id="statement-heading">{t('statement.heading', { month })}</h2>
