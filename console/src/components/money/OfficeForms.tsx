@@ -156,6 +156,12 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
       )}
     </div>
   );
+  const day = (key: 'validFrom' | 'validTo', label: MessageKey) => (
+    <div key={key}>
+      <label htmlFor={`voucher-${key}`}>{t(label)}</label>
+      <input id={`voucher-${key}`} type="date" value={values[key]} onChange={(e) => set(key, e.target.value)} />
+    </div>
+  );
 
   return (
     <form
@@ -181,24 +187,8 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
       {text('programmeId', 'voucher.programme')}
       {text('funder', 'office.funder')}
       {text('face', 'office.faceYuan')}
-      <div>
-        <label htmlFor="voucher-validFrom">{t('office.validFrom')}</label>
-        <input
-          id="voucher-validFrom"
-          type="date"
-          value={values.validFrom}
-          onChange={(e) => set('validFrom', e.target.value)}
-        />
-      </div>
-      <div>
-        <label htmlFor="voucher-validTo">{t('office.validTo')}</label>
-        <input
-          id="voucher-validTo"
-          type="date"
-          value={values.validTo}
-          onChange={(e) => set('validTo', e.target.value)}
-        />
-      </div>
+      {day('validFrom', 'office.validFrom')}
+      {day('validTo', 'office.validTo')}
       {text('providers', 'voucher.providers', 'office.providersHint')}
       <div className="wide">
         <ErrorNotice error={error} />
