@@ -216,7 +216,7 @@ export class SlurmEngine implements Engine {
     this.terminated.delete(engineJobId);
   }
 
-  /** Jobs sent SIGTERM for a preemption's grace, with when; one that ends by itself is forgotten after a day. */
+  /** Notes a job sent SIGTERM for its grace; once there are many, those signalled over a day ago are forgotten. */
   private rememberTerminated(engineJobId: string): void {
     const now = Date.now();
     if (this.terminated.size >= 1_000) {
