@@ -4,7 +4,7 @@
  * tests tick by hand or start.
  */
 import type { AppContext } from '../../src/server/context.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -112,10 +112,49 @@ export async function startPlatform(
       await loop.stop();
       await app.close();
       await engines.close();
-      // A detached local runner of a job still running may write its status file while the folder is removed.
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      if (options.dataDir) return;
+      // Local jobs outlive the platform by design; these are the test's own, and a runner still going would write
+      // its status file into the folder while it is removed.
+      await stopLocalRuns(dataDir);
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
+}
+
+/** Kills the runners and ranks of every local job under `dataDir` (SIGKILL) and waits for them to be gone. */
+async function stopLocalRuns(dataDir: string): Promise<void> {
+  const enginesDir = join(dataDir, 'engines');
+  if (!existsSync(enginesDir)) return;
+  const pids: number[] = [];
+  const read = (file: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  for (const cluster of readdirSync(enginesDir)) {
+    const jobs = join(enginesDir, cluster, 'jobs');
+    if (!existsSync(jobs)) continue;
+    for (const job of readdirSync(jobs)) {
+      const runner = read(join(jobs, job, 'runner.json'));
+      const status = read(join(jobs, job, 'status.json'));
+      if (typeof runner?.pid === 'number') pids.push(runner.pid);
+      if (typeof status?.runnerPid === 'number') pids.push(status.runnerPid);
+      for (const rank of (status?.ranks ?? []) as Array<{ pid?: number | null }>) if (rank.pid) pids.push(-rank.pid);
+    }
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 3_000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Ticks the loop until `done()` holds or the deadline passes. */
