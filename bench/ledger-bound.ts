@@ -8,9 +8,6 @@
  *
  *   npx tsx bench/ledger-bound.ts [--records 20000] [--batch 2000] [--runs 5]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -19,6 +16,7 @@ import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
 import { arg } from './args.ts';
+import { createBareUsageTable, timeCopy } from './copy-yardstick.ts';
 
 const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
@@ -43,8 +41,7 @@ try {
     for (let i = 0; i < records.length; i += 5_000) await insertUsage(store.db, records.slice(i, i + 5_000));
     await sql`create table bound_lines (usage_record_id text primary key references usage_records(id),
       batch_id bigint not null, fen bigint not null)`.execute(store.db);
-    await sql`create table bare_usage (id text, tenant_id text, pool_id text, accelerator_model text,
-      started_at timestamptz, ended_at timestamptz, accelerator_seconds bigint)`.execute(store.db);
+    await createBareUsageTable(store.db);
     await sql`analyze`.execute(store.db);
     await store.close();
 
@@ -74,36 +71,9 @@ try {
     await client.end();
     if (posted !== RECORDS) throw new Error(`posted ${posted} of ${RECORDS}`);
 
-    const dir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-bound-'));
-    const csv = join(dir, 'usage.csv');
-    writeFileSync(
-      csv,
-      records
-        .map((r) =>
-          [
-            r.id,
-            r.tenant,
-            r.poolId,
-            r.model,
-            r.startedAt.toISOString(),
-            r.endedAt.toISOString(),
-            r.acceleratorSeconds,
-          ].join(','),
-        )
-        .join('\n') + '\n',
-    );
-    const cpu1 = serverCpuSeconds(server.pid);
-    const t1 = performance.now();
-    execFileSync(join(bin, 'psql'), [
-      url.toString(),
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-c',
-      `\\copy bare_usage from '${csv}' with (format csv)`,
-    ]);
-    const copyMs = performance.now() - t1;
-    const copyCpu = serverCpuSeconds(server.pid) - cpu1;
-    rmSync(dir, { recursive: true, force: true });
+    const copy = timeCopy(join(bin, 'psql'), url.toString(), records, () => serverCpuSeconds(server.pid));
+    const copyMs = copy.ms;
+    const copyCpu = copy.serverCpuS;
     results.push({ postMs, postCpu, copyMs, copyCpu });
     const rate = (ms: number) => ((RECORDS / ms) * 1000).toFixed(0);
     console.log(

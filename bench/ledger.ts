@@ -12,7 +12,7 @@
  * global setup does, with fsync off: both sides of the comparison run on the same server and settings).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +21,9 @@ import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
-import {
-  benchUsageRecords,
-  insertUsage,
-  seedLedgerFederation,
-  type UsageInput,
-} from '../test/helpers/ledger-fixtures.ts';
+import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
 import { arg } from './args.ts';
+import { createBareUsageTable, timeCopy } from './copy-yardstick.ts';
 
 const RECORDS = Number(arg('records') ?? 20_000);
 const BATCH = Number(arg('batch') ?? 2_000);
@@ -102,34 +98,11 @@ async function measure(run: number): Promise<Measurement> {
   if (counts.total !== '0') throw new Error(`postings add up to ${counts.total}, not 0`);
 
   // The baseline: the same rows, COPY … FROM STDIN through psql into a bare table (no keys, indexes or triggers).
-  await sql`create table bare_usage (id text, tenant_id text, pool_id text, accelerator_model text,
-    started_at timestamptz, ended_at timestamptz, accelerator_seconds bigint)`.execute(store.db);
+  await createBareUsageTable(store.db);
   await store.close();
-  const csvDir = mkdtempSync(join(os.tmpdir(), 'suanli-bench-copy-'));
-  const csv = join(csvDir, 'usage.csv');
-  const line = (r: UsageInput) => [
-    r.id,
-    r.tenant,
-    r.poolId,
-    r.model,
-    r.startedAt.toISOString(),
-    r.endedAt.toISOString(),
-    r.acceleratorSeconds,
-  ];
-  writeFileSync(csv, records.map((r) => line(r).join(',')).join('\n') + '\n');
-  const copyServerBefore = serverCpu();
-  const copyStarted = performance.now();
-  const out = execFileSync(psql, [
-    url,
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-c',
-    `\\copy bare_usage from '${csv}' with (format csv)`,
-  ]);
-  const copyMs = performance.now() - copyStarted;
-  const copyServerCpuS = serverCpu() - copyServerBefore;
-  rmSync(csvDir, { recursive: true, force: true });
-  if (!out.toString().includes(`COPY ${RECORDS}`)) throw new Error(`psql \\copy said: ${out.toString()}`);
+  const copy = timeCopy(psql, url, records, serverCpu);
+  const copyMs = copy.ms;
+  const copyServerCpuS = copy.serverCpuS;
   return {
     postingMs,
     postingNodeCpuS: (nodeCpu.user + nodeCpu.system) / 1e6,
