@@ -140,14 +140,7 @@ describeEachDatabase('store', (database) => {
 
   it('scopes reads to the tenant', async () => {
     const now = new Date();
-    const { job } = await store.jobs.create({
-      tenantId: 'acme',
-      projectId: 'acme-vision',
-      submittedBy: 'acme-admin',
-      spec,
-      idempotencyKey: null,
-      now,
-    });
+    const job = await createAcmeJob(now);
     expect(await store.jobs.get(tenantScope('acme'), job.id)).not.toBeNull();
     expect(await store.jobs.get(tenantScope('rival'), job.id)).toBeNull();
     expect(await store.jobs.list(tenantScope('rival'))).toEqual([]);
@@ -156,14 +149,7 @@ describeEachDatabase('store', (database) => {
 
   it('moves a job only from the state it is in, recording each change', async () => {
     const now = new Date();
-    const { job } = await store.jobs.create({
-      tenantId: 'acme',
-      projectId: 'acme-vision',
-      submittedBy: 'acme-admin',
-      spec,
-      idempotencyKey: null,
-      now,
-    });
+    const job = await createAcmeJob(now);
     const change = { reason: 'placed', actor: 'test', now };
     const admitted = await store.jobs.transition(job.id, 'pending', 'admitted', {
       ...change,
