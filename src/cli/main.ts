@@ -1,6 +1,7 @@
 /** The `suanli` command line: builds the commander program and runs it. */
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
+import { registerChips } from './commands/chips.ts';
 import { registerClusters } from './commands/clusters.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerLogin } from './commands/login.ts';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: Context): Command {
   registerClusters(program, ctx);
   registerPrices(program, ctx);
   registerUsage(program, ctx);
+  registerChips(program, ctx);
   registerMoney(program, ctx);
   registerSales(program, ctx);
   registerReconcile(program, ctx);

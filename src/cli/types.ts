@@ -5,6 +5,7 @@
 import type { Static } from '@sinclair/typebox';
 import type {
   AwardedRateSchema,
+  ChipRaceSchema,
   CloseResultSchema,
   CloseSchema,
   ClusterProbeSchema,
@@ -33,6 +34,7 @@ import type {
 } from '../server/schemas.ts';
 
 export type Whoami = Static<typeof UserSchema>;
+export type ChipRace = Static<typeof ChipRaceSchema>;
 
 /** A job as every job route returns it; `events` is there only in GET /jobs/{id} (JobDetailView). */
 export type JobView = Omit<Static<typeof JobSchema>, 'events'>;

@@ -185,6 +185,13 @@ export interface JobEvent {
 }
 
 /**
+ * How a run ended on its engine, as the control plane saw it when it followed the run to its end. Unlike the job's
+ * state it keeps a time-out apart from a failure, and a run preempted for another job apart from the job's own end.
+ */
+export const RUN_OUTCOMES = ['succeeded', 'failed', 'timeout', 'cancelled', 'preempted'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/**
  * Accelerator time one run used, as the engine accounted it. Stored once per (cluster, engine job id).
  * `gflop` = acceleratorSeconds × the model's dense FP16/BF16 GFLOPS: an exact integer from which P·h is derived
  * (1 P·h = 3.6e9 GFLOP), so normalised usage is never rounded in storage.
@@ -204,4 +211,6 @@ export interface UsageRecord {
   elapsedSeconds: number;
   acceleratorSeconds: number;
   gflop: bigint;
+  /** How the run ended; null for runs metered before outcomes were kept. */
+  outcome: RunOutcome | null;
 }

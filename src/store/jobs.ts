@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { assertTransition } from '../core/job-lifecycle.ts';
-import type { Job, JobEvent, JobSpec, JobState } from '../core/domain.ts';
+import type { Job, JobEvent, JobSpec, JobState, RunOutcome } from '../core/domain.ts';
 import type { Database, JobsTable } from './schema.ts';
 import { inScope, type Scope } from './scope.ts';
 import { uuidv7 } from './ids.ts';
@@ -117,6 +117,15 @@ function assertSameSubmission(job: StoredJob, input: NewJob | JobSubmission): vo
 }
 
 /** A transition among many made in one statement (`JobRepo.transitionMany`). */
+/** A run that ended, to be metered: where it ran, when it ended and how (the chip race reads the outcome). */
+export interface RunEnd {
+  clusterId: string;
+  engineJobId: string;
+  poolId: string | null;
+  endedAt: Date;
+  outcome: RunOutcome;
+}
+
 export interface ManyTransition {
   id: string;
   from: JobState;
@@ -124,7 +133,7 @@ export interface ManyTransition {
   reason: string;
   patch?: JobPatch;
   /** A run that ended with this transition, queued for metering in the same statement. */
-  meter?: { clusterId: string; engineJobId: string; poolId: string | null; endedAt: Date };
+  meter?: RunEnd;
 }
 
 /** A patch's columns as JSON for jsonb_to_recordset: dates as ISO text, absent keys absent (left unchanged). */
@@ -399,7 +408,7 @@ export class JobRepo {
       now: Date;
       patch?: JobPatch;
       /** A run that ended with this transition, queued for metering in the same transaction. */
-      meter?: { clusterId: string; engineJobId: string; poolId: string | null; endedAt: Date };
+      meter?: RunEnd;
     },
   ): Promise<StoredJob | null> {
     assertTransition(from, to);
@@ -436,7 +445,7 @@ export class JobRepo {
       ? (withUpdate.with('metered', (db) =>
           db
             .insertInto('metering_queue')
-            .columns(['cluster_id', 'engine_job_id', 'job_id', 'pool_id', 'ended_at', 'enqueued_at'])
+            .columns(['cluster_id', 'engine_job_id', 'job_id', 'pool_id', 'ended_at', 'enqueued_at', 'outcome'])
             .expression((eb) =>
               eb
                 .selectFrom('updated')
@@ -447,6 +456,7 @@ export class JobRepo {
                   sql<string | null>`${meter.poolId}::text`.as('pool_id'),
                   sql<Date>`${meter.endedAt}::timestamptz`.as('ended_at'),
                   sql<Date>`${change.now}::timestamptz`.as('enqueued_at'),
+                  sql<RunOutcome>`${meter.outcome}::text`.as('outcome'),
                 ]),
             )
             .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id']).doNothing()),
@@ -535,12 +545,14 @@ export class JobRepo {
         meter_engine_job_id: i.meter?.engineJobId ?? null,
         meter_pool_id: i.meter?.poolId ?? null,
         meter_ended_at: i.meter?.endedAt.toISOString() ?? null,
+        meter_outcome: i.meter?.outcome ?? null,
       })),
     );
     const result = await sql<{ id: string }>`
       with t as (
         select * from jsonb_to_recordset(${rows}::jsonb) as t(id text, from_state text, to_state text, reason text,
-          patch jsonb, meter_cluster_id text, meter_engine_job_id text, meter_pool_id text, meter_ended_at timestamptz)
+          patch jsonb, meter_cluster_id text, meter_engine_job_id text, meter_pool_id text, meter_ended_at timestamptz,
+          meter_outcome text)
       ), moved as (
         update jobs set state = t.to_state, updated_at = ${now}, reason = t.reason,
         ${PATCHED_COLUMNS}
@@ -550,8 +562,8 @@ export class JobRepo {
         insert into job_events (job_id, at, from_state, to_state, reason, actor)
         select t.id, ${now}, t.from_state, t.to_state, t.reason, ${actor} from moved join t on t.id = moved.id
       ), metered as (
-        insert into metering_queue (cluster_id, engine_job_id, job_id, pool_id, ended_at, enqueued_at)
-        select t.meter_cluster_id, t.meter_engine_job_id, t.id, t.meter_pool_id, t.meter_ended_at, ${now}
+        insert into metering_queue (cluster_id, engine_job_id, job_id, pool_id, ended_at, enqueued_at, outcome)
+        select t.meter_cluster_id, t.meter_engine_job_id, t.id, t.meter_pool_id, t.meter_ended_at, ${now}, t.meter_outcome
         from moved join t on t.id = moved.id where t.meter_engine_job_id is not null
         on conflict (cluster_id, engine_job_id) do nothing
       )
@@ -713,6 +725,7 @@ export class JobRepo {
       endedAt: Date;
       tenantId: string;
       projectId: string;
+      outcome: RunOutcome | null;
     }>
   > {
     const rows = await this.db
@@ -723,6 +736,7 @@ export class JobRepo {
         'metering_queue.job_id',
         'metering_queue.pool_id',
         'metering_queue.ended_at',
+        'metering_queue.outcome',
         'jobs.tenant_id',
         'jobs.project_id',
       ])
@@ -737,7 +751,25 @@ export class JobRepo {
       endedAt: r.ended_at,
       tenantId: r.tenant_id,
       projectId: r.project_id,
+      outcome: r.outcome,
     }));
+  }
+
+  /**
+   * Runs marked lost in [from, to) per accelerator model of the pool they were on (the chip race). Lost is final, so
+   * the job's last change is when it was lost.
+   */
+  async lostByModel(from: Date, to: Date): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .innerJoin('pools', 'pools.id', 'jobs.pool_id')
+      .select((eb) => ['pools.accelerator_model', eb.fn.countAll<string>().as('runs')])
+      .where('jobs.state', '=', 'lost')
+      .where('jobs.updated_at', '>=', from)
+      .where('jobs.updated_at', '<', to)
+      .groupBy('pools.accelerator_model')
+      .execute();
+    return new Map(rows.map((r) => [r.accelerator_model, Number(r.runs)]));
   }
 
   async metered(clusterId: string, engineJobId: string): Promise<void> {

@@ -1,5 +1,6 @@
 /** Kysely table types for the schema in migrations/. int8 columns come back as strings (see drivers.ts). */
 import type { ColumnType, Generated } from 'kysely';
+import type { RunOutcome } from '../core/domain.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
@@ -146,6 +147,8 @@ export interface UsageRecordsTable {
   accelerator_seconds: Int8;
   gflop: Int8;
   recorded_at: Generated<Timestamp>;
+  /** How the run ended (migration 013); null for runs metered before it. */
+  outcome: Generated<RunOutcome | null>;
 }
 
 export interface LeasesTable {
@@ -172,6 +175,7 @@ export interface MeteringQueueTable {
   pool_id: string | null;
   ended_at: Timestamp;
   enqueued_at: Timestamp;
+  outcome: Generated<RunOutcome | null>;
 }
 
 export interface LedgerAccountsTable {

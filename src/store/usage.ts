@@ -1,10 +1,11 @@
 /** Usage records: accelerator time from the engine's own accounting, stored once per run and model. */
 import { sql, type Kysely } from 'kysely';
-import type { UsageRecord } from '../core/domain.ts';
+import type { ChipRunGroup } from '../core/chip-race.ts';
+import type { RunOutcome, UsageRecord } from '../core/domain.ts';
 import type { Database } from './schema.ts';
 import { inScope, type Scope } from './scope.ts';
 
-export type NewUsageRecord = Omit<UsageRecord, 'id'> & { id: string };
+export type NewUsageRecord = Omit<UsageRecord, 'id' | 'outcome'> & { id: string; outcome?: RunOutcome | null };
 
 export interface UsageTotal {
   tenantId: string;
@@ -36,6 +37,7 @@ export class UsageRepo {
         elapsed_seconds: r.elapsedSeconds,
         accelerator_seconds: r.acceleratorSeconds,
         gflop: r.gflop.toString(),
+        outcome: r.outcome ?? null,
       })
       .onConflict((oc) => oc.columns(['cluster_id', 'engine_job_id', 'accelerator_model']).doNothing())
       .returning('id')
@@ -71,6 +73,7 @@ export class UsageRepo {
       elapsedSeconds: Number(r.elapsed_seconds),
       acceleratorSeconds: Number(r.accelerator_seconds),
       gflop: BigInt(r.gflop),
+      outcome: r.outcome,
     }));
   }
 
@@ -142,5 +145,47 @@ export class UsageRepo {
       acceleratorSeconds: Number(r.accelerator_seconds),
       gflop: BigInt(r.gflop),
     }));
+  }
+
+  /**
+   * For the chip race (src/core/chip-race.ts): the runs that ended in [from, to) per accelerator model and outcome,
+   * and per model the accelerator-seconds spent inside [from, to) by every run that overlapped it, exact.
+   */
+  async chipRuns(from: Date, to: Date): Promise<{ runs: ChipRunGroup[]; busy: Map<string, bigint> }> {
+    const runs = await this.db
+      .selectFrom('usage_records')
+      .select((eb) => [
+        'accelerator_model',
+        'outcome',
+        eb.fn.countAll<string>().as('runs'),
+        eb.fn.sum<string>('accelerator_seconds').as('accelerator_seconds'),
+      ])
+      .where('ended_at', '>=', from)
+      .where('ended_at', '<', to)
+      .groupBy(['accelerator_model', 'outcome'])
+      .orderBy('accelerator_model')
+      .orderBy('outcome')
+      .execute();
+    // A run's accelerators are held evenly over its wall-clock time, so its part inside the window is its
+    // accelerator-seconds × overlap ÷ duration (whole seconds, rounded down per run; a zero-length run counts whole).
+    const busy = await sql<{ accelerator_model: string; seconds: string }>`
+      select accelerator_model, sum(case
+          when ended_at <= started_at then accelerator_seconds
+          else floor(accelerator_seconds * extract(epoch from least(ended_at, ${to}::timestamptz)
+                  - greatest(started_at, ${from}::timestamptz))::numeric
+                / extract(epoch from ended_at - started_at)::numeric)::bigint
+        end)::text as seconds
+      from usage_records
+      where ended_at > ${from}::timestamptz and started_at < ${to}::timestamptz
+      group by accelerator_model`.execute(this.db);
+    return {
+      runs: runs.map((r) => ({
+        acceleratorModel: r.accelerator_model,
+        outcome: r.outcome,
+        runs: Number(r.runs),
+        acceleratorSeconds: BigInt(r.accelerator_seconds),
+      })),
+      busy: new Map(busy.rows.map((r) => [r.accelerator_model, BigInt(r.seconds)])),
+    };
   }
 }

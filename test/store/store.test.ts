@@ -302,7 +302,13 @@ describeEachDatabase('store', (database) => {
             to: 'failed',
             reason: 'exit code 3',
             patch: { endedAt: later, exitCode: 3 },
-            meter: { clusterId: 'hefei-1', engineJobId: '11', poolId: 'hefei-1:a100', endedAt: later },
+            meter: {
+              clusterId: 'hefei-1',
+              engineJobId: '11',
+              poolId: 'hefei-1:a100',
+              endedAt: later,
+              outcome: 'failed',
+            },
           },
           { id: b, from: 'running', to: 'cancelled', reason: 'cancelled', patch: { endedAt: later, exitCode: null } },
         ],
@@ -328,7 +334,9 @@ describeEachDatabase('store', (database) => {
       ['dispatched', 'running', 'plane'],
       ['running', 'failed', 'plane'],
     ]);
-    expect((await store.jobs.awaitingMetering('hefei-1')).map((m) => [m.jobId, m.engineJobId])).toEqual([[a, '11']]);
+    expect((await store.jobs.awaitingMetering('hefei-1')).map((m) => [m.jobId, m.engineJobId, m.outcome])).toEqual([
+      [a, '11', 'failed'],
+    ]);
     // The state machine holds here as in `transition`.
     await expect(
       store.jobs.transitionMany([{ id: c, from: 'admitted', to: 'succeeded', reason: 'no' }], 'plane', now),

@@ -2,7 +2,7 @@
  * Follows dispatched jobs on one cluster: maps the engine's states onto the job state machine. A run that ends is
  * queued for metering in the same transaction as the job's final transition, so its usage cannot be forgotten.
  */
-import type { JobState } from '../../core/domain.ts';
+import type { JobState, RunOutcome } from '../../core/domain.ts';
 import { formatDuration } from '../../core/job-spec.ts';
 import type { Engine, EngineJobStatus } from '../../engines/engine.ts';
 import type { StoredJob } from '../../store/index.ts';
@@ -47,6 +47,24 @@ export function finalState(status: EngineJobStatus, job: StoredJob): { to: JobSt
       return { to: 'lost', reason: status.reason ?? 'the cluster no longer knows this job' };
     default:
       return null;
+  }
+}
+
+/**
+ * How a run that ran ended, for the chip race (docs/chips.md): the engine's own word, except that a run stopped for a
+ * preemption counts as preempted however the engine ended it.
+ */
+export function runOutcome(status: EngineJobStatus, to: JobState): RunOutcome {
+  if (to === 'preempted') return 'preempted';
+  switch (status.state) {
+    case 'succeeded':
+    case 'failed':
+    case 'timeout':
+    case 'cancelled':
+    case 'preempted':
+      return status.state;
+    default:
+      throw new Error(`a run in state ${status.state} has not ended`);
   }
 }
 
@@ -97,7 +115,17 @@ export async function followCluster(
       to: end.to,
       reason: end.reason,
       patch: { startedAt, endedAt, exitCode: status.exitCode },
-      ...(ran ? { meter: { clusterId: cluster.id, engineJobId: job.engineJobId!, poolId: job.poolId, endedAt } } : {}),
+      ...(ran
+        ? {
+            meter: {
+              clusterId: cluster.id,
+              engineJobId: job.engineJobId!,
+              poolId: job.poolId,
+              endedAt,
+              outcome: runOutcome(status, end.to),
+            },
+          }
+        : {}),
     });
     ends.set(job.id, end.to);
   }

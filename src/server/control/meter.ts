@@ -6,6 +6,7 @@
  */
 import { findAccelerator } from '../../core/accelerators.ts';
 import { gflopFor } from '../../core/compute.ts';
+import type { RunOutcome } from '../../core/domain.ts';
 import type { Engine, EngineAccountingRecord } from '../../engines/engine.ts';
 import { uuidv7 } from '../../store/ids.ts';
 import type { ClusterRecord } from '../../store/federation.ts';
@@ -16,6 +17,7 @@ interface MeteredRun {
   tenantId: string;
   projectId: string;
   poolId: string | null;
+  outcome: RunOutcome | null;
 }
 
 async function recordUsage(
@@ -44,6 +46,7 @@ async function recordUsage(
       elapsedSeconds: account.elapsedSeconds,
       acceleratorSeconds,
       gflop: known ? gflopFor(known.model, acceleratorSeconds) : 0n,
+      outcome: run.outcome,
     });
   }
 }

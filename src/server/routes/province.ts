@@ -11,7 +11,7 @@ import { ALL } from '../../store/index.ts';
 import { requirePermission } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { poolsWithFree } from '../control/snapshot.ts';
-import { ProblemSchema, notFound } from '../problems.ts';
+import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
 import {
   capacityBreakdown,
   queueRows,
@@ -20,7 +20,9 @@ import {
   totalCapacityP,
   utilisationSeries,
 } from '../province.ts';
-import { OverviewSchema, ProviderJobSchema } from '../schemas.ts';
+import { ChipRaceSchema, OverviewSchema, ProviderJobSchema } from '../schemas.ts';
+import { chipRaceFor } from '../chips.ts';
+import { monthRange } from '../../store/ledger/index.ts';
 import { requireProvider } from './clusters.ts';
 import { principalOf } from './principal.ts';
 
@@ -155,5 +157,38 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         };
       },
     );
+
+    app.get(
+      '/chips',
+      {
+        schema: {
+          tags: ['clusters'],
+          summary: 'The chip race (赛马): how each accelerator model ran in a month, best first (operator)',
+          querystring: Type.Object({
+            month: Type.Optional(
+              Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (China Standard Time)' }),
+            ),
+          }),
+          response: { 200: ChipRaceSchema, ...problems },
+        },
+      },
+      async (request) => {
+        requirePermission(principalOf(request), 'province:read');
+        const now = context.clock();
+        const month = request.query.month ?? monthOf(now);
+        const range = monthRange(month);
+        if (range.from >= now) throw new ProblemError(400, 'invalid-request', `month: ${month} has not begun`);
+        // The current month runs to now: utilisation is over the time that has passed.
+        const to = range.to < now ? range.to : now;
+        const chips = await chipRaceFor(store, range.from, to, now);
+        return { month, from: range.from.toISOString(), to: to.toISOString(), chips };
+      },
+    );
   };
+}
+
+/** "YYYY-MM" of an instant in China Standard Time. */
+function monthOf(at: Date): string {
+  const cst = new Date(at.getTime() + 8 * HOUR);
+  return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
 }
