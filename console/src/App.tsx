@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import type { Role } from './api.ts';
 import { Layout } from './components/Layout.tsx';
 import { Loading } from './components/Notice.tsx';
+import { Chips } from './pages/Chips.tsx';
 import { Clusters } from './pages/Clusters.tsx';
 import { JobDetail } from './pages/JobDetail.tsx';
 import { Jobs } from './pages/Jobs.tsx';
@@ -27,6 +28,7 @@ const PAGES: Record<Role, Record<string, () => ReactNode>> = {
     '/providers': () => <Providers />,
     '/jobs': () => <Jobs />,
     '/programmes': () => <Programmes />,
+    '/chips': () => <Chips />,
   },
   'provider-admin': {
     '/': () => <Clusters />,

@@ -7,6 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import type {
   CapacityRowSchema,
+  ChipRaceSchema,
   ClusterViewSchema,
   JobSchema,
   LineSchema,
@@ -93,6 +94,8 @@ export type UsageReport = Static<typeof UsageReportSchema>;
 export type CapacityRow = Static<typeof CapacityRowSchema>;
 export type QueueRow = Static<typeof QueueRowSchema>;
 export type Overview = Static<typeof OverviewSchema>;
+export type ChipRace = Static<typeof ChipRaceSchema>;
+export type ChipRaceRow = ChipRace['chips'][number];
 
 export type ProviderJob = Static<typeof ProviderJobSchema>;
 

@@ -627,12 +627,36 @@ suite(title, () => {
     await owner.locator('h1', { hasText: 'form-hello' }).waitFor();
   });
 
+  it('operator: the chip race ranks the models whose runs ended this month, accessible', async () => {
+    // The form's job above ran on Ascend-910B and succeeded; once metered it counts for its model.
+    await expect
+      .poll(async () => (await store.usage.list(ALL)).some((u) => u.acceleratorModel === 'Ascend-910B'), {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    const page = await login('office');
+    await page.locator('nav a[href="/chips"]').click();
+    await page.locator('h1', { hasText: '芯片赛马' }).waitFor();
+    const cells = (model: string) => page.locator(`tr[data-chip="${model}"] td`).allTextContents();
+    // Rank, accelerators, ended runs, completion: every ended run of the Ascend cards so far completed.
+    const ascend = await cells('Ascend-910B');
+    expect(ascend[0]).toMatch(/^\d+$/);
+    expect(ascend[3]).toBe('100%');
+    expect(await page.locator('tr[data-chip="Ascend-910B"] th .badge').textContent()).toBe('国产');
+    // A model nothing ran on this month is listed without a rank.
+    expect((await cells('K100'))[0]).toBe('—');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, 'operator-chips');
+    await expectAccessible(page);
+  });
+
   it('works on a narrow screen (390 px): no sideways scrolling of the page', async () => {
     // Each role's first page, and the money pages with their wide tables and the pool chart.
     const pages: Array<[string, string]> = [
       ['office', '/'],
       ['qiming-ai-admin', '/'],
       ['office', '/programmes'],
+      ['office', '/chips'],
       ['qiming-ai-admin', '/spend'],
       ['wuhu-admin', '/payouts'],
       ['office', '/tenants/qiming-ai/spend'],

@@ -14,6 +14,7 @@ export const NAVIGATION: Record<Role, Array<{ to: string; label: MessageKey; als
     { to: '/providers', label: 'nav.providers' },
     { to: '/jobs', label: 'nav.jobs' },
     { to: '/programmes', label: 'nav.programmes' },
+    { to: '/chips', label: 'nav.chips' },
   ],
   'provider-admin': [
     { to: '/', label: 'nav.clusters' },
