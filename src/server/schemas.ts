@@ -284,40 +284,41 @@ const BasisPoints = (description: string) =>
   Nullable(Type.Integer({ minimum: 0 }), { description: `${description}, basis points (10000 = 100%)` });
 const Count = Type.Integer({ minimum: 0 });
 
-/** GET /chips: the chip race (docs/chips.md), one row per accelerator model, best first. */
+/** One accelerator model in the chip race (docs/chips.md). */
+export const ChipRowSchema = Type.Object({
+  rank: Nullable(Type.Integer({ minimum: 1 }), { description: 'null: no finished run in the period' }),
+  acceleratorModel: Type.String(),
+  vendor: Nullable(Type.String()),
+  domestic: Type.Boolean(),
+  pools: Count,
+  providers: Count,
+  accelerators: Count,
+  capacityP: Type.String({ description: 'exact decimal' }),
+  runs: Type.Object({
+    succeeded: Count,
+    failed: Count,
+    timeout: Count,
+    cancelled: Count,
+    preempted: Count,
+    unknown: Count,
+    lost: Count,
+  }),
+  acceleratorSeconds: Type.String({ pattern: '^[0-9]+$' }),
+  ph: Type.String({ description: 'P·h of the runs that ended in the period, exact to 6 decimals' }),
+  utilisationBp: BasisPoints('busy accelerator-seconds in the period ÷ accelerators × its seconds'),
+  completionBp: BasisPoints('succeeded ÷ (succeeded + failed + timed out + lost) runs'),
+  goodputBp: BasisPoints('accelerator-seconds of succeeded runs ÷ those of succeeded, failed and timed-out runs'),
+  lostPer1000Hours: Nullable(Type.String({ description: 'lost runs per 1,000 accelerator-hours, 2 decimals' })),
+  medianFenPerAcceleratorHour: Nullable(FenString),
+  medianFenPerPh: Nullable(FenString),
+});
+
+/** GET /chips: the chip race, one row per accelerator model, best first. */
 export const ChipRaceSchema = Type.Object({
   month: Type.String(),
   from: DateTime,
   to: DateTime,
-  chips: Type.Array(
-    Type.Object({
-      rank: Nullable(Type.Integer({ minimum: 1 }), { description: 'null: no finished run in the period' }),
-      acceleratorModel: Type.String(),
-      vendor: Nullable(Type.String()),
-      domestic: Type.Boolean(),
-      pools: Count,
-      providers: Count,
-      accelerators: Count,
-      capacityP: Type.String({ description: 'exact decimal' }),
-      runs: Type.Object({
-        succeeded: Count,
-        failed: Count,
-        timeout: Count,
-        cancelled: Count,
-        preempted: Count,
-        unknown: Count,
-        lost: Count,
-      }),
-      acceleratorSeconds: Type.String({ pattern: '^[0-9]+$' }),
-      ph: Type.String({ description: 'P·h of the runs that ended in the period, exact to 6 decimals' }),
-      utilisationBp: BasisPoints('busy accelerator-seconds in the period ÷ accelerators × its seconds'),
-      completionBp: BasisPoints('succeeded ÷ (succeeded + failed + timed out + lost) runs'),
-      goodputBp: BasisPoints('accelerator-seconds of succeeded runs ÷ those of succeeded, failed and timed-out runs'),
-      lostPer1000Hours: Nullable(Type.String({ description: 'lost runs per 1,000 accelerator-hours, 2 decimals' })),
-      medianFenPerAcceleratorHour: Nullable(FenString),
-      medianFenPerPh: Nullable(FenString),
-    }),
-  ),
+  chips: Type.Array(ChipRowSchema),
 });
 
 export const ProviderJobSchema = Type.Object({
@@ -472,6 +473,7 @@ export const MonthlyReportSchema = Type.Object({
     description: 'Claims on pro-rata budgets not yet settled by a period close',
   }),
   topTenants: Type.Array(Type.Object({ tenantId: Type.String(), category: Type.String(), ...FlowSchema })),
+  chips: Type.Array(ChipRowSchema, { description: 'The chip race of the month (GET /chips), best first' }),
 });
 
 export const ProviderPayoutsSchema = Type.Object({

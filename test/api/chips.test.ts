@@ -82,6 +82,19 @@ describeEachDatabase('the chip race route', (database) => {
       .filter((u) => u.acceleratorModel === 'H100-SXM')
       .reduce((sum, u) => sum + u.acceleratorSeconds, 0);
     expect(chips[1]!.acceleratorSeconds).toBe(String(h100Seconds));
+
+    // The monthly report the programme office files carries the same race, in JSON and in its CSV.
+    const month = response.json<{ month: string }>().month;
+    const report = await call('office', `/api/v1/reports/monthly/${month}`);
+    expect(report.statusCode, report.body).toBe(200);
+    expect(report.json<{ chips: ChipRow[] }>().chips.slice(0, 2).map((c) => c.acceleratorModel)).toEqual([
+      'Ascend-910B',
+      'H100-SXM',
+    ]);
+    const csv = await call('office', `/api/v1/reports/monthly/${month}?format=csv`);
+    const h100Line = csv.body.split('\r\n').find((l) => l.startsWith('Chip race') && l.includes(',H100-SXM,'));
+    // rank, model, domestic, accelerators, ended runs, completion %, …
+    expect(h100Line?.split(',').slice(1, 7)).toEqual(['2', 'H100-SXM', 'no', '16', '3', '33.33']);
   });
 
   it('is the operator’s, and names a bad month', async () => {

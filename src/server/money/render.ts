@@ -5,7 +5,11 @@
  */
 import { formatYuan } from '../../core/money/amount.ts';
 import type { Fen } from '../../core/money/amount.ts';
+import type { ChipRaceRow } from '../../core/chip-race.ts';
 import type { Flow, MonthlyReport, Statement } from '../../store/ledger/index.ts';
+
+/** The ledger's monthly report with the month's chip race (docs/chips.md), as the programme office files it. */
+export type FiledMonthlyReport = MonthlyReport & { chips: ChipRaceRow[] };
 
 const yuan = (fen: Fen) => formatYuan(fen, { symbol: false, grouping: false });
 const money = (fen: Fen) => formatYuan(fen);
@@ -87,7 +91,7 @@ const FLOW_HEADERS = ['spend (CNY)', 'vouchers (CNY)', 'subsidy (CNY)'];
 const flowCells = (f: Flow) => [yuan(f.spendFen), yuan(f.voucherFen), yuan(f.subsidyFen)];
 
 /** The report's sections as tables: [title, headers, rows]. */
-function reportSections(report: MonthlyReport): Array<[string, string[], string[][]]> {
+function reportSections(report: FiledMonthlyReport): Array<[string, string[], string[][]]> {
   return [
     ['Total', ['', ...FLOW_HEADERS], [['all', ...flowCells(report.total)]]],
     ['By provider city', ['city', ...FLOW_HEADERS], report.byCity.map((r) => [r.city, ...flowCells(r)])],
@@ -122,11 +126,46 @@ function reportSections(report: MonthlyReport): Array<[string, string[], string[
       ['tenant', 'category', ...FLOW_HEADERS],
       report.topTenants.map((r) => [r.tenantId, r.category, ...flowCells(r)]),
     ],
+    [
+      'Chip race (how each accelerator model ran)',
+      CHIP_HEADERS,
+      report.chips.map((c) => [
+        c.rank === null ? '' : String(c.rank),
+        c.acceleratorModel,
+        c.domestic ? 'yes' : 'no',
+        String(c.accelerators),
+        String(c.runs.succeeded + c.runs.failed + c.runs.timeout + c.runs.lost),
+        percent(c.completionBp),
+        percent(c.goodputBp),
+        c.lostPer1000Hours ?? '',
+        percent(c.utilisationBp),
+        c.ph,
+        c.medianFenPerPh === null ? '' : yuan(BigInt(c.medianFenPerPh)),
+      ]),
+    ],
   ];
 }
 
+const CHIP_HEADERS = [
+  'rank',
+  'model',
+  'domestic',
+  'accelerators',
+  'ended runs',
+  'completion %',
+  'goodput %',
+  'lost per 1000 accel-h',
+  'utilisation %',
+  'P·h',
+  'price per P·h (CNY)',
+];
+
+/** Basis points as an exact percentage with two decimals (7692 → "76.92"); empty when undefined. */
+const percent = (bp: number | null) =>
+  bp === null ? '' : `${Math.floor(bp / 100)}.${String(bp % 100).padStart(2, '0')}`;
+
 /** One CSV: each section's rows start with its title, after a header row of its own, so the report is one file. */
-export function reportCsv(report: MonthlyReport): string {
+export function reportCsv(report: FiledMonthlyReport): string {
   const rows: string[][] = [];
   for (const [title, headers, body] of reportSections(report)) {
     rows.push([title, ...headers]);
@@ -135,7 +174,7 @@ export function reportCsv(report: MonthlyReport): string {
   return csv(rows);
 }
 
-export function reportHtml(report: MonthlyReport): string {
+export function reportHtml(report: FiledMonthlyReport): string {
   const sections = reportSections(report)
     .map(([title, headers, body]) => {
       const amountsFrom = headers.findIndex((h) => h.includes('(CNY)'));

@@ -16,6 +16,7 @@ import { chinaYear } from '../../store/ledger/index.ts';
 import { LedgerRefusal, VOUCHER_KINDS, monthRange, providerPayable, type Statement } from '../../store/ledger/index.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
+import { chipRaceFor } from '../chips.ts';
 import { reportCsv, reportHtml, statementCsv, statementHtml } from '../money/render.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
 import {
@@ -543,7 +544,12 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         requirePermission(principalOf(request), 'money:manage');
         monthOf(request.params.month);
-        const report = await store.ledger.monthlyReport(request.params.month, context.clock(), request.query.top);
+        const now = context.clock();
+        const ledger = await store.ledger.monthlyReport(request.params.month, now, request.query.top);
+        // A month that has not begun has no race yet; the current one runs to now.
+        const chips =
+          ledger.from < now ? await chipRaceFor(store, ledger.from, ledger.to < now ? ledger.to : now, now) : [];
+        const report = { ...ledger, chips };
         return send(
           reply,
           request.query.format,
