@@ -279,14 +279,15 @@ export function validatePodTemplate(template: unknown, at: string): Cause[] {
   return causes;
 }
 
-export function validateJob(job: Obj): Cause[] {
+export function validateJob(job: Obj, on: 'create' | 'update' = 'create'): Cause[] {
   const causes = validateMeta(job.metadata, dns1123Subdomain);
   const name = isObj(job.metadata) ? job.metadata.name : undefined;
   // The Job's name becomes the batch.kubernetes.io/job-name label of its pods.
   if (typeof name === 'string' && name.length > 63)
     causes.push(invalid('metadata.name', name, 'must be no more than 63 characters'));
   const spec = isObj(job.spec) ? job.spec : {};
-  if (spec.selector !== undefined && spec.manualSelector !== true) {
+  // On create only: the stored Job carries the selector the API server generated.
+  if (on === 'create' && spec.selector !== undefined && spec.manualSelector !== true) {
     causes.push(invalid('spec.selector', spec.selector, '`selector` will be auto-generated'));
   }
   for (const key of [
@@ -314,7 +315,7 @@ export function validateJob(job: Obj): Cause[] {
 
 /** Fields of a Job that an update may not change (batch validation's ValidateJobSpecUpdate, for what we write). */
 export function validateJobUpdate(before: Obj, after: Obj): Cause[] {
-  const causes = validateJob(after);
+  const causes = validateJob(after, 'update');
   const b = before.spec as Obj;
   const a = after.spec as Obj;
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
