@@ -12,7 +12,7 @@ import { createKubernetesEngine, type KubernetesEngine } from '../../src/engines
 import { jobManifest, jobNameForTag } from '../../src/engines/kubernetes/manifests.ts';
 import type { KubeJob, KubePod } from '../../src/engines/kubernetes/objects.ts';
 import { accountingRecord, jobStatus, nodeOf } from '../../src/engines/kubernetes/states.ts';
-import { FakeKubeApiServer, type Rule } from '../helpers/kube-apiserver/server.ts';
+import { FakeKubeApiServer, SUANLI_ENGINE_RULES } from '../helpers/kube-apiserver/server.ts';
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -275,15 +275,6 @@ describe('kubernetes manifests and states (pure)', () => {
   });
 });
 
-/** The rules docs/kubernetes.md asks the provider to grant: a Role in the namespace and a ClusterRole for nodes. */
-export const ENGINE_RULES: Rule[] = [
-  { apiGroup: 'batch', resources: ['jobs'], verbs: ['get', 'list', 'create', 'patch'], namespace: 'suanli' },
-  { apiGroup: '', resources: ['pods'], verbs: ['get', 'list', 'delete'], namespace: 'suanli' },
-  { apiGroup: '', resources: ['pods/log'], verbs: ['get'], namespace: 'suanli' },
-  { apiGroup: '', resources: ['services'], verbs: ['create'], namespace: 'suanli' },
-  { apiGroup: '', resources: ['nodes'], verbs: ['list'] },
-];
-
 describe('kubernetes engine against the test API server', () => {
   let fake: FakeKubeApiServer;
   let engine: KubernetesEngine;
@@ -327,7 +318,7 @@ describe('kubernetes engine against the test API server', () => {
 
   beforeAll(async () => {
     fake = await FakeKubeApiServer.start();
-    fake.addToken('engine-token', { user: 'system:serviceaccount:suanli:suanli-engine', rules: ENGINE_RULES });
+    fake.addToken('engine-token', { user: 'system:serviceaccount:suanli:suanli-engine', rules: SUANLI_ENGINE_RULES });
     fake.addToken('no-rights', { user: 'system:serviceaccount:suanli:default', rules: [] });
     for (const name of ['h1', 'h2', 'h3']) {
       fake.cluster.addNode({
