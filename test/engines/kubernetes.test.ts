@@ -268,6 +268,8 @@ describe('kubernetes manifests and states (pure)', () => {
       [{ pools: [{ ...H100, nodeSelector: '' }] }, /pools\[0\]\.nodeSelector must be a label selector/],
       [{ terminationGracePeriodSeconds: 0 }, /terminationGracePeriodSeconds must be a whole number from 1/],
       [{ caFile: '/ca', caData: 'x' }, /caFile or caData, not both/],
+      [{ caData: 'bm90IGEgY2VydA==' }, /caData must be a base64-encoded PEM certificate/],
+      [{ queueAheadAccelerators: 8 } as Partial<KubernetesEngineConfig>, /queueAheadAccelerators is not supported/],
     ];
     for (const [change, message] of cases) {
       expect(() => validateKubernetesEngineConfig({ ...base, ...change }), String(message)).toThrow(message);

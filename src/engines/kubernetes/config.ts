@@ -112,6 +112,16 @@ export function validateKubernetesEngineConfig(config: KubernetesEngineConfig): 
       fail(`${field} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
     }
   };
+  // Queueing ahead (docs/decisions/0006) sends jobs without nodes; this engine pins every pod to the chosen nodes.
+  if ((config as { queueAheadAccelerators?: unknown }).queueAheadAccelerators !== undefined) {
+    fail('queueAheadAccelerators is not supported: suanli places every pod of a Kubernetes job on nodes it chose');
+  }
+  if (
+    config.caData !== undefined &&
+    !Buffer.from(config.caData, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----')
+  ) {
+    fail('caData must be a base64-encoded PEM certificate (as kubeconfig certificate-authority-data)');
+  }
   whole('finishedJobTtlSeconds', config.finishedJobTtlSeconds, 60);
   whole('terminationGracePeriodSeconds', config.terminationGracePeriodSeconds, 1);
   whole('timeoutSeconds', config.timeoutSeconds, 1);
