@@ -1,5 +1,5 @@
 /**
- * The one interface every member-cluster engine implements (local, slurm, later kubernetes).
+ * The one interface every member-cluster engine implements (local, slurm, kubernetes).
  * The control plane speaks only this; each engine maps it onto the cluster's own scheduler.
  */
 import type { EngineKind, JobSpec, NodeState } from '../core/domain.ts';

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Engine } from '../engines/engine.ts';
 import { createLocalEngine } from '../engines/local/engine.ts';
 import type { LocalEngineConfig } from '../engines/local/engine.ts';
+import { createKubernetesEngine } from '../engines/kubernetes/engine.ts';
+import type { KubernetesEngineConfig } from '../engines/kubernetes/engine.ts';
 import { createSlurmEngine } from '../engines/slurm/engine.ts';
 import type { SlurmEngineConfig } from '../engines/slurm/engine.ts';
 import type { ClusterRecord } from '../store/federation.ts';
@@ -41,6 +43,11 @@ export class EngineRegistry {
         // restUrl, user, token or tokenFile, partitions, ... as stored; the cluster's name labels its errors.
         const config = cluster.config as unknown as SlurmEngineConfig;
         return createSlurmEngine({ ...config, name: config.name ?? cluster.name });
+      }
+      case 'kubernetes': {
+        // apiUrl, namespace, tokenFile, caFile, pools, ... as stored (docs/kubernetes.md).
+        const config = cluster.config as unknown as KubernetesEngineConfig;
+        return createKubernetesEngine({ ...config, name: config.name ?? cluster.name });
       }
       default:
         throw new Error(`cluster ${cluster.name}: the ${cluster.engine} engine is not part of this build yet`);

@@ -165,6 +165,31 @@ describe('suanli clusters add', () => {
       env: api(fake),
     });
     expect(sentJson(fake.requests[2])).toMatchObject({ config: { restUrl: 'http://s:6820', tokenFile: '/t' } });
+
+    const kube = {
+      apiUrl: 'https://k8s.hefei:6443',
+      namespace: 'suanli',
+      tokenFile: '/etc/suanli/k8s/hefei.token',
+      pools: [
+        { name: 'h100', acceleratorModel: 'H100-SXM', resourceName: 'nvidia.com/gpu', nodeSelector: 'pool=h100' },
+      ],
+    };
+    const kubeFile = join(dir, 'k8s.yaml');
+    writeFileSync(kubeFile, JSON.stringify(kube));
+    const k = await run(
+      ['clusters', 'add', 'k', '--provider', 'p', '--engine', 'kubernetes', '--config', kubeFile, '--dry-run'],
+      {
+        env: api(fake),
+      },
+    );
+    expect(k.code, k.stderr).toBe(0);
+    expect(sentJson(fake.requests[3])).toEqual({
+      id: 'k',
+      providerId: 'p',
+      engine: 'kubernetes',
+      config: kube,
+      dryRun: true,
+    });
   });
 
   it('prints the final API response with --json', async () => {
@@ -204,9 +229,14 @@ describe('suanli clusters add', () => {
       [['--engine', 'slurm', '--config', inline], /^suanli: .*inline\.yaml: do not put the slurm token in the config/],
       [['--engine', 'local', '--config', list], /^suanli: .*list\.yaml must hold a mapping/],
       [['--engine', 'local', '--config', bad], /^suanli: .*bad\.yaml is not valid YAML or JSON: [^\n]+\n$/],
+      [['--engine', 'kubernetes'], /^suanli: engine kubernetes needs --config FILE\n$/],
       [
-        ['--engine', 'kubernetes', '--config', list],
-        /^suanli: option '--engine <engine>' argument 'kubernetes' is invalid/,
+        ['--engine', 'kubernetes', '--config', inline],
+        /^suanli: .*inline\.yaml: do not put the kubernetes token in the config/,
+      ],
+      [
+        ['--engine', 'openstack', '--config', list],
+        /^suanli: option '--engine <engine>' argument 'openstack' is invalid/,
       ],
     ];
     for (const [args, stderr] of cases) {

@@ -45,7 +45,7 @@ export function clustersTable(clusters: readonly ClusterView[]): string {
 }
 
 /** Engines `clusters add` connects; the server knows more kinds than the CLI has flags for. */
-const ADD_ENGINES = ['local', 'slurm'] as const;
+const ADD_ENGINES = ['local', 'slurm', 'kubernetes'] as const;
 
 interface AddClusterOptions {
   provider: string;
@@ -121,9 +121,9 @@ async function engineConfig(opts: AddClusterOptions): Promise<EngineConfig> {
     if (slurmFlags.length > 0)
       throw new CliError(`give the engine settings either in --config or with ${slurmFlags.join(', ')}, not both`, 2);
     const config = await readEngineConfig(opts.config);
-    if (opts.engine === 'slurm' && 'token' in config)
+    if ((opts.engine === 'slurm' || opts.engine === 'kubernetes') && 'token' in config)
       throw new CliError(
-        `${opts.config}: do not put the slurm token in the config; name the file that holds it with tokenFile`,
+        `${opts.config}: do not put the ${opts.engine} token in the config; name the file that holds it with tokenFile`,
         2,
       );
     return config;
@@ -223,7 +223,10 @@ export function registerClusters(program: Command, ctx: Context): void {
       new Option('--engine <engine>', 'how suanli drives the cluster').choices(ADD_ENGINES).makeOptionMandatory(),
     )
     .option('--name <name>', 'display name (default: the id)')
-    .option('--config <file>', 'engine settings as a YAML or JSON file (sent as they are)')
+    .option(
+      '--config <file>',
+      'engine settings as a YAML or JSON file (sent as they are); kubernetes takes only this (docs/kubernetes.md)',
+    )
     .option('--rest-url <url>', "slurm: slurmrestd's URL, e.g. http://slurm-head:6820")
     .option('--user <user>', 'slurm: the Unix user jobs run as (not root)')
     .option('--token-file <path>', "slurm: path, on the suanli server, of the file holding slurmrestd's JWT")

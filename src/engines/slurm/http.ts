@@ -16,6 +16,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** Connections of the caller's own (the Kubernetes engine's, which trusts its cluster's CA); shared ones otherwise. */
+  agent?: http.Agent;
 }
 
 /** A failure before any answer: the cause's code (ECONNREFUSED…) or a timeout. */
@@ -60,15 +62,19 @@ function once(url: URL, request: HttpRequest): Promise<HttpAnswer> {
   if (body) headers['content-length'] = body.length;
   return new Promise((resolve, reject) => {
     let timedOut = false;
-    const outgoing = module.request(url, { method: request.method, headers, agent: agents[protocol] }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-      incoming.on('error', fail);
-    });
+    const outgoing = module.request(
+      url,
+      { method: request.method, headers, agent: request.agent ?? agents[protocol] },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        incoming.on('error', fail);
+      },
+    );
     const timer = setTimeout(() => {
       timedOut = true;
       outgoing.destroy(new Error(`no answer within ${request.timeoutMs} ms`));

@@ -31,7 +31,8 @@ const NewClusterSchema = Type.Object(
     config: Type.Record(Type.String(), Type.Unknown(), {
       description:
         'Engine settings. local: {pools:[{name, acceleratorModel, nodes:[{name, accelerators}]}]}; ' +
-        'slurm: {restUrl, user, tokenFile, partitions?}. Secrets by reference (tokenFile), never inline.',
+        'slurm: {restUrl, user, tokenFile, partitions?}; kubernetes: {apiUrl, namespace, tokenFile, caFile?, ' +
+        'pools:[{name, acceleratorModel, resourceName, nodeSelector}], image?}. Secrets by reference (tokenFile), never inline.',
     }),
     dryRun: Type.Optional(Type.Boolean({ description: 'Probe and show the inventory without registering' })),
   },
