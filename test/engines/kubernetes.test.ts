@@ -192,8 +192,10 @@ describe('kubernetes manifests and states (pure)', () => {
       ],
     };
     expect(jobStatus('j', withStatus(suspended, true), [pod('Running')]).state).toBe('running');
+    // Its pods are gone, so no start is claimed: a Job cancelled while its pods waited is not metered from startTime.
     expect(jobStatus('j', withStatus(suspended, true), [])).toMatchObject({
       state: 'cancelled',
+      startedAt: null,
       endedAt: at('2026-01-01T00:00:40Z'),
     });
   });

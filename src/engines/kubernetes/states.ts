@@ -105,8 +105,12 @@ export function jobStatus(engineJobId: string, job: KubeJob, pods: KubePod[]): E
     if (stopping)
       return { ...base, state: 'running', reason: 'stopping: cancelled by suanli', endedAt: null, exitCode: null };
     const suspended = condition(conditions, 'Suspended');
+    // Suspension deletes the pods, so whether one ever ran cannot be read any more; the Job's startTime is when its
+    // controller began creating pods, not when one ran. No start is reported: the control plane meters the run only
+    // if it saw it running, and a job cancelled while it waited for its pods is not charged.
     return {
       ...base,
+      startedAt: null,
       state: 'cancelled',
       reason: suspended?.reason ?? 'JobSuspended',
       endedAt: time(suspended?.lastTransitionTime),
