@@ -543,6 +543,79 @@ suite(title, () => {
     await seller.locator('h1', { hasText: '未找到' }).waitFor();
   }, 60_000);
 
+  it('operator: pays a provider from its Payouts page, exactly, never more than it is owed, accessible', async () => {
+    // suzhou-wanbei has sold a ¥500.00 model service; its MLUs run nothing of the tests before this one.
+    await apiAs('office', 'POST', '/sales', {
+      providerId: 'suzhou-wanbei',
+      reference: 'browser-sale-for-payout',
+      tenantId: 'qiming-ai',
+      kind: 'model',
+      product: 'qwen-api',
+      amountFen: '50000',
+      occurredAt: new Date().toISOString(),
+    });
+    const owed = async () => -(await store.ledger.balance('provider-payable:suzhou-wanbei'));
+    const before = await owed();
+    expect(before).toBeGreaterThan(12_345n);
+    /** Fen as yuan typed into the form, by string arithmetic. */
+    const typed = (fen: bigint) => `${fen / 100n}.${(fen % 100n).toString().padStart(2, '0')}`;
+
+    const page = await login('office');
+    await page.locator('nav a[href="/providers"]').click();
+    await page.locator('a[href="/providers/suzhou-wanbei/payouts"]').click();
+    await page.locator('h1', { hasText: 'suzhou-wanbei 的结算与付款' }).waitFor();
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(before));
+    expect(await page.getByTestId('pay-out-owed').textContent()).toBe(
+      `平台当前应付 ${cny(before)}；付款不能超过应付金额。`,
+    );
+    const alert = page.locator('form[aria-labelledby="pay-out-heading"] [role=alert]');
+
+    // A mistake is named before anything is sent.
+    await page.locator('#pay-out-amount').fill('1.005');
+    await page.locator('#pay-out-reference').fill('browser-office-payout-1');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await expect
+      .poll(() => alert.textContent())
+      .toBe('出错了：金额（元）：请输入大于零的金额，最多两位小数（如 100 或 100.50）。');
+
+    // One fen more than is owed: the server's refusal, as it comes, and nothing paid.
+    await page.locator('#pay-out-amount').fill(typed(before + 1n));
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await expect
+      .poll(() => alert.textContent())
+      .toBe(`出错了：provider suzhou-wanbei is owed ${before} fen, less than the payout ${before + 1n}`);
+    expect(await owed()).toBe(before);
+
+    // ¥123.45 paid: what is owed drops by exactly 12,345 fen, in the ledger and on the page.
+    await page.locator('#pay-out-amount').fill('123.45');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await page.getByRole('status').filter({ hasText: '已向 suzhou-wanbei 付款 ¥123.45。' }).waitFor();
+    expect(await owed()).toBe(before - 12_345n);
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(before - 12_345n));
+    expect(await page.getByTestId('pay-out-owed').textContent()).toContain(cny(before - 12_345n));
+    const payout = page.getByTestId('payouts').locator('tr', { hasText: 'browser-office-payout-1' });
+    await expect.poll(() => payout.locator('td.num').textContent()).toBe('¥123.45');
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(before - 12_345n));
+
+    // The same payment entered twice is recorded once, and the page says so.
+    await page.locator('#pay-out-amount').fill('123.45');
+    await page.locator('#pay-out-reference').fill('browser-office-payout-1');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '付款凭证号 browser-office-payout-1 已记录过，本次未重复付款。' })
+      .waitFor();
+    expect(await owed()).toBe(before - 12_345n);
+    await screenshot(page, 'operator-provider-payouts');
+    await expectAccessible(page);
+
+    // The provider's own page has no payout form.
+    const seller = await login('wuhu-admin');
+    await seller.locator('nav a[href="/payouts"]').click();
+    await seller.getByTestId('payable').waitFor();
+    expect(await seller.locator('#pay-out-amount').count()).toBe(0);
+  }, 60_000);
+
   it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {
     const page = await login('qiming-ai-dev');
     await page.locator('nav a[href="/submit"]').click();
