@@ -498,6 +498,14 @@ suite(title, () => {
       .toEqual(['模型券', 'anhui-vouchers', '¥50.00', '¥50.00', expect.stringContaining(' 至 '), 'wuhu-hub']);
     const issued = (await store.ledger.vouchers('qiming-ai')).find((v) => v.id === 'qiming-model-1');
     expect(issued).toMatchObject({ kind: 'model', faceFen: 5000n, funder: 'province', providers: ['wuhu-hub'] });
+    // The same voucher entered again is issued once, and the page says so.
+    await page.locator('#voucher-id').fill('qiming-model-1');
+    await page.getByRole('button', { name: '发放', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '模型券 qiming-model-1 已发放过（qiming-ai，面额 ¥50.00），本次未重复发放。' })
+      .waitFor();
+    expect((await store.ledger.vouchers('qiming-ai')).filter((v) => v.id === 'qiming-model-1')).toHaveLength(1);
     await screenshot(page, 'operator-tenant-spend');
     await expectAccessible(page);
 

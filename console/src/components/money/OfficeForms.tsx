@@ -7,7 +7,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { SPEND_KINDS as VOUCHER_KINDS } from '../../../../src/core/money/programmes/types.ts';
-import type { Recorded, Voucher } from '../../api.ts';
+import type { IssuedVoucher, Recorded } from '../../api.ts';
 import { yuanToFen } from '../../i18n/money.ts';
 import type { MessageKey } from '../../i18n/messages.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
@@ -155,7 +155,7 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
     providers: '',
   });
   const [error, setError] = useState<Error | null>(null);
-  const [issued, setIssued] = useState<Voucher | null>(null);
+  const [issued, setIssued] = useState<IssuedVoucher | null>(null);
   const set = (key: keyof typeof values, value: string) => setValues((v) => ({ ...v, [key]: value }));
 
   /** The first problem, naming its field, or null. */
@@ -182,7 +182,7 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
     if (invalid) return setError(new Error(invalid));
     const providers = values.providers.split(/[,，\s]+/).filter(Boolean);
     try {
-      const voucher = await api<Voucher>('/vouchers', {
+      const voucher = await api<IssuedVoucher>('/vouchers', {
         method: 'POST',
         body: {
           id: values.id.trim(),
@@ -260,7 +260,8 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
         <ErrorNotice error={error} />
         {issued && (
           <Success>
-            {t('office.issued', {
+            {/* A repeat the ledger ignored says so, rather than claim a second voucher. */}
+            {t(issued.created ? 'office.issued' : 'office.issueRepeated', {
               id: issued.id,
               kind: t(`voucherKind.${issued.kind}` as MessageKey),
               face: money(issued.faceFen),
