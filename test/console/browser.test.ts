@@ -546,6 +546,17 @@ suite(title, () => {
     await expect
       .poll(() => sold.locator('td').allTextContents())
       .toEqual(['语料', 'anhui-legal-corpus', 'qiming-ai', '¥1,234.56', expect.any(String)]);
+    // The sales listed follow the statement's month picker: this month's, then last month's, which has none.
+    const month = thisMonth();
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    const last = m === 1 ? `${year - 1}-12` : `${year}-${String(m - 1).padStart(2, '0')}`;
+    expect(await seller.locator('#sales-heading').textContent()).toBe(`${month} 模型服务与语料销售`);
+    await seller.locator('#statement-month').fill(last);
+    await expect.poll(() => seller.locator('#sales-heading').textContent()).toBe(`${last} 模型服务与语料销售`);
+    await seller.getByText(`${last} 没有销售记录。`).waitFor();
+    expect(await seller.getByTestId('sales').count()).toBe(0);
+    await seller.locator('#statement-month').fill(month);
+    await expect.poll(() => sold.count()).toBe(1);
     await expectAccessible(seller);
     await seller.goto(`${baseUrl}/providers/hefei-aicc/payouts`);
     await seller.locator('h1', { hasText: '未找到' }).waitFor();

@@ -7,6 +7,7 @@
 import { useState } from 'react';
 import type { ProviderPayouts } from '../api.ts';
 import { PayOutForm } from '../components/money/OfficeForms.tsx';
+import { chinaMonth } from '../components/money/Month.tsx';
 import { SalesSection } from '../components/money/SalesTable.tsx';
 import { StatementSection } from '../components/money/StatementSection.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
@@ -28,6 +29,8 @@ export function Payouts({ providerId: chosen }: { providerId?: string }) {
   );
   // Bumped by the operator's payout form: the statement below then shows the payout too.
   const [version, setVersion] = useState(0);
+  // The month of the statement and of the sales listed: the statement's picker sets it.
+  const [month, setMonth] = useState(chinaMonth);
   return (
     <section>
       {office ? (
@@ -95,12 +98,15 @@ export function Payouts({ providerId: chosen }: { providerId?: string }) {
           </section>
         </>
       )}
-      <SalesSection side="provider" id={provider} />
       <StatementSection
         base={`/statements/providers/${providerId}`}
         filename={`payouts-${provider}`}
         version={version}
+        month={month}
+        onMonthChange={setMonth}
       />
+      {/* Follows the statement's month picker above it. */}
+      <SalesSection side="provider" id={provider} month={month} />
     </section>
   );
 }
