@@ -30,6 +30,7 @@ import type {
   UsageTotalSchema,
   UsageViewSchema,
   UserSchema,
+  IssuedVoucherSchema,
   VoucherSchema,
   WalletSchema,
 } from '../../src/server/schemas.ts';
@@ -103,6 +104,8 @@ export type ProviderJob = Static<typeof ProviderJobSchema>;
 export type LedgerLine = Static<typeof LineSchema>;
 export type Wallet = Static<typeof WalletSchema>;
 export type Voucher = Static<typeof VoucherSchema>;
+/** POST /vouchers: `created` false when the id was issued before with the same terms (nothing more was done). */
+export type IssuedVoucher = Static<typeof IssuedVoucherSchema>;
 export type Statement = Static<typeof StatementSchema>;
 /** Payouts newest first; fen is the amount paid to the provider. */
 export type ProviderPayouts = Static<typeof ProviderPayoutsSchema>;

@@ -429,6 +429,12 @@ export const VoucherSchema = Type.Object({
   issuedAt: DateTime,
 });
 
+/**
+ * The answer to issuing a voucher: the voucher, and whether this request issued it (201) or found it issued before
+ * under the same id and terms (200, `created: false`: nothing more was taken from the pool).
+ */
+export const IssuedVoucherSchema = Type.Intersect([VoucherSchema, Type.Object({ created: Type.Boolean() })]);
+
 /** A provider's sale of a model service or corpus to a tenant, charged like metered usage (routes/sales.ts). */
 export const SaleSchema = Type.Object({
   id: Type.String(),

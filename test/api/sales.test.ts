@@ -147,6 +147,14 @@ describeEachDatabase('API: sales', (database) => {
     expect((await items('office')).sort()).toEqual(['suzhou-wanbei>zhiyuan-llm', 'wuhu-hub>qiming-ai']);
     expect(await items('office', '?kind=corpus')).toEqual(['suzhou-wanbei>zhiyuan-llm']);
     expect(await items('office', '?month=2026-10')).toEqual([]);
+    expect(await items('wuhu-admin', '?month=2026-11')).toEqual(['wuhu-hub>qiming-ai']);
+    // A month is YYYY-MM: anything else is 400 naming the field, as the statements' and report's months are.
+    for (const month of ['2026-13', '2026-1', 'november', '2026-11-01']) {
+      const bad = await get('office', `/api/v1/sales?month=${month}`);
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json<{ detail: string }>().detail).toMatch(/^month: /);
+      expect(bad.json<{ errors?: Array<{ field: string }> }>().errors?.map((e) => e.field)).toEqual(['month']);
+    }
     expect((await get('qiming-ai-admin', '/api/v1/sales?tenantId=zhiyuan-llm')).statusCode).toBe(404);
     expect((await get('wuhu-admin', '/api/v1/sales?providerId=suzhou-wanbei')).statusCode).toBe(404);
     expect((await get('qiming-ai-dev', '/api/v1/sales')).statusCode).toBe(403);

@@ -50,6 +50,22 @@ describe('suanli wallet, vouchers, report', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('says a voucher issued again was issued before (200), not that it was issued', async () => {
+    fake = await fakeApi((req) => ({
+      status: 200,
+      json: { ...(JSON.parse(req.body) as object), remainingFen: '50000', created: false },
+    }));
+    const r = await run(
+      [
+        ...['vouchers', 'issue', '--id', 'v1', '--tenant', 'qiming-ai', '--programme', 'p', '--funder', 'prov'],
+        ...['--face', '500', '--from', '2026-11-01T00:00+08:00', '--to', '2026-12-01T00:00+08:00'],
+      ],
+      { env: api(fake) },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('voucher v1 was issued before (to qiming-ai: ¥500.00); nothing changed\n');
+  });
+
   it('lists vouchers', async () => {
     const voucher = {
       id: 'v1',

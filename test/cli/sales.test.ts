@@ -66,6 +66,11 @@ describe('suanli sales', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(Object.fromEntries(fake.requests[0]!.query)).toEqual({ kind: 'model', month: '2026-11' });
     expect(r.stdout).toMatch(/wuhu-hub\s+qiming-ai\s+model\s+qwen-finetune\s+¥800\.00\s+¥500\.00\s+¥30\.00\s+order-1/);
+    // A month that is not YYYY-MM is refused before anything is sent, naming the option.
+    const bad = await run(['sales', 'ls', '--month', '2026-13'], { env: api(fake) });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--month.*must be a month, YYYY-MM/);
+    expect(fake.requests).toHaveLength(1);
     const reversed = await run(['sales', 'reverse', 's1', '--reason', 'refund'], { env: api(fake) });
     expect(reversed.code, reversed.stderr).toBe(0);
     expect(fake.requests[1]?.path).toBe('/api/v1/sales/s1/reversal');

@@ -505,6 +505,14 @@ suite(title, () => {
       .toEqual(['模型券', 'anhui-vouchers', '¥50.00', '¥50.00', expect.stringContaining(' 至 '), 'wuhu-hub']);
     const issued = (await store.ledger.vouchers('qiming-ai')).find((v) => v.id === 'qiming-model-1');
     expect(issued).toMatchObject({ kind: 'model', faceFen: 5000n, funder: 'province', providers: ['wuhu-hub'] });
+    // The same voucher entered again is issued once, and the page says so.
+    await page.locator('#voucher-id').fill('qiming-model-1');
+    await page.getByRole('button', { name: '发放', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '模型券 qiming-model-1 已发放过（qiming-ai，面额 ¥50.00），本次未重复发放。' })
+      .waitFor();
+    expect((await store.ledger.vouchers('qiming-ai')).filter((v) => v.id === 'qiming-model-1')).toHaveLength(1);
     await screenshot(page, 'operator-tenant-spend');
     await expectAccessible(page);
 
@@ -545,9 +553,93 @@ suite(title, () => {
     await expect
       .poll(() => sold.locator('td').allTextContents())
       .toEqual(['语料', 'anhui-legal-corpus', 'qiming-ai', '¥1,234.56', expect.any(String)]);
+    // The sales listed follow the statement's month picker: this month's, then last month's, which has none.
+    const month = thisMonth();
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    const last = m === 1 ? `${year - 1}-12` : `${year}-${String(m - 1).padStart(2, '0')}`;
+    expect(await seller.locator('#sales-heading').textContent()).toBe(`${month} 模型服务与语料销售`);
+    await seller.locator('#statement-month').fill(last);
+    await expect.poll(() => seller.locator('#sales-heading').textContent()).toBe(`${last} 模型服务与语料销售`);
+    await seller.getByText(`${last} 没有销售记录。`).waitFor();
+    expect(await seller.getByTestId('sales').count()).toBe(0);
+    await seller.locator('#statement-month').fill(month);
+    await expect.poll(() => sold.count()).toBe(1);
     await expectAccessible(seller);
     await seller.goto(`${baseUrl}/providers/hefei-aicc/payouts`);
     await seller.locator('h1', { hasText: '未找到' }).waitFor();
+  }, 60_000);
+
+  it('operator: pays a provider from its Payouts page, exactly, never more than it is owed, accessible', async () => {
+    // suzhou-wanbei has sold a ¥500.00 model service; its MLUs run nothing of the tests before this one.
+    await apiAs('office', 'POST', '/sales', {
+      providerId: 'suzhou-wanbei',
+      reference: 'browser-sale-for-payout',
+      tenantId: 'qiming-ai',
+      kind: 'model',
+      product: 'qwen-api',
+      amountFen: '50000',
+      occurredAt: new Date().toISOString(),
+    });
+    const owed = async () => -(await store.ledger.balance('provider-payable:suzhou-wanbei'));
+    const before = await owed();
+    expect(before).toBeGreaterThan(12_345n);
+    /** Fen as yuan typed into the form, by string arithmetic. */
+    const typed = (fen: bigint) => `${fen / 100n}.${(fen % 100n).toString().padStart(2, '0')}`;
+
+    const page = await login('office');
+    await page.locator('nav a[href="/providers"]').click();
+    await page.locator('a[href="/providers/suzhou-wanbei/payouts"]').click();
+    await page.locator('h1', { hasText: 'suzhou-wanbei 的结算与付款' }).waitFor();
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(before));
+    expect(await page.getByTestId('pay-out-owed').textContent()).toBe(
+      `平台当前应付 ${cny(before)}；付款不能超过应付金额。`,
+    );
+    const alert = page.locator('form[aria-labelledby="pay-out-heading"] [role=alert]');
+
+    // A mistake is named before anything is sent.
+    await page.locator('#pay-out-amount').fill('1.005');
+    await page.locator('#pay-out-reference').fill('browser-office-payout-1');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await expect
+      .poll(() => alert.textContent())
+      .toBe('出错了：金额（元）：请输入大于零的金额，最多两位小数（如 100 或 100.50）。');
+
+    // One fen more than is owed: the server's refusal, as it comes, and nothing paid.
+    await page.locator('#pay-out-amount').fill(typed(before + 1n));
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await expect
+      .poll(() => alert.textContent())
+      .toBe(`出错了：provider suzhou-wanbei is owed ${before} fen, less than the payout ${before + 1n}`);
+    expect(await owed()).toBe(before);
+
+    // ¥123.45 paid: what is owed drops by exactly 12,345 fen, in the ledger and on the page.
+    await page.locator('#pay-out-amount').fill('123.45');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await page.getByRole('status').filter({ hasText: '已向 suzhou-wanbei 付款 ¥123.45。' }).waitFor();
+    expect(await owed()).toBe(before - 12_345n);
+    await expect.poll(() => page.getByTestId('payable').textContent()).toBe(cny(before - 12_345n));
+    expect(await page.getByTestId('pay-out-owed').textContent()).toContain(cny(before - 12_345n));
+    const payout = page.getByTestId('payouts').locator('tr', { hasText: 'browser-office-payout-1' });
+    await expect.poll(() => payout.locator('td.num').textContent()).toBe('¥123.45');
+    await expect.poll(() => page.getByTestId('statement-closing').textContent()).toBe(cny(before - 12_345n));
+
+    // The same payment entered twice is recorded once, and the page says so.
+    await page.locator('#pay-out-amount').fill('123.45');
+    await page.locator('#pay-out-reference').fill('browser-office-payout-1');
+    await page.getByRole('button', { name: '记录付款' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: '付款凭证号 browser-office-payout-1 已记录过，本次未重复付款。' })
+      .waitFor();
+    expect(await owed()).toBe(before - 12_345n);
+    await screenshot(page, 'operator-provider-payouts');
+    await expectAccessible(page);
+
+    // The provider's own page has no payout form.
+    const seller = await login('wuhu-admin');
+    await seller.locator('nav a[href="/payouts"]').click();
+    await seller.getByTestId('payable').waitFor();
+    expect(await seller.locator('#pay-out-amount').count()).toBe(0);
   }, 60_000);
 
   it('tenant-member: submits pasted YAML; a YAML mistake is reported before anything is sent', async () => {

@@ -4,8 +4,11 @@
  * and products; subsidy programmes award on a sale only where their base includes its kind; a repeat is one charge;
  * a reversal restores every balance; statements and the monthly report show it.
  */
+import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { evaluateSubsidies } from '../../src/core/money/programmes/evaluate.ts';
+import { parseProgrammeText } from '../../src/core/money/programmes/load.ts';
+import type { SubsidyProgramme } from '../../src/core/money/programmes/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import {
   LedgerRefusal,
@@ -22,6 +25,30 @@ import { describeEachDatabase } from '../helpers/databases.ts';
 import { h100Run, insertUsage, paidShareProgramme, seedLedgerFederation } from '../helpers/ledger-fixtures.ts';
 
 const NOW = new Date('2026-11-30T00:00:00Z');
+const DECEMBER = new Date('2026-12-01T00:00:00+08:00');
+const JANUARY = new Date('2027-01-01T00:00:00+08:00');
+
+/** A pro-rata-at-close programme paying `rate` of what is metered of the kinds named, funded 1:1 by two funders. */
+function proRataProgramme(id: string, kinds: string[], rate: string): SubsidyProgramme {
+  const text = `apiVersion: suanli.io/v1
+kind: SubsidyProgramme
+metadata: { id: ${id}, version: '1', series: ${id}, title: t, sources: [s] }
+spec:
+  validFrom: 2026-10-01
+  payee: tenant
+  funders:
+    - { funder: anhui-province, share: 50% }
+    - { funder: hefei-city, share: 50% }
+  rounding: down
+  budget: { exhaustion: pro-rata-at-close, period: month }
+  rules:
+    - { id: use, base: metered, rate: { fixed: ${rate} }, appliesTo: { kinds: [${kinds.join(', ')}] } }
+`;
+  const parsed = parseProgrammeText(text, `${id}.yaml`);
+  if (!parsed.ok || parsed.loaded.programme.kind !== 'SubsidyProgramme') throw new Error(JSON.stringify(parsed));
+  return parsed.loaded.programme;
+}
+
 const AT = new Date('2026-11-10T10:00:00+08:00');
 
 /** ¥800.00 of fine-tuning sold by Suzhou Wanbei (no platform fee) to acme. */
@@ -178,6 +205,134 @@ describeEachDatabase('ledger: sales of model services and corpora', (database) =
       .execute();
     expect(awards).toEqual([{ programme_id: 'models-and-corpora', sale_id: stored.id, amount_fen: '3000' }]);
     await sumsToZero();
+  });
+
+  it('claims on a sale under a pro-rata programme whose base admits it, paid at close, withdrawn or clawed back by its reversal', async () => {
+    for (const funder of ['anhui-province', 'hefei-city'])
+      await store.ledger.fundPool({
+        actor: 'office',
+        at: new Date('2026-10-01T00:00:00+08:00'),
+        programmeId: 'models-prorata',
+        funder,
+        fen: 1_001n,
+        reference: `${funder}-models`,
+      });
+    const models = proRataProgramme('models-prorata', ['model', 'corpus'], '10%');
+    const compute = proRataProgramme('compute-prorata', ['compute'], '20%');
+    const subsidies: SubsidySource = { programmes: [models, compute], evaluate: evaluateSubsidies };
+    const record = (over: Partial<NewSale & { at: Date }>) => store.ledger.recordSale(sale(over), { subsidies });
+    const claims = async () =>
+      (
+        await sql<{ key: string; programme: string; usage: string | null; sale: string | null; fen: string; at: Date }>`
+          select idempotency_key as key, programme_id as programme, usage_record_id as usage, sale_id as sale,
+            amount_fen::text as fen, at from programme_claims order by amount_fen desc`.execute(store.db)
+      ).rows;
+    const before = await balances();
+
+    // ¥800.00 of fine-tuning to acme: 10% = 8,000 fen claimed, nothing paid now; the compute-only programme claims
+    // nothing on a sale. ¥120.00 of corpus to rival: 1,200 claimed. ¥50.00 to campus, reversed before the close.
+    const acme = (await record({})).sale;
+    const rival = (await record({ reference: 'order-2', tenantId: 'rival', kind: 'corpus', amountFen: 12_000n })).sale;
+    const campus = (await record({ reference: 'order-3', tenantId: 'campus', amountFen: 5_000n })).sale;
+    // A sale made on 1 December (China time), reported later: its claim belongs to December, not November.
+    const late = (
+      await record({
+        reference: 'order-4',
+        at: new Date('2026-12-02T00:00:00Z'),
+        occurredAt: new Date('2026-12-01T09:00:00+08:00'),
+        amountFen: 1_000n,
+      })
+    ).sale;
+    // Usage is claimed by the compute programme only: 4 H100-hours at ¥18.00 = 7,200 fen, 20% = 1,440.
+    await insertUsage(store.db, [h100Run('u1', 'acme')]);
+    await store.ledger.postPending({ now: DECEMBER, subsidies });
+    expect(await claims()).toEqual([
+      {
+        key: `sale:${acme.id}:claim:models-prorata:use`,
+        programme: 'models-prorata',
+        usage: null,
+        sale: acme.id,
+        fen: '8000',
+        at: AT,
+      },
+      {
+        key: 'usage:u1#0:claim:compute-prorata:use',
+        programme: 'compute-prorata',
+        usage: 'u1',
+        sale: null,
+        fen: '1440',
+        at: new Date('2026-11-02T02:00:00Z'),
+      },
+      expect.objectContaining({ sale: rival.id, fen: '1200', at: AT }),
+      expect.objectContaining({ sale: campus.id, fen: '500' }),
+      expect.objectContaining({ sale: late.id, fen: '100', at: new Date('2026-12-01T01:00:00Z') }),
+    ]);
+    expect(
+      await store.db.selectFrom('ledger_transactions').select('id').where('purpose', '=', 'subsidy').execute(),
+    ).toEqual([]);
+    expect(acme.subsidyFen).toBe(0n);
+    // Recording a sale again claims nothing more.
+    await record({});
+    expect(await claims()).toHaveLength(5);
+
+    // Reversing campus's sale withdraws its unsettled claim, as a usage reversal does.
+    await store.ledger.reverseSale({ actor: 'office', at: DECEMBER, saleId: campus.id, reason: 'refunded' });
+    expect(await store.ledger.outstandingClaims()).toEqual([
+      { programmeId: 'compute-prorata', claims: 1, claimedFen: 1_440n, oldest: new Date('2026-11-02T02:00:00Z') },
+      { programmeId: 'models-prorata', claims: 3, claimedFen: 9_300n, oldest: AT },
+    ]);
+
+    // November: claims acme 8,000 and rival 1,200 (9,200) on pools of 1,001 + 1,001 = 2,002. acme 2,002 × 8,000 /
+    // 9,200 = 1,740.87, rival 261.13: 1,740 + 261 = 2,001, the last fen to acme (larger remainder): 1,741 and 261.
+    // acme 1,741 of (1,001 : 1,001) → 870.5 each, the tied fen to anhui-province: 871 : 870; rival 261 of the rest
+    // (130 : 131). The December sale's 100 waits for December's close.
+    const { close } = await store.ledger.closePeriod({
+      programme: models,
+      period: '2026-11',
+      now: DECEMBER,
+      actor: 'office',
+    });
+    expect(close).toMatchObject({ claimedFen: 9_200n, paidFen: 2_002n });
+    expect(close.payments.map((p) => [p.payeeId, p.paidFen, p.byFunder.map((f) => f.amountFen)])).toEqual([
+      ['acme', 1_741n, [871n, 870n]],
+      ['rival', 261n, [130n, 131n]],
+    ]);
+    const closed = await balances();
+    expect(closed.get(programmePool('models-prorata', 'anhui-province'))).toBe(0n);
+    expect(closed.get(programmePool('models-prorata', 'hefei-city'))).toBe(0n);
+    expect(closed.get(tenantWallet('acme'))).toBe(80_000n + 1_000n + 7_200n - 1_741n);
+    expect(closed.get(tenantWallet('rival'))).toBe(12_000n - 261n);
+    expect(await store.ledger.outstandingClaims()).toEqual([
+      { programmeId: 'compute-prorata', claims: 1, claimedFen: 1_440n, oldest: new Date('2026-11-02T02:00:00Z') },
+      { programmeId: 'models-prorata', claims: 1, claimedFen: 100n, oldest: new Date('2026-12-01T01:00:00Z') },
+    ]);
+
+    // Reversing acme's sale after the close claws back the 1,741 fen paid for its claim, into the pools it came from,
+    // linked to the sale; reversing again claws back nothing twice.
+    await store.ledger.reverseSale({ actor: 'office', at: JANUARY, saleId: acme.id, reason: 'refunded' });
+    const clawback = await store.db
+      .selectFrom('ledger_transactions')
+      .selectAll()
+      .where('idempotency_key', 'like', 'clawback:%')
+      .executeTakeFirstOrThrow();
+    expect(clawback).toMatchObject({ purpose: 'reversal', sale_id: acme.id, tenant_id: 'acme', amount_fen: '1741' });
+    await store.ledger.reverseSale({ actor: 'office', at: JANUARY, saleId: acme.id, reason: 'again' });
+    const after = await balances();
+    expect(after.get(programmePool('models-prorata', 'anhui-province'))).toBe(-871n);
+    expect(after.get(programmePool('models-prorata', 'hefei-city'))).toBe(-870n);
+    // acme owes only the December sale and the usage; the refund took back the subsidy too.
+    expect(after.get(tenantWallet('acme'))).toBe((before.get(tenantWallet('acme')) ?? 0n) + 1_000n + 7_200n);
+    await sumsToZero();
+
+    // The database takes a claim on exactly one cause.
+    const claim = (usage: string | null, saleId: string | null) =>
+      sql`insert into programme_claims (id, idempotency_key, programme_id, programme_version, rule_id, usage_record_id,
+          sale_id, charge_transaction_id, tenant_id, provider_id, payee, at, amount_fen, detail, recorded_at)
+        select 'c-x', 'k-x', 'models-prorata', '1', 'use', ${usage}, ${saleId}, charge_transaction_id, tenant_id,
+          provider_id, payee, at, 1, '{}', now() from programme_claims limit 1`.execute(store.db);
+    await expect(claim(null, null)).rejects.toThrow(/programme_claims_one_cause/);
+    await expect(claim('u1', rival.id)).rejects.toThrow(/programme_claims_one_cause/);
+    await expect(claim(null, rival.id)).rejects.toThrow(/programme_claims_sale|duplicate/);
   });
 
   it('charges a sale recorded twice once, refuses the reference with other terms, and reverses it entirely', async () => {

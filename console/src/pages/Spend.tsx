@@ -7,6 +7,7 @@
 import { useState } from 'react';
 import type { Voucher, Wallet } from '../api.ts';
 import { IssueVoucherForm, TopUpForm } from '../components/money/OfficeForms.tsx';
+import { chinaMonth } from '../components/money/Month.tsx';
 import { SalesSection } from '../components/money/SalesTable.tsx';
 import { StatementSection } from '../components/money/StatementSection.tsx';
 import { LedgerLines } from '../components/money/LedgerLines.tsx';
@@ -27,6 +28,8 @@ export function Spend({ tenantId: chosen }: { tenantId?: string }) {
   const wallet = useLoad(() => api<Wallet>(`/wallet?${whose ? `${whose}&` : ''}limit=20`), [api, whose]);
   // Bumped by the operator's forms: the statement below then shows the new line too.
   const [version, setVersion] = useState(0);
+  // The month of the statement and of the sales listed: the statement's picker sets it.
+  const [month, setMonth] = useState(chinaMonth);
   const vouchers = useLoad(() => api<{ items: Voucher[] }>(`/vouchers${whose ? `?${whose}` : ''}`), [api, whose]);
   return (
     <section>
@@ -81,12 +84,15 @@ export function Spend({ tenantId: chosen }: { tenantId?: string }) {
         </div>
       )}
       <Vouchers data={vouchers.data} error={vouchers.error} />
-      <SalesSection side="tenant" id={tenantId} />
       <StatementSection
         base={`/statements/tenants/${encodeURIComponent(tenantId)}`}
         filename={`statement-${tenantId}`}
         version={version}
+        month={month}
+        onMonthChange={setMonth}
       />
+      {/* Follows the statement's month picker above it. */}
+      <SalesSection side="tenant" id={tenantId} month={month} />
     </section>
   );
 }

@@ -181,7 +181,7 @@ export function registerMoney(program: Command, ctx: Context): void {
         cmd: Command,
       ) => {
         const client = await ctx.client(cmd);
-        const { body } = await client.json<VoucherView>('POST', '/vouchers', {
+        const { status, body } = await client.json<VoucherView>('POST', '/vouchers', {
           body: JSON.stringify({
             id: opts.id,
             kind: opts.kind,
@@ -197,7 +197,13 @@ export function registerMoney(program: Command, ctx: Context): void {
           }),
           headers: JSON_BODY,
         });
-        ctx.out(opts.json ? json(body) : `voucher ${body.id} issued to ${body.tenantId}: ${money(body.faceFen)}\n`);
+        if (opts.json) return ctx.out(json(body));
+        // 200: the voucher was issued before under this id with the same terms, and nothing more was done.
+        ctx.out(
+          status === 200
+            ? `voucher ${body.id} was issued before (to ${body.tenantId}: ${money(body.faceFen)}); nothing changed\n`
+            : `voucher ${body.id} issued to ${body.tenantId}: ${money(body.faceFen)}\n`,
+        );
       },
     );
 

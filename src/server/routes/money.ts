@@ -26,6 +26,7 @@ import {
   ProviderPayoutsSchema,
   RecordedSchema,
   StatementSchema,
+  IssuedVoucherSchema,
   VoucherSchema,
   WalletSchema,
 } from '../schemas.ts';
@@ -398,11 +399,17 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
               products: Type.Optional(
                 Type.Array(Type.String(), { description: 'Accelerator models (compute); none = any' }),
               ),
-              maxShareBasisPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 10000 })),
+              maxShareBasisPoints: Type.Optional(
+                Type.Integer({
+                  minimum: 1,
+                  maximum: 10000,
+                  description: "Default: the voucher programme's largest share, else 10000 (all of a charge)",
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
-          response: { 200: VoucherSchema, 201: VoucherSchema, ...problems },
+          response: { 200: IssuedVoucherSchema, 201: IssuedVoucherSchema, ...problems },
         },
       },
       async (request, reply) => {
@@ -413,6 +420,10 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
         // Under a voucher programme of programmes/, its terms apply (face values, validity, share, yearly limit).
         const programme = (await programmes()).find((p) => p.metadata.id === body.programmeId);
         let maxShare = body.maxShareBasisPoints;
+        // A voucher issued before under this id is the ledger's to compare (the same terms: returned as it is; other
+        // terms: 409): its issue was checked against the programme then, and checking a repeat again would count
+        // the voucher against its own yearly limit, or refuse it once the programme has ended.
+        const before = await store.ledger.voucher(body.id);
         if (programme?.kind === 'VoucherProgramme') {
           maxShare ??= Number(programme.maxShareOfChargeBasisPoints);
           const issued = await store.ledger.issuedFaceInYear(programme.metadata.id, body.tenantId, chinaYear(at));
@@ -422,7 +433,7 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             validTo: new Date(body.validTo),
             maxShareBasisPoints: maxShare,
           };
-          const problems = voucherTermsProblems(programme, request, at, issued);
+          const problems = before ? [] : voucherTermsProblems(programme, request, at, issued);
           if (problems.length > 0)
             throw new ProblemError(
               400,
@@ -454,9 +465,10 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             maxShareBasisPoints: maxShare ?? 10_000,
           })
           .catch(refusal);
-        const voucher = (await store.ledger.vouchers(body.tenantId)).find((v) => v.id === result.id);
+        const voucher = await store.ledger.voucher(result.id);
+        // As a replayed job submission is answered: 200 and the voucher issued before, 201 for a new one.
         reply.code(result.created ? 201 : 200);
-        return toJson(voucher) as never;
+        return { ...(toJson(voucher) as object), created: result.created } as never;
       },
     );
 

@@ -50,6 +50,16 @@ function visibleTo(principal: Principal): Pick<SaleFilter, 'tenantId' | 'provide
   return null;
 }
 
+/** A calendar month of China Standard Time, YYYY-MM; anything else is 400 naming the field. */
+function monthOf(month: string): { from: Date; to: Date } {
+  try {
+    return monthRange(month);
+  } catch {
+    const message = `must be a month written YYYY-MM (China Standard Time), e.g. 2026-11; got ${JSON.stringify(month)}`;
+    throw new ProblemError(400, 'invalid-request', `month: ${message}`, [{ field: 'month', message }]);
+  }
+}
+
 export function salesRoutes(context: AppContext): FastifyPluginAsyncTypebox {
   const { store } = context;
   const programmes = programmesOf(context);
@@ -149,8 +159,9 @@ export function salesRoutes(context: AppContext): FastifyPluginAsyncTypebox {
             tenantId: Type.Optional(Type.String({ minLength: 1 })),
             providerId: Type.Optional(Type.String({ minLength: 1 })),
             kind: Type.Optional(Kind),
+            // Checked by the handler, which names the field and the form in words (a pattern's message does not).
             month: Type.Optional(
-              Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM (China Standard Time)' }),
+              Type.String({ description: 'Only sales made in this month: YYYY-MM (China Standard Time)' }),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           }),
@@ -167,7 +178,7 @@ export function salesRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           throw notFound(`tenant ${tenantId}`);
         if (scope.providerId !== undefined && providerId !== undefined && providerId !== scope.providerId)
           throw notFound(`provider ${providerId}`);
-        const range = month === undefined ? {} : monthRange(month);
+        const range = month === undefined ? {} : monthOf(month);
         const sales = await store.ledger.sales({
           ...(tenantId !== undefined ? { tenantId } : {}),
           ...(providerId !== undefined ? { providerId } : {}),

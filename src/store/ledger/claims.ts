@@ -3,7 +3,9 @@
  * `settlement: 'claim'`) in the same evaluation that decides a charge's immediate awards, and non-stacking between
  * programmes is resolved within that evaluation; so the claim is taken from that very evaluation, never recomputed
  * later from a ledger that has moved on. The posting batch is given an evaluator that notes each claim it returns,
- * and the claims are written in the batch's database transaction, keyed like the subsidy they stand for.
+ * and the claims are written in the batch's database transaction, keyed like the subsidy they stand for. A sale of a
+ * model service or corpus is charged the same way (sales.ts), and its claims are written in the transaction that
+ * records it.
  */
 import { sql } from 'kysely';
 import { chinaYear } from '../../core/money/programmes/calendar.ts';
@@ -101,24 +103,36 @@ async function openClaimTotals(tx: Db, programmeIds: string[]) {
 
 const GENERATION = /#(\d+):charge$/;
 
+/** What a batch of noted claims was made on: metered usage records (postPending) or one sale (recordSale). */
+export type ClaimCause = 'usage' | 'sale';
+
 /**
- * Writes the noted claims, each on the usage record's charge that stands (the latest generation not reversed):
- * a replayed record finds its claim's key and writes nothing, and a reversed charge takes no new claim. Returns how
- * many were written.
+ * Writes the noted claims, each on the charge that stands for its usage record (the latest generation not reversed)
+ * or its sale: a replayed record finds its claim's key and writes nothing, and a reversed charge takes no new claim.
+ * A sale's claim is keyed `sale:<sale>:claim:<programme>:<rule>` and dated the sale's time, as its subsidies are.
+ * Returns how many were written.
  */
-export async function recordClaims(tx: Db, noted: readonly NotedClaim[], now: Date): Promise<number> {
+export async function recordClaims(
+  tx: Db,
+  noted: readonly NotedClaim[],
+  now: Date,
+  cause: ClaimCause = 'usage',
+): Promise<number> {
   if (noted.length === 0) return 0;
-  const usageIds = [...new Set(noted.map((n) => n.event.id))];
-  const charges = await sql<{ id: string; usage_record_id: string; idempotency_key: string }>`
-    select t.id, t.usage_record_id, t.idempotency_key from ledger_transactions t
-    where t.usage_record_id = any(${usageIds}::text[]) and t.purpose = 'charge'
+  const causeIds = [...new Set(noted.map((n) => n.event.id))];
+  const column = cause === 'usage' ? sql.ref('t.usage_record_id') : sql.ref('t.sale_id');
+  const charges = await sql<{ id: string; cause_id: string; idempotency_key: string }>`
+    select t.id, ${column} as cause_id, t.idempotency_key from ledger_transactions t
+    where ${column} = any(${causeIds}::text[]) and t.purpose = 'charge'
       and not exists (select 1 from ledger_transactions r where r.reverses = t.id)`.execute(tx);
-  const standing = new Map<string, { id: string; generation: number }>();
+  const standing = new Map<string, { id: string; prefix: string; generation: number }>();
   for (const c of charges.rows) {
-    const generation = Number(GENERATION.exec(c.idempotency_key)?.[1] ?? -1);
-    const before = standing.get(c.usage_record_id);
+    // A sale is charged once: it has no generations.
+    const generation = cause === 'usage' ? Number(GENERATION.exec(c.idempotency_key)?.[1] ?? -1) : 0;
+    const prefix = cause === 'usage' ? `usage:${c.cause_id}#${generation}` : `sale:${c.cause_id}`;
+    const before = standing.get(c.cause_id);
     if (before === undefined || generation > before.generation)
-      standing.set(c.usage_record_id, { id: c.id, generation });
+      standing.set(c.cause_id, { id: c.id, prefix, generation });
   }
   const rows = noted.flatMap(({ award, event }) => {
     const charge = standing.get(event.id);
@@ -126,11 +140,12 @@ export async function recordClaims(tx: Db, noted: readonly NotedClaim[], now: Da
     return [
       {
         id: uuidv7(now.getTime()),
-        key: `usage:${event.id}#${charge.generation}:claim:${award.programmeId}:${award.ruleId}`,
+        key: `${charge.prefix}:claim:${award.programmeId}:${award.ruleId}`,
         programme_id: award.programmeId,
         programme_version: award.programmeVersion,
         rule_id: award.ruleId,
-        usage_record_id: event.id,
+        usage_record_id: cause === 'usage' ? event.id : null,
+        sale_id: cause === 'sale' ? event.id : null,
         charge_transaction_id: charge.id,
         tenant_id: event.tenant.id,
         provider_id: event.provider.id,
@@ -150,11 +165,12 @@ export async function recordClaims(tx: Db, noted: readonly NotedClaim[], now: Da
   });
   if (rows.length === 0) return 0;
   const written = await sql`insert into programme_claims (id, idempotency_key, programme_id, programme_version,
-      rule_id, usage_record_id, charge_transaction_id, tenant_id, provider_id, payee, at, amount_fen, detail,
+      rule_id, usage_record_id, sale_id, charge_transaction_id, tenant_id, provider_id, payee, at, amount_fen, detail,
       recorded_at)
     select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(id text, key text, programme_id text,
-      programme_version text, rule_id text, usage_record_id text, charge_transaction_id text, tenant_id text,
-      provider_id text, payee text, at timestamptz, amount_fen bigint, detail jsonb, recorded_at timestamptz)
+      programme_version text, rule_id text, usage_record_id text, sale_id text, charge_transaction_id text,
+      tenant_id text, provider_id text, payee text, at timestamptz, amount_fen bigint, detail jsonb,
+      recorded_at timestamptz)
     on conflict (idempotency_key) do nothing`.execute(tx);
   return Number(written.numAffectedRows ?? 0n);
 }

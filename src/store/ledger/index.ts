@@ -230,14 +230,20 @@ export class LedgerRepo extends LedgerQueries {
     return BigInt(row.rows[0]?.fen ?? '0');
   }
 
+  /** One voucher by its id, whoever holds it. */
+  async voucher(id: string): Promise<StoredVoucher | undefined> {
+    return (await this.vouchers(undefined, id))[0];
+  }
+
   /** Vouchers, newest first; a tenant id limits them to that tenant's. */
-  async vouchers(tenantId?: string): Promise<StoredVoucher[]> {
+  async vouchers(tenantId?: string, id?: string): Promise<StoredVoucher[]> {
     let query = this.database
       .selectFrom('vouchers as v')
       .leftJoin('ledger_accounts as a', (join) => join.on(sql<boolean>`a.id = 'voucher-liability:' || v.id`))
       .selectAll('v')
       .select('a.balance_fen');
     if (tenantId !== undefined) query = query.where('v.tenant_id', '=', tenantId);
+    if (id !== undefined) query = query.where('v.id', '=', id);
     const rows = await query.orderBy('v.issued_at', 'desc').orderBy('v.id').execute();
     return rows.map((r) => ({
       id: r.id,

@@ -237,8 +237,25 @@ export async function issueVoucher(
   return inTransaction(db, async (tx) => {
     const existing = await tx.selectFrom('vouchers').selectAll().where('id', '=', input.id).executeTakeFirst();
     if (existing) {
-      if (existing.tenant_id !== input.tenantId || BigInt(existing.face_fen) !== input.faceFen)
-        throw new LedgerRefusal('conflict', `voucher ${input.id} exists with other terms`);
+      // A repeat of the same issue returns the voucher (nothing more is done); the same id with other terms is
+      // another voucher under a taken id, refused naming what differs.
+      const set = (list: readonly string[]) => JSON.stringify([...new Set(list)].sort());
+      const differs = (
+        [
+          ['tenantId', existing.tenant_id === input.tenantId],
+          ['kind', existing.kind === input.kind],
+          ['programmeId', existing.programme_id === input.programmeId],
+          ['funder', existing.funder === input.funder],
+          ['faceFen', BigInt(existing.face_fen) === input.faceFen],
+          ['validFrom', new Date(existing.valid_from).getTime() === input.validFrom.getTime()],
+          ['validTo', new Date(existing.valid_to).getTime() === input.validTo.getTime()],
+          ['providers', set(existing.providers) === set(input.providers)],
+          ['products', set(existing.products) === set(input.products)],
+          ['maxShareBasisPoints', existing.max_share_bp === input.maxShareBasisPoints],
+        ] as const
+      ).flatMap(([field, same]) => (same ? [] : [field]));
+      if (differs.length > 0)
+        throw new LedgerRefusal('conflict', `voucher ${input.id} exists with other terms: ${differs.join(', ')}`);
       return { id: input.id, created: false };
     }
     if (!(await tx.selectFrom('tenants').select('id').where('id', '=', input.tenantId).executeTakeFirst()))

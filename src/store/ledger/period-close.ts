@@ -224,7 +224,7 @@ interface OpenClaim {
 
 /**
  * Unsettled claims of a programme dated before `before`, on charges that stand, oldest first (then by usage record
- * and rule: the order in which a payee's claims win a tied fen).
+ * or sale, and rule: the order in which a payee's claims win a tied fen).
  */
 async function openClaims(tx: Db, programmeId: string, before: Date): Promise<OpenClaim[]> {
   const rows = await sql<{
@@ -239,7 +239,7 @@ async function openClaims(tx: Db, programmeId: string, before: Date): Promise<Op
     where c.programme_id = ${programmeId} and c.at < ${before}
       and not exists (select 1 from programme_claim_settlements s where s.claim_id = c.id)
       and not exists (select 1 from ledger_transactions r where r.reverses = c.charge_transaction_id)
-    order by c.at, c.usage_record_id, c.rule_id`.execute(tx);
+    order by c.at, coalesce(c.usage_record_id, c.sale_id), c.rule_id`.execute(tx);
   return rows.rows.map((r) => ({
     claim: {
       id: r.id,
@@ -339,16 +339,19 @@ export async function readCloses(db: Db, programmeId?: string, period?: string):
 }
 
 /**
- * The claw-backs that reversing a usage record owes when a close has already paid its claims: per paid claim, the
- * payee gives back what the close paid for it, to the funders' pools in the proportions that paying transaction
- * drew on them (largest remainder, ties to the pool whose account id sorts first). Written as reversals of subsidy
- * (so statements, caps and the monthly report net them as they net a subsidy's reversal), keyed per claim, so
- * reversing the record again claws back nothing twice.
+ * The claw-backs that reversing a usage record or a sale owes when a close has already paid its claims: per paid
+ * claim, the payee gives back what the close paid for it, to the funders' pools in the proportions that paying
+ * transaction drew on them (largest remainder, ties to the pool whose account id sorts first). Written as reversals
+ * of subsidy linked to the record or sale (so statements, caps and the monthly report net them as they net a
+ * subsidy's reversal), keyed per claim, so reversing the record or sale again claws back nothing twice.
  */
 export async function claimClawbacks(
   tx: Db,
-  input: { usageRecordId: string; reason: string; actor: string; at: Date },
+  input: ({ usageRecordId: string } | { saleId: string }) & { reason: string; actor: string; at: Date },
 ): Promise<LedgerEntry[]> {
+  const cause = 'usageRecordId' in input ? { usageRecordId: input.usageRecordId } : { saleId: input.saleId };
+  const where =
+    'usageRecordId' in cause ? sql`c.usage_record_id = ${cause.usageRecordId}` : sql`c.sale_id = ${cause.saleId}`;
   const settled = (
     await sql<{
       claimId: string;
@@ -364,7 +367,7 @@ export async function claimClawbacks(
         c.rule_id as "ruleId", c.tenant_id as "tenantId", c.provider_id as "providerId", s.close_id as "closeId",
         s.paid_fen::text as "paidFen", s.transaction_id as "transactionId"
       from programme_claims c join programme_claim_settlements s on s.claim_id = c.id
-      where c.usage_record_id = ${input.usageRecordId} and s.transaction_id is not null
+      where ${where} and s.transaction_id is not null
       order by c.id`.execute(tx)
   ).rows;
   const paid = settled.filter((s) => BigInt(s.paidFen) > 0n);
@@ -402,7 +405,7 @@ export async function claimClawbacks(
       purpose: 'reversal',
       reason: `claw-back of ${formatYuan(amount)} paid for claim ${s.claimId} by close ${s.closeId}: ${input.reason}`,
       idempotencyKey: `clawback:${s.claimId}`,
-      links: { usageRecordId: input.usageRecordId, programmeRule: s.ruleId },
+      links: { ...cause, programmeRule: s.ruleId },
       programmeId: s.programmeId,
       programmeVersion: s.programmeVersion,
       tenantId: s.tenantId,

@@ -13,9 +13,11 @@ import type { VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { recordAudit } from '../audit.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Database } from '../schema.ts';
+import { noteClaims, recordClaims } from './claims.ts';
 import { inTransaction, writeEntries } from './entries.ts';
 import { LedgerRefusal, reversalEntries, type Actor } from './operations.ts';
 import { lockVouchers, type ChargeSubject } from './pending.ts';
+import { claimClawbacks } from './period-close.ts';
 import { chargeEntry, spendEntries, subsidyState, type SubsidySource } from './posting.ts';
 
 export const SALE_KINDS = ['model', 'corpus'] as const;
@@ -132,7 +134,10 @@ export async function recordSale(
       ...parties,
     };
     const vouchers = await lockVouchers(tx, [input.tenantId], input.occurredAt, input.occurredAt, input.kind);
-    const subsidies = options.subsidies ? await subsidyState(tx, options.subsidies, [subject]) : null;
+    // A pro-rata-at-close programme's award is a claim, noted as the evaluator returns it and stored with the
+    // charge (claims.ts), as posting usage does.
+    const claims = await noteClaims(tx, options.subsidies);
+    const subsidies = claims.source ? await subsidyState(tx, claims.source, [subject]) : null;
     const context = { subject, fen: input.amountFen, done: new Set<string>(), actor: input.actor };
     const charge = chargeEntry(context, input.at, `${input.kind} sale ${input.product} (${input.reference})`, () => ({
       kind: input.kind,
@@ -143,20 +148,24 @@ export async function recordSale(
     }));
     const entries = spendEntries(context, charge, input.at, vouchers, options.voucherProgrammes ?? [], subsidies);
     const written = await writeEntries(tx, entries);
+    const claimed = await recordClaims(tx, claims.noted, input.at, 'sale');
     await recordAudit(tx, {
       actor: input.actor,
       at: input.at,
       action: 'sale.record',
       objectType: 'sale',
       objectId: id,
-      after: { ...input, actor: undefined, at: undefined, transactions: [...written] },
+      after: { ...input, actor: undefined, at: undefined, transactions: [...written], claims: claimed },
     });
     const [sale] = await readSales(tx, { id });
     return { sale: sale!, created: true, transactions: [...written] };
   });
 }
 
-/** Reverses every entry of a sale not reversed yet (charge, vouchers, subsidies), restoring every balance. */
+/**
+ * Reverses every entry of a sale not reversed yet (charge, vouchers, subsidies), restoring every balance, and claws
+ * back what a period close paid for its claims.
+ */
 export async function reverseSale(
   db: Kysely<Database>,
   input: Actor & { saleId: string; reason: string },
@@ -165,7 +174,11 @@ export async function reverseSale(
   return inTransaction(db, async (tx) => {
     if (!(await tx.selectFrom('sales').select('id').where('id', '=', input.saleId).executeTakeFirst()))
       throw new LedgerRefusal('not-found', `no sale ${input.saleId}`);
-    const written = await writeEntries(tx, await reversalEntries(tx, { saleId: input.saleId }, input));
+    const entries = await reversalEntries(tx, { saleId: input.saleId }, input);
+    // Its charge reversed, a claim no close has settled is withdrawn (closes leave out claims on reversed charges);
+    // one a close has paid is clawed back from the payee, as for usage.
+    entries.push(...(await claimClawbacks(tx, { ...input, saleId: input.saleId })));
+    const written = await writeEntries(tx, entries);
     await recordAudit(tx, {
       ...input,
       action: 'sale.reverse',

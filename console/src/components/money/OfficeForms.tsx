@@ -1,11 +1,13 @@
 /**
- * The programme office's money forms on a tenant's Spend page: record a top-up of its wallet (POST /wallet/top-ups)
- * and issue it a voucher (POST /vouchers). Amounts are typed in yuan and sent as exact whole fen; each field is
- * checked before anything is sent, and the server's problem detail is shown as it comes.
+ * The programme office's money forms: on a tenant's Spend page, record a top-up of its wallet (POST /wallet/top-ups)
+ * and issue it a voucher (POST /vouchers); on a provider's Payouts page, record a payment of what the platform owes it
+ * (POST /providers/{provider}/payouts). Amounts are typed in yuan and sent as exact whole fen; each field is checked
+ * before anything is sent, and the server's problem detail is shown as it comes (a payout above what is owed is the
+ * server's to refuse: it reads the payable under a lock, where the figure shown may already be out of date).
  */
 import { useState, type FormEvent } from 'react';
 import { SPEND_KINDS as VOUCHER_KINDS } from '../../../../src/core/money/programmes/types.ts';
-import type { Recorded, Voucher } from '../../api.ts';
+import type { IssuedVoucher, Recorded } from '../../api.ts';
 import { yuanToFen } from '../../i18n/money.ts';
 import type { MessageKey } from '../../i18n/messages.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
@@ -75,6 +77,70 @@ export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): vo
   );
 }
 
+/** `owedFen`: what the platform owes the provider as last read (whole fen, a string), shown beside the amount. */
+export function PayOutForm({ providerId, owedFen, onDone }: { providerId: string; owedFen: string; onDone(): void }) {
+  const { api } = useSession();
+  const { t, money } = useI18n();
+  const [amount, setAmount] = useState('');
+  const [reference, setReference] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(null);
+    const amountFen = yuanToFen(amount);
+    if (amountFen === null) return setError(new Error(t('form.invalidYuan', { field: t('office.amount') })));
+    if (!reference.trim()) return setError(new Error(t('form.required', { field: t('office.payoutReference') })));
+    try {
+      const recorded = await api<Recorded>(`/providers/${encodeURIComponent(providerId)}/payouts`, {
+        method: 'POST',
+        body: { amountFen, reference: reference.trim() },
+      });
+      setError(null);
+      // A reference recorded before is a repeat the ledger ignores: say so rather than claim a second payment.
+      setDone(
+        recorded.created
+          ? t('office.paidOut', { amount: money(amountFen), provider: providerId })
+          : t('office.payOutRepeated', { reference: reference.trim() }),
+      );
+      setAmount('');
+      setReference('');
+      onDone();
+    } catch (e) {
+      setError(asError(e));
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="card form-grid" aria-labelledby="pay-out-heading" noValidate>
+      <h2 id="pay-out-heading" className="wide">
+        {t('office.payOut')}
+      </h2>
+      <p className="wide hint" id="pay-out-owed" data-testid="pay-out-owed">
+        {t('office.owed', { amount: money(owedFen) })}
+      </p>
+      <div>
+        <label htmlFor="pay-out-amount">{t('office.amount')}</label>
+        <input
+          id="pay-out-amount"
+          inputMode="decimal"
+          aria-describedby="pay-out-owed"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+        />
+      </div>
+      <div>
+        <label htmlFor="pay-out-reference">{t('office.payoutReference')}</label>
+        <input id="pay-out-reference" value={reference} onChange={(e) => setReference(e.target.value)} />
+      </div>
+      <div className="wide">
+        <ErrorNotice error={error} />
+        {done && <Success>{done}</Success>}
+        <button type="submit">{t('office.payOutSubmit')}</button>
+      </div>
+    </form>
+  );
+}
+
 export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDone(): void }) {
   const { api } = useSession();
   const { t, money } = useI18n();
@@ -89,7 +155,7 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
     providers: '',
   });
   const [error, setError] = useState<Error | null>(null);
-  const [issued, setIssued] = useState<Voucher | null>(null);
+  const [issued, setIssued] = useState<IssuedVoucher | null>(null);
   const set = (key: keyof typeof values, value: string) => setValues((v) => ({ ...v, [key]: value }));
 
   /** The first problem, naming its field, or null. */
@@ -116,7 +182,7 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
     if (invalid) return setError(new Error(invalid));
     const providers = values.providers.split(/[,，\s]+/).filter(Boolean);
     try {
-      const voucher = await api<Voucher>('/vouchers', {
+      const voucher = await api<IssuedVoucher>('/vouchers', {
         method: 'POST',
         body: {
           id: values.id.trim(),
@@ -194,7 +260,8 @@ export function IssueVoucherForm({ tenantId, onDone }: { tenantId: string; onDon
         <ErrorNotice error={error} />
         {issued && (
           <Success>
-            {t('office.issued', {
+            {/* A repeat the ledger ignored says so, rather than claim a second voucher. */}
+            {t(issued.created ? 'office.issued' : 'office.issueRepeated', {
               id: issued.id,
               kind: t(`voucherKind.${issued.kind}` as MessageKey),
               face: money(issued.faceFen),

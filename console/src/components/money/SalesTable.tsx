@@ -1,6 +1,7 @@
 /**
  * Sales of model services and corpora (GET /sales): a tenant's purchases or a provider's sales, newest first. The
- * counterpart column names the seller on a tenant's page and the buyer on a provider's.
+ * counterpart column names the seller on a tenant's page and the buyer on a provider's. Given a month (the page's
+ * month picker), only the sales made in it (China Standard Time, `?month=`).
  */
 import type { Sale } from '../../api.ts';
 import type { MessageKey } from '../../i18n/messages.ts';
@@ -9,12 +10,21 @@ import { useLoad } from '../../load.ts';
 import { useSession } from '../../session.tsx';
 import { ErrorNotice, Loading } from '../Notice.tsx';
 
-export function SalesSection({ side, id }: { side: 'tenant' | 'provider'; id: string }) {
+export function SalesSection({ side, id, month }: { side: 'tenant' | 'provider'; id: string; month?: string }) {
   const { api } = useSession();
   const { t, money, dateTime } = useI18n();
-  const query = `${side === 'tenant' ? 'tenantId' : 'providerId'}=${encodeURIComponent(id)}`;
+  const query =
+    `${side === 'tenant' ? 'tenantId' : 'providerId'}=${encodeURIComponent(id)}` +
+    (month === undefined ? '' : `&month=${encodeURIComponent(month)}`);
   const { data, error } = useLoad(() => api<{ items: Sale[] }>(`/sales?${query}&limit=100`), [api, query]);
-  const heading = side === 'tenant' ? t('sales.purchases') : t('sales.sales');
+  const heading =
+    month === undefined
+      ? t(side === 'tenant' ? 'sales.purchases' : 'sales.sales')
+      : t(side === 'tenant' ? 'sales.purchasesIn' : 'sales.salesIn', { month });
+  const none =
+    month === undefined
+      ? t(side === 'tenant' ? 'sales.noPurchases' : 'sales.none')
+      : t(side === 'tenant' ? 'sales.noPurchasesIn' : 'sales.noneIn', { month });
   return (
     <section aria-labelledby="sales-heading">
       <h2 id="sales-heading">{heading}</h2>
@@ -25,7 +35,7 @@ export function SalesSection({ side, id }: { side: 'tenant' | 'provider'; id: st
           <Loading />
         )
       ) : data.items.length === 0 ? (
-        <p>{side === 'tenant' ? t('sales.noPurchases') : t('sales.none')}</p>
+        <p>{none}</p>
       ) : (
         <div className="table-scroll">
           <table aria-labelledby="sales-heading" data-testid="sales">

@@ -11,20 +11,28 @@ import { MonthPicker, chinaMonth } from './Month.tsx';
 
 /**
  * `base` is the statement route without the month, e.g. /statements/tenants/qiming-ai; a new `version` reads it again
- * (the operator's top-up on the same page adds a line to it).
+ * (the operator's top-up on the same page adds a line to it). Its month picker is the page's when the page passes
+ * `month` and `onMonthChange`.
  */
 export function StatementSection({
   base,
   filename,
   version = 0,
+  month: pageMonth,
+  onMonthChange,
 }: {
   base: string;
   filename: string;
   version?: number;
+  /** The page's month, when the page's other tables follow this picker too (the sales table); else its own. */
+  month?: string;
+  onMonthChange?(month: string): void;
 }) {
   const { t, money } = useI18n();
   const { api } = useSession();
-  const [month, setMonth] = useState(chinaMonth);
+  const [ownMonth, setOwnMonth] = useState(chinaMonth);
+  const month = pageMonth ?? ownMonth;
+  const setMonth = onMonthChange ?? setOwnMonth;
   const path = `${base}/${month}`;
   const { data, error } = useLoad(() => api<Statement>(path), [api, path, version]);
   return (
