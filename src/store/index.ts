@@ -1,6 +1,7 @@
 /** The store: PostgreSQL (or PGlite) as the source of truth, behind typed repositories. */
 import { openStore, type StoreHandle, type StoreOptions } from './drivers.ts';
 import { FederationRepo } from './federation.ts';
+import { HoldRepo } from './holds.ts';
 import { JobRepo } from './jobs.ts';
 import { AuditRepo } from './audit.ts';
 import { LeaseRepo } from './leases.ts';
@@ -15,6 +16,7 @@ export interface Store extends StoreHandle {
   leases: LeaseRepo;
   ledger: LedgerRepo;
   audit: AuditRepo;
+  holds: HoldRepo;
 }
 
 /** Opens the database, applies pending migrations and returns the repositories. */
@@ -34,6 +36,7 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     leases: new LeaseRepo(handle.db),
     ledger: new LedgerRepo(handle.db),
     audit: new AuditRepo(handle.db),
+    holds: new HoldRepo(handle.db),
   };
 }
 

@@ -168,6 +168,14 @@ export interface WithdrawnDispatchesTable {
   detail: string | null;
 }
 
+export interface CapacityHoldsTable {
+  job_id: string;
+  pool_id: string;
+  node_names: string[];
+  accelerators_per_node: number;
+  since: Timestamp;
+}
+
 export interface MeteringQueueTable {
   cluster_id: string;
   engine_job_id: string;
@@ -302,6 +310,7 @@ export interface Database {
   leases: LeasesTable;
   withdrawn_dispatches: WithdrawnDispatchesTable;
   metering_queue: MeteringQueueTable;
+  capacity_holds: CapacityHoldsTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_transactions: LedgerTransactionsTable;
   ledger_postings: LedgerPostingsTable;

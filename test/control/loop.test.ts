@@ -277,6 +277,41 @@ describeEachDatabase('preemption', (database) => {
     await store.close();
   });
 
+  it('keeps its holds through a failover: the next leader starts from the holds the last one stored', async () => {
+    const store = await database.open();
+    const { platform, create } = await preemptingPlatform(store, 20);
+    const victim = await create('qiming-ai', 'victim', 'sleep 60');
+    await tickUntil(platform.loop, isState(store, victim.id, 'running'));
+    const urgent = await create('zhiyuan-llm', 'urgent', 'sleep 1', { nodes: 2, acceleratorsPerNode: 8 });
+    await tickUntil(platform.loop, async () => (await store.holds.list()).some((h) => h.jobId === urgent.id));
+    const [held] = await store.holds.list();
+    expect(held).toMatchObject({ jobId: urgent.id, nodeNames: expect.any(Array) });
+
+    // The leader goes away; another process's loop takes the lease and decides with the stored holds.
+    const leader = (await store.leases.holder(CONTROL_LEASE))!.holder;
+    await store.leases.release(CONTROL_LEASE, leader);
+    const seenBySuccessor: SchedulingSnapshot[] = [];
+    const { decide } = await import('../../src/core/scheduler/index.ts');
+    const successor = await startPlatform(store, {
+      seed: false,
+      holder: 'successor',
+      policy: (snapshot, now) => {
+        seenBySuccessor.push(snapshot);
+        return decide(snapshot, now);
+      },
+    });
+    await successor.loop.tick();
+    expect(seenBySuccessor[0]?.holds).toEqual([held]);
+    // A loop that no longer holds the lease cannot overwrite its successor's holds (whatever they are by now).
+    const successors = await store.holds.list();
+    const stale = [{ ...held!, jobId: victim.id }, ...successors];
+    expect(await store.holds.replace(stale, CONTROL_LEASE, leader)).toBe(false);
+    expect(await store.holds.list()).toEqual(successors);
+    await successor.close();
+    await platform.close();
+    await store.close();
+  });
+
   it('sends the kill when the grace is over, to an engine that only signalled the run', async () => {
     const store = await database.open();
     // As the Slurm engine does: a cancel with a grace only signals (here: nothing at all, a run that ignores

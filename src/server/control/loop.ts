@@ -135,6 +135,8 @@ export class ControlLoop {
    * memory: after a restart or failover it is rebuilt from the stopping victims' `preempt_for`.
    */
   private holds: CapacityHold[] = [];
+  /** The lease epoch `holds` belong to: a loop that takes the lease (over) reads the stored holds first. */
+  private holdsEpoch: number | null = null;
   /**
    * The grace each preemption decision gave its victim, until the run is stopped; a victim not found here (decided
    * before a restart, or by another process) gets the policy's `preemption.graceSeconds`.
@@ -264,7 +266,7 @@ export class ControlLoop {
       if (!cluster.healthy) report.withdrawn += await withdrawFromUnhealthy(context, cluster);
     }
     await this.cancelUndispatched(context);
-    Object.assign(report, await this.schedule(context));
+    Object.assign(report, await this.schedule(context, epoch));
 
     // 3. Hand admitted jobs to their clusters, each cluster on its own.
     await this.runPasses('dispatch', [...byId.values()], (cluster) => this.dispatchToCluster(cluster, lease));
@@ -568,6 +570,13 @@ export class ControlLoop {
     }
   }
 
+  /** The cycle's holds, stored when they change so that a successor after a failover keeps them. */
+  private async keepHolds(holds: CapacityHold[], holder: string): Promise<void> {
+    const key = (list: CapacityHold[]) => JSON.stringify(list);
+    if (key(holds) !== key(this.holds)) await this.options.store.holds.replace(holds, CONTROL_LEASE, holder);
+    this.holds = holds;
+  }
+
   private cancelOptions(job: StoredJob, now: Date): { graceSeconds?: number } {
     if (job.cancelRequested || !job.preemptRequestedAt) return {};
     const grace = this.graceFor.get(job.id) ?? this.policyConfig.preemption.graceSeconds;
@@ -575,16 +584,20 @@ export class ControlLoop {
     return { graceSeconds: Math.max(0, grace - elapsed) };
   }
 
-  private async schedule(context: LoopContext): Promise<{ admitted: number; preempted: number }> {
+  private async schedule(context: LoopContext, epoch: number): Promise<{ admitted: number; preempted: number }> {
     const { store, now, holder } = context;
+    if (this.holdsEpoch !== epoch) {
+      this.holds = await store.holds.list();
+      this.holdsEpoch = epoch;
+    }
     const source = await buildSnapshot(store, now, this.policyConfig.fairShare.halfLifeHours);
     const { snapshot } = source;
     if (snapshot.pending.length === 0) {
-      this.holds = [];
+      await this.keepHolds([], holder);
       return { admitted: 0, preempted: 0 };
     }
     const decisions = this.policy({ ...snapshot, holds: this.holds }, now);
-    this.holds = decisions.holds ?? [];
+    await this.keepHolds(decisions.holds ?? [], holder);
     const pending = new Map(source.pending.map((j): [string, StoredJob] => [j.id, j]));
     const admissions = [];
     const poolsById = new Map(snapshot.pools.map((p) => [p.poolId, p]));
