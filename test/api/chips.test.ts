@@ -87,10 +87,12 @@ describeEachDatabase('the chip race route', (database) => {
     const month = response.json<{ month: string }>().month;
     const report = await call('office', `/api/v1/reports/monthly/${month}`);
     expect(report.statusCode, report.body).toBe(200);
-    expect(report.json<{ chips: ChipRow[] }>().chips.slice(0, 2).map((c) => c.acceleratorModel)).toEqual([
-      'Ascend-910B',
-      'H100-SXM',
-    ]);
+    expect(
+      report
+        .json<{ chips: ChipRow[] }>()
+        .chips.slice(0, 2)
+        .map((c) => c.acceleratorModel),
+    ).toEqual(['Ascend-910B', 'H100-SXM']);
     const csv = await call('office', `/api/v1/reports/monthly/${month}?format=csv`);
     const h100Line = csv.body.split('\r\n').find((l) => l.startsWith('Chip race') && l.includes(',H100-SXM,'));
     // rank, model, domestic, accelerators, ended runs, completion %, …
