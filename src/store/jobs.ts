@@ -21,6 +21,11 @@ export interface StoredJob extends Job {
   preemptReason: string | null;
   /** The pending job this preemption makes room for. */
   preemptFor: string | null;
+  /**
+   * Seconds from `preemptRequestedAt` to the kill that the preemption gave the run to checkpoint; null for one
+   * requested before it was stored (migration 015), which gets the policy's default.
+   */
+  preemptGraceSeconds: number | null;
   updatedAt: Date;
   idempotencyKey: string | null;
 }
@@ -52,6 +57,7 @@ function toJob(row: JobRow): StoredJob {
     preemptRequestedAt: row.preempt_requested_at,
     preemptReason: row.preempt_reason,
     preemptFor: row.preempt_for,
+    preemptGraceSeconds: row.preempt_grace_seconds,
     updatedAt: row.updated_at,
     idempotencyKey: row.idempotency_key,
   };
@@ -85,6 +91,7 @@ export interface JobPatch {
   preemptRequestedAt?: Date | null;
   preemptReason?: string | null;
   preemptFor?: string | null;
+  preemptGraceSeconds?: number | null;
 }
 
 function patchColumns(patch: JobPatch) {
@@ -103,6 +110,7 @@ function patchColumns(patch: JobPatch) {
   if (patch.preemptRequestedAt !== undefined) set.preempt_requested_at = patch.preemptRequestedAt;
   if (patch.preemptReason !== undefined) set.preempt_reason = patch.preemptReason;
   if (patch.preemptFor !== undefined) set.preempt_for = patch.preemptFor;
+  if (patch.preemptGraceSeconds !== undefined) set.preempt_grace_seconds = patch.preemptGraceSeconds;
   return set;
 }
 
@@ -161,6 +169,7 @@ const PATCHED_COLUMNS = sql.raw(
       ['preempt_requested_at', 'timestamptz'],
       ['preempt_reason', 'text'],
       ['preempt_for', 'text'],
+      ['preempt_grace_seconds', 'integer'],
     ] as const
   )
     .map(([c, type]) => `${c} = case when t.patch ? '${c}' then (t.patch->>'${c}')::${type} else jobs.${c} end`)

@@ -117,6 +117,7 @@ export interface JobsTable {
   preempt_requested_at: Timestamp | null;
   preempt_reason: string | null;
   preempt_for: string | null;
+  preempt_grace_seconds: number | null;
   idempotency_key: string | null;
   updated_at: Timestamp;
 }

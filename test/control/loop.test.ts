@@ -155,15 +155,19 @@ describeEachDatabase('control loop', (database) => {
   });
 });
 
+type CancelThrough = (local: Engine, id: string, options: { graceSeconds?: number }) => Promise<void>;
+
 /**
  * A platform whose policy preempts any running job named "victim" once a job named "urgent" waits, holding capacity
- * for it, with the policy's grace `graceSeconds`; wuhu-1 is a local engine with no kill grace of its own, whose
- * cancels go through `cancel` (the local engine's by default) and are recorded with when they came.
+ * for it, with the policy's grace `graceSeconds` (or, given `preemptionGraceSeconds`, that grace in each preemption
+ * decision instead); wuhu-1 is a local engine with no kill grace of its own, whose cancels go through `cancel` (the
+ * local engine's by default) and are recorded with when they came.
  */
 async function preemptingPlatform(
   store: Store,
   graceSeconds: number,
-  cancel?: (local: Engine, id: string, options: { graceSeconds?: number }) => Promise<void>,
+  cancel?: CancelThrough,
+  { preemptionGraceSeconds }: { preemptionGraceSeconds?: number } = {},
 ) {
   const { decide, DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
   const seen: SchedulingSnapshot[] = [];
@@ -175,7 +179,12 @@ async function preemptingPlatform(
       const victims = (snapshot.running ?? []).filter((r) => urgent && r.startedAt !== null && !r.stopRequested);
       return {
         ...decisions,
-        preemptions: victims.map((v) => ({ jobId: v.jobId, reason: 'room for urgent work', forJobId: urgent!.id })),
+        preemptions: victims.map((v) => ({
+          jobId: v.jobId,
+          reason: 'room for urgent work',
+          forJobId: urgent!.id,
+          ...(preemptionGraceSeconds === undefined ? {} : { graceSeconds: preemptionGraceSeconds }),
+        })),
         holds: urgent
           ? victims.map((v) => ({
               jobId: urgent.id,
@@ -189,6 +198,26 @@ async function preemptingPlatform(
     },
     policyConfig: { ...DEFAULT_POLICY, preemption: { ...DEFAULT_POLICY.preemption, graceSeconds } },
   });
+  const cancels = await recordCancels(store, platform, cancel);
+  const create = async (tenant: 'qiming-ai' | 'zhiyuan-llm', name: string, script: string, more = {}) =>
+    (
+      await store.jobs.create({
+        tenantId: tenant,
+        projectId: `${tenant}-demo`,
+        submittedBy: `${tenant}-admin`,
+        spec: { ...spec(script), name, ...more },
+        idempotencyKey: null,
+        now: new Date(),
+      })
+    ).job;
+  return { platform, seen, cancels, create };
+}
+
+/**
+ * Makes the platform's wuhu-1 a local engine with no kill grace of its own whose cancels go through `cancel` (the
+ * local engine's by default); returns the cancels it is sent, with when they came.
+ */
+async function recordCancels(store: Store, platform: TestPlatform, cancel?: CancelThrough) {
   const wuhu = (await store.federation.getCluster('wuhu-1'))!;
   const cancels: Array<{ graceSeconds?: number; at: number }> = [];
   const local = createLocalEngine({ ...(wuhu.config as unknown as LocalEngineConfig), killGraceSeconds: 0 });
@@ -214,18 +243,7 @@ async function preemptingPlatform(
       return cancel ? cancel(local, id, options) : local.cancel(id, options);
     },
   } as Engine);
-  const create = async (tenant: 'qiming-ai' | 'zhiyuan-llm', name: string, script: string, more = {}) =>
-    (
-      await store.jobs.create({
-        tenantId: tenant,
-        projectId: `${tenant}-demo`,
-        submittedBy: `${tenant}-admin`,
-        spec: { ...spec(script), name, ...more },
-        idempotencyKey: null,
-        now: new Date(),
-      })
-    ).job;
-  return { platform, seen, cancels, create };
+  return cancels;
 }
 
 describeEachDatabase('preemption', (database) => {
@@ -307,6 +325,38 @@ describeEachDatabase('preemption', (database) => {
     const stale = [{ ...held!, jobId: victim.id }, ...successors];
     expect(await store.holds.replace(stale, CONTROL_LEASE, leader)).toBe(false);
     expect(await store.holds.list()).toEqual(successors);
+    await successor.close();
+    await platform.close();
+    await store.close();
+  });
+
+  it('keeps a preemption’s own grace through a failover: the next leader stops the run when the last one would have', async () => {
+    const store = await database.open();
+    // The policy's default grace is 3 s, but this preemption gives 40 s; the engine only records the cancels, so the
+    // victim runs on through them, as a run checkpointing within its grace does.
+    const noStop: CancelThrough = async () => {};
+    const { platform, cancels, create } = await preemptingPlatform(store, 3, noStop, { preemptionGraceSeconds: 40 });
+    const victim = await create('qiming-ai', 'victim', 'sleep 60');
+    await tickUntil(platform.loop, isState(store, victim.id, 'running'));
+    await create('zhiyuan-llm', 'urgent', 'sleep 1', { nodes: 2, acceleratorsPerNode: 8 });
+    await tickUntil(platform.loop, async () => cancels.length > 0);
+    expect(cancels[0]!.graceSeconds).toBeGreaterThan(35);
+    expect((await store.jobs.get(ALL, victim.id))!.preemptGraceSeconds).toBe(40);
+
+    // The leader goes away; a successor with the same policy default takes the lease over and sends its own cancel.
+    await platform.loop.stop(); // gives the lease up
+    const { DEFAULT_POLICY } = await import('../../src/core/scheduler/index.ts');
+    const successor = await startPlatform(store, {
+      seed: false,
+      holder: 'successor',
+      policyConfig: { ...DEFAULT_POLICY, preemption: { ...DEFAULT_POLICY.preemption, graceSeconds: 3 } },
+    });
+    const successorCancels = await recordCancels(store, successor, noStop);
+    await tickUntil(successor.loop, async () => successorCancels.length > 0);
+    // What is left of the preemption's 40 s, not of the successor's 3 s default, so no early kill.
+    const elapsed = Math.ceil((successorCancels[0]!.at - cancels[0]!.at) / 1000);
+    expect(successorCancels[0]!.graceSeconds).toBeGreaterThan(35 - elapsed);
+    expect(successorCancels[0]!.graceSeconds).toBeLessThanOrEqual(40);
     await successor.close();
     await platform.close();
     await store.close();

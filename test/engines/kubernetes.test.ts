@@ -3,12 +3,16 @@
  * (test/helpers/kube-apiserver), whose Job controller, scheduler and kubelet steps each test drives by hand. The
  * engine's token has exactly the RBAC rules docs/kubernetes.md tells providers to grant.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/domain.ts';
 import { EngineRejection } from '../../src/engines/engine.ts';
 import { validateKubernetesEngineConfig } from '../../src/engines/kubernetes/config.ts';
 import type { KubernetesEngineConfig } from '../../src/engines/kubernetes/config.ts';
 import { createKubernetesEngine, type KubernetesEngine } from '../../src/engines/kubernetes/engine.ts';
+import { expiredSuspendedJobs } from '../../src/engines/kubernetes/cleanup.ts';
 import { jobManifest, jobNameForTag } from '../../src/engines/kubernetes/manifests.ts';
 import type { KubeJob, KubePod } from '../../src/engines/kubernetes/objects.ts';
 import { accountingRecord, jobStatus, nodeOf } from '../../src/engines/kubernetes/states.ts';
@@ -231,6 +235,34 @@ describe('kubernetes manifests and states (pure)', () => {
       state: 'cancelled',
       elapsedSeconds: 10,
     });
+  });
+
+  it('picks the suspended Jobs past the retention: suanli’s own, suspended (not resumed), not finished', () => {
+    const at = Date.parse('2026-03-01T00:00:00Z');
+    const job = (name: string, suspend: boolean, conditions: Array<[string, 'True' | 'False', number]>) => {
+      const j = manifest({ tag: name });
+      j.spec.suspend = suspend;
+      j.status = {
+        conditions: conditions.map(([type, status, s]) => ({
+          type,
+          status,
+          lastTransitionTime: new Date(at + s * 1000).toISOString(),
+        })),
+      };
+      return j;
+    };
+    const jobs = [
+      job('suanli-old', true, [['Suspended', 'True', 0]]),
+      job('suanli-young', true, [['Suspended', 'True', 1]]),
+      job('suanli-resumed', false, [['Suspended', 'False', 0]]),
+      job('suanli-not-yet', true, []), // suspended before the Job controller saw it
+      job('suanli-finished', true, [
+        ['Suspended', 'True', 0],
+        ['Complete', 'True', 0],
+      ]),
+      { ...job('theirs', true, [['Suspended', 'True', 0]]), metadata: { name: 'theirs', labels: { app: 'theirs' } } },
+    ];
+    expect(expiredSuspendedJobs(jobs, at + 3600_000, 3600)).toEqual(['suanli-old']);
   });
 
   it('maps node readiness, cordons and missing devices', () => {
@@ -509,6 +541,97 @@ describe('kubernetes engine against the test API server', () => {
     const statuses = await engine.status([ids[0]!, 'NOT a name']);
     expect(statuses[0]).toMatchObject({ state: 'lost', reason: expect.stringContaining('TTL') });
     expect(statuses[1]).toMatchObject({ state: 'lost', reason: 'not a Kubernetes Job name' });
+  });
+
+  describe('removing Jobs a cancel suspended, once kept as long as finished ones', () => {
+    const TTL = 3600;
+    /** An engine on the fake's clock that looks for them on every inventory, with its failures collected. */
+    const sweeping = (overrides: Partial<KubernetesEngineConfig> = {}) => {
+      const errors: unknown[] = [];
+      const sweeper = createKubernetesEngine(config({ finishedJobTtlSeconds: TTL, ...overrides }), {
+        now: () => fake.cluster.now(),
+        cleanupEveryMs: 0,
+        onCleanupError: (error) => errors.push(error),
+      });
+      return { sweeper, errors };
+    };
+    /** A run its cancel has stopped: the Job suspended, its pods gone. */
+    const cancelled = async (nodeNames: string[]) => {
+      const { engineJobId } = await submit(nodeNames, { acceleratorsPerNode: 1 });
+      run(engineJobId);
+      await engine.cancel(engineJobId);
+      fake.cluster.syncJob(engineJobId);
+      fake.cluster.finishTermination(engineJobId);
+      fake.cluster.syncJob(engineJobId);
+      expect((await engine.status([engineJobId]))[0]!.state).toBe('cancelled');
+      return engineJobId;
+    };
+    const exists = (name: string) => fake.cluster.jobs.has(`suanli/${name}`);
+
+    it('deletes suanli’s suspended Jobs past the retention, with their pods and Service, and nothing else', async () => {
+      const old = await cancelled(['h1', 'h2']); // two nodes: it owns a headless Service
+      expect([...fake.cluster.services.keys()]).toContain(`suanli/${old}`);
+      const finished = (await submit(['h1'], { acceleratorsPerNode: 1 })).engineJobId;
+      run(finished);
+      fake.cluster.exitPods(finished, 0);
+      fake.cluster.syncJob(finished);
+      // Someone else's Job in the namespace, suspended as long: not suanli's to delete.
+      const theirs = manifest({ tag: 'their-own-job', nodeNames: ['h1'] });
+      theirs.metadata = { name: 'their-own-job', labels: { app: 'theirs' } };
+      fake.cluster.createJob('suanli', theirs as unknown as Record<string, unknown>);
+      run('their-own-job');
+      (fake.cluster.job('their-own-job').spec as { suspend: boolean }).suspend = true;
+      fake.cluster.syncJob('their-own-job');
+      fake.cluster.advance(TTL);
+      const young = await cancelled(['h1']);
+
+      // The first round comes an interval after an engine is built: a one-call probe deletes nothing.
+      const probe = createKubernetesEngine(config({ finishedJobTtlSeconds: TTL }), { now: () => fake.cluster.now() });
+      await probe.inventory();
+      await probe.close();
+      expect(exists(old)).toBe(true);
+
+      const { sweeper, errors } = sweeping();
+      const inventory = await sweeper.inventory();
+      expect(inventory.pools.map((p) => p.name)).toEqual(['h100', 'ascend']);
+      expect(errors).toEqual([]);
+      expect(exists(old)).toBe(false);
+      expect([...fake.cluster.pods.keys()].filter((key) => key.startsWith(`suanli/${old}-`))).toEqual([]);
+      expect([...fake.cluster.services.keys()]).not.toContain(`suanli/${old}`);
+      // Each by itself with background propagation; among them the earlier tests' cancelled runs, as old by now.
+      const deletes = fake.calls('DELETE', '/apis/batch/v1/namespaces/suanli/jobs/');
+      expect(deletes.map((d) => d.path)).toContain(`/apis/batch/v1/namespaces/suanli/jobs/${old}`);
+      for (const d of deletes) expect(d.query).toEqual({ propagationPolicy: 'Background' });
+      // Younger than the retention; finished (Kubernetes' TTL controller removes it); not created by suanli.
+      expect([young, finished, 'their-own-job'].filter(exists)).toEqual([young, finished, 'their-own-job']);
+      await sweeper.close();
+    });
+
+    it('never fails the inventory it rides on: a refused delete is retried on the next round', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'suanli-k8s-token-'));
+      const tokenFile = join(dir, 'token');
+      // The Role granted before the engine deleted Jobs: no `delete` on jobs.
+      const olderRole = SUANLI_ENGINE_RULES.map((r) =>
+        r.resources.includes('jobs') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r,
+      );
+      fake.addToken('older-role', { user: 'system:serviceaccount:suanli:suanli-engine', rules: olderRole });
+      writeFileSync(tokenFile, 'older-role');
+      const old = await cancelled(['h1']);
+      fake.cluster.advance(TTL);
+      const { sweeper, errors } = sweeping({ token: undefined, tokenFile });
+      expect((await sweeper.inventory()).pools).toHaveLength(2);
+      // The first refused delete is reported and ends the round (the rest would be refused too); the call succeeds.
+      expect(errors).toHaveLength(1);
+      expect(String(errors[0])).toMatch(
+        /DELETE \/apis\/batch\/v1\/namespaces\/suanli\/jobs\/.* failed: HTTP 403 Forbidden/,
+      );
+      expect(exists(old)).toBe(true);
+      writeFileSync(tokenFile, 'engine-token'); // the provider grants the right
+      await sweeper.inventory();
+      expect(exists(old)).toBe(false);
+      await sweeper.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
   });
 
   it('reads the ranks’ logs, rank 0 first, and their tails', async () => {

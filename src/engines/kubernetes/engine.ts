@@ -16,6 +16,7 @@ import type {
   InventoryPool,
 } from '../engine.ts';
 import { EngineRejection } from '../engine.ts';
+import { CLEANUP_EVERY_MS, SuspendedJobCleanup } from './cleanup.ts';
 import { KubeApiError, KubeClient } from './client.ts';
 import {
   DEFAULT_FINISHED_JOB_TTL_SECONDS,
@@ -38,21 +39,25 @@ import {
   jobNameForTag,
 } from './manifests.ts';
 import type { KubeJob, KubeList, KubeNode, KubePod } from './objects.ts';
-import { accountingRecord, byRank, jobStatus, nodeOf } from './states.ts';
+import { accountingRecord, byRank, isFinished, jobStatus, nodeOf } from './states.ts';
 
 export type { KubernetesEngineConfig, KubernetesPoolConfig } from './config.ts';
+
+/** What can be set besides the cluster's configuration (tests set the clock and the cleanup's interval). */
+export interface KubernetesEngineOptions {
+  /** Milliseconds since the epoch, the clock Jobs' times are compared with; the system's by default. */
+  now?: () => number;
+  /** How often `inventory` also removes suspended Jobs past their retention (cleanup.ts); hourly by default. */
+  cleanupEveryMs?: number;
+  /** A failed call of that cleanup, retried on its next round; a process warning by default (engines have no log). */
+  onCleanupError?: (error: unknown) => void;
+}
 
 /** Job names per label selector: keeps a list call's URL a few kilobytes long. */
 const NAMES_PER_LIST = 100;
 
 function lost(engineJobId: string, reason: string): EngineJobStatus {
   return { engineJobId, tag: '', state: 'lost', reason, startedAt: null, endedAt: null, exitCode: null };
-}
-
-function isFinished(job: KubeJob): boolean {
-  return (job.status?.conditions ?? []).some(
-    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-  );
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -74,9 +79,13 @@ export class KubernetesEngine implements Engine {
   private readonly pools: Map<string, KubernetesPoolConfig & { model: string }>;
   private readonly jobsPath: string;
   private readonly podsPath: string;
+  private readonly cleanup: SuspendedJobCleanup;
   private closed = false;
 
-  constructor(private readonly config: KubernetesEngineConfig) {
+  constructor(
+    private readonly config: KubernetesEngineConfig,
+    options: KubernetesEngineOptions = {},
+  ) {
     validateKubernetesEngineConfig(config);
     this.label = config.name ?? config.apiUrl;
     this.pools = new Map(
@@ -91,9 +100,26 @@ export class KubernetesEngine implements Engine {
       label: this.label,
       timeoutMs: (config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     });
+    this.cleanup = new SuspendedJobCleanup({
+      client: this.client,
+      jobsPath: this.jobsPath,
+      ttlSeconds: config.finishedJobTtlSeconds ?? DEFAULT_FINISHED_JOB_TTL_SECONDS,
+      everyMs: options.cleanupEveryMs ?? CLEANUP_EVERY_MS,
+      now: options.now ?? Date.now,
+      onError:
+        options.onCleanupError ??
+        ((error) =>
+          process.emitWarning(
+            `kubernetes cluster ${this.label}: removing suspended Jobs past their retention failed (retried next round): ${error instanceof Error ? error.message : String(error)}`,
+          )),
+    });
   }
 
-  /** One node list per pool, by the pool's label selector. A node two selectors pick belongs to the first pool. */
+  /**
+   * One node list per pool, by the pool's label selector. A node two selectors pick belongs to the first pool.
+   * Housekeeping rides on it, as the control loop calls it regularly whether or not the cluster runs anything: at
+   * most once per interval, the suspended Jobs past their retention are deleted (cleanup.ts), never failing this call.
+   */
   async inventory(): Promise<EngineInventory> {
     const pools = [...this.pools.values()];
     const lists = await Promise.all(
@@ -102,7 +128,7 @@ export class KubernetesEngine implements Engine {
       ),
     );
     const taken = new Set<string>();
-    return {
+    const inventory = {
       pools: pools.map((pool, i): InventoryPool => {
         const nodes = lists[i]!.body.items.map((node) => nodeOf(node, pool.resourceName));
         const own = nodes.filter((n) => !taken.has(n.name)).sort((a, b) => a.name.localeCompare(b.name));
@@ -110,6 +136,8 @@ export class KubernetesEngine implements Engine {
         return { name: pool.name, acceleratorModel: pool.model, nodes: own };
       }),
     };
+    if (!this.closed) await this.cleanup.runIfDue();
+    return inventory;
   }
 
   async submit(request: EngineSubmitRequest): Promise<{ engineJobId: string }> {
@@ -316,6 +344,9 @@ export class KubernetesEngine implements Engine {
   }
 }
 
-export function createKubernetesEngine(config: KubernetesEngineConfig): KubernetesEngine {
-  return new KubernetesEngine(config);
+export function createKubernetesEngine(
+  config: KubernetesEngineConfig,
+  options: KubernetesEngineOptions = {},
+): KubernetesEngine {
+  return new KubernetesEngine(config, options);
 }

@@ -18,6 +18,16 @@ function time(text: string | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/** Complete or Failed: the Job's TTL (ttlSecondsAfterFinished) runs from then. */
+export function isFinished(job: KubeJob): boolean {
+  return ['Complete', 'Failed'].some((type) => condition(job.status?.conditions, type) !== undefined);
+}
+
+/** When the Job was suspended (a cancel), or null while it is not. */
+export function suspendedAt(job: KubeJob): Date | null {
+  return time(condition(job.status?.conditions, 'Suspended')?.lastTransitionTime);
+}
+
 function podIndex(pod: KubePod): number {
   const index = Number(pod.metadata.annotations?.[COMPLETION_INDEX_ANNOTATION]);
   return Number.isInteger(index) ? index : Number.MAX_SAFE_INTEGER;

@@ -149,6 +149,7 @@ export async function followCluster(
           preemptRequestedAt: null,
           preemptReason: null,
           preemptFor: null,
+          preemptGraceSeconds: null,
         },
       });
     }

@@ -137,11 +137,6 @@ export class ControlLoop {
   private holds: CapacityHold[] = [];
   /** The lease epoch `holds` belong to: a loop that takes the lease (over) reads the stored holds first. */
   private holdsEpoch: number | null = null;
-  /**
-   * The grace each preemption decision gave its victim, until the run is stopped; a victim not found here (decided
-   * before a restart, or by another process) gets the policy's `preemption.graceSeconds`.
-   */
-  private readonly graceFor = new Map<string, number>();
   readonly intervalMs: number;
   readonly leaseTtlMs: number;
   private readonly policyConfig: PolicyConfig;
@@ -577,9 +572,14 @@ export class ControlLoop {
     this.holds = holds;
   }
 
+  /**
+   * A preempted run gets what is left of the grace stored with its preemption (so a loop taking over after a
+   * failover stops it when the one that decided it would have); the policy's default only for a preemption stored
+   * before the grace was (migration 015).
+   */
   private cancelOptions(job: StoredJob, now: Date): { graceSeconds?: number } {
     if (job.cancelRequested || !job.preemptRequestedAt) return {};
-    const grace = this.graceFor.get(job.id) ?? this.policyConfig.preemption.graceSeconds;
+    const grace = job.preemptGraceSeconds ?? this.policyConfig.preemption.graceSeconds;
     const elapsed = Math.max(0, Math.floor((now.getTime() - job.preemptRequestedAt.getTime()) / 1000));
     return { graceSeconds: Math.max(0, grace - elapsed) };
   }
@@ -628,8 +628,6 @@ export class ControlLoop {
     );
     let preempted = 0;
     const active = new Map(source.active.map((j): [string, StoredJob] => [j.id, j]));
-    // Runs no longer active need no grace remembered.
-    for (const id of this.graceFor.keys()) if (!active.has(id)) this.graceFor.delete(id);
     for (const { jobId, reason, forJobId, graceSeconds } of decisions.preemptions ?? []) {
       const job = active.get(jobId);
       if (!job || job.preemptRequestedAt || job.cancelRequested) continue;
@@ -642,11 +640,17 @@ export class ControlLoop {
           patch: { clusterId: null, poolId: null, nodeNames: [], dispatchStartedAt: null, engineJobId: null },
         });
       } else {
-        if (graceSeconds !== undefined) this.graceFor.set(job.id, graceSeconds);
         await store.jobs.annotate(
           job.id,
           job.state,
-          { preemptRequestedAt: now, preemptReason: reason, preemptFor: forJobId ?? null },
+          {
+            preemptRequestedAt: now,
+            preemptReason: reason,
+            preemptFor: forJobId ?? null,
+            // The grace this decision gave, stored so that any leader gives the same; whole seconds, rounded up so
+            // that a policy's fraction never shortens it.
+            preemptGraceSeconds: Math.max(0, Math.ceil(graceSeconds ?? this.policyConfig.preemption.graceSeconds)),
+          },
           now,
         );
       }

@@ -28,7 +28,7 @@ export interface Rule {
 
 /** The rules docs/kubernetes.md asks the provider to grant: a Role in the namespace and a ClusterRole for nodes. */
 export const SUANLI_ENGINE_RULES: Rule[] = [
-  { apiGroup: 'batch', resources: ['jobs'], verbs: ['get', 'list', 'create', 'patch'], namespace: 'suanli' },
+  { apiGroup: 'batch', resources: ['jobs'], verbs: ['get', 'list', 'create', 'patch', 'delete'], namespace: 'suanli' },
   { apiGroup: '', resources: ['pods'], verbs: ['list', 'delete'], namespace: 'suanli' },
   { apiGroup: '', resources: ['pods/log'], verbs: ['get'], namespace: 'suanli' },
   { apiGroup: '', resources: ['services'], verbs: ['create'], namespace: 'suanli' },
