@@ -1,6 +1,6 @@
 /**
- * Statements and the programme office's reports (month, quarter, year) as CSV (for spreadsheets and the finance office's systems) and as printable
- * HTML. Amounts are exact: fen from the ledger formatted as yuan by string arithmetic (core formatYuan), never
+ * Statements and the programme office's reports (month, quarter, year) as CSV (for spreadsheets and the finance
+ * office's systems) and as printable HTML. Amounts are exact: fen from the ledger formatted as yuan by string arithmetic (core formatYuan), never
  * through a float.
  */
 import { formatYuan } from '../../core/money/amount.ts';
@@ -93,20 +93,18 @@ const FLOW_HEADERS = ['spend (CNY)', 'vouchers (CNY)', 'subsidy (CNY)'];
 const flowCells = (f: Flow) => [yuan(f.spendFen), yuan(f.voucherFen), yuan(f.subsidyFen)];
 
 /** The report's sections as tables: [title, headers, rows]. */
-function reportSections(report: FiledReport): Array<[string, string[], string[][]]> {
+type Section = [title: string, headers: string[], rows: string[][]];
+
+function reportSections(report: FiledReport): Section[] {
+  // A month's one row would only repeat its total.
+  const byMonth: Section[] =
+    report.kind === 'month'
+      ? []
+      : [['By month', ['month', ...FLOW_HEADERS], report.byMonth.map((r) => [r.month, ...flowCells(r)])]];
   const poolsAsOf = `${report.poolsAsOf.toISOString()} (${report.poolsAt === 'now' ? 'now' : 'end of period'})`;
   return [
     ['Total', ['', ...FLOW_HEADERS], [['all', ...flowCells(report.total)]]],
-    // A month's one row would only repeat its total.
-    ...(report.kind === 'month'
-      ? []
-      : [
-          ['By month', ['month', ...FLOW_HEADERS], report.byMonth.map((r) => [r.month, ...flowCells(r)])] as [
-            string,
-            string[],
-            string[][],
-          ],
-        ]),
+    ...byMonth,
     ['By provider city', ['city', ...FLOW_HEADERS], report.byCity.map((r) => [r.city, ...flowCells(r)])],
     ['By provider region', ['region', ...FLOW_HEADERS], report.byRegion.map((r) => [r.region, ...flowCells(r)])],
     [
