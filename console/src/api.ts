@@ -11,7 +11,7 @@ import type {
   ClusterViewSchema,
   JobSchema,
   LineSchema,
-  MonthlyReportSchema,
+  PeriodReportSchema,
   OverviewSchema,
   PoolViewSchema,
   PriceSchema,
@@ -114,5 +114,6 @@ export type Recorded = Static<typeof RecordedSchema>;
 /** A sale of a model service or corpus to a tenant, newest first from GET /sales. */
 export type Sale = Static<typeof SaleSchema>;
 export type ProgrammePool = Static<typeof ProgrammePoolSchema>;
-export type MonthlyReport = Static<typeof MonthlyReportSchema>;
-export type MoneyFlow = MonthlyReport['total'];
+/** The programme office's report over a month, quarter or year (GET /reports/monthly|quarterly|yearly/…). */
+export type PeriodReport = Static<typeof PeriodReportSchema>;
+export type MoneyFlow = PeriodReport['total'];

@@ -14,6 +14,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { provinceRoutes } from './routes/province.ts';
 import { moneyRoutes } from './routes/money.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { programmeCloseRoutes } from './routes/money-programmes.ts';
 import { reconciliationRoutes } from './routes/reconciliation.ts';
 import { salesRoutes } from './routes/sales.ts';
@@ -104,6 +105,7 @@ export async function buildApp(
       await api.register(reconciliationRoutes(context));
       await api.register(provinceRoutes(context));
       await api.register(moneyRoutes(context));
+      await api.register(reportRoutes(context));
       await api.register(programmeCloseRoutes(context));
       await api.register(salesRoutes(context));
     },

@@ -8,6 +8,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { JOB_STATES, PRIORITY_CLASSES, ROLES, TENANT_CATEGORIES } from '../core/domain.ts';
 import { JobSpecWire } from '../core/job-spec.ts';
+import { PERIOD_KINDS } from '../core/report-period.ts';
 
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
@@ -456,12 +457,17 @@ export const SaleSchema = Type.Object({
 });
 
 const FlowSchema = { spendFen: FenString, voucherFen: FenString, subsidyFen: FenString };
-export const MonthlyReportSchema = Type.Object({
-  month: Type.String(),
+/** The programme office's report over a month, quarter or year; the fields every report has. */
+const ReportFields = {
+  period: Type.String({ description: 'The period as written: YYYY-MM, YYYY-Qn or YYYY (China Standard Time)' }),
+  kind: StringEnum(PERIOD_KINDS),
   from: DateTime,
   to: DateTime,
   generatedAt: DateTime,
   total: Type.Object(FlowSchema),
+  byMonth: Type.Array(Type.Object({ month: Type.String(), ...FlowSchema }), {
+    description: "The period's totals month by month, every month that has begun, in order",
+  }),
   byCity: Type.Array(Type.Object({ city: Type.String(), ...FlowSchema })),
   byRegion: Type.Array(Type.Object({ region: Type.String(), ...FlowSchema })),
   byTenantCategory: Type.Array(Type.Object({ category: Type.String(), ...FlowSchema })),
@@ -475,12 +481,19 @@ export const MonthlyReportSchema = Type.Object({
     Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString }),
   ),
   poolsRemaining: Type.Array(Type.Object({ programmeId: Type.String(), funder: Type.String(), fen: FenString })),
+  poolsAsOf: Type.String({ format: 'date-time', description: 'When the pools are taken: poolsAt' }),
+  poolsAt: StringEnum(['period-end', 'now'] as const, {
+    description: 'period-end: the period has ended and the pools are as they stood then; now: as the report is made',
+  }),
   claimsAwaitingClose: Type.Array(Type.Object({ programmeId: Type.String(), claims: Type.Integer(), fen: FenString }), {
-    description: 'Claims on pro-rata budgets not yet settled by a period close',
+    description: 'Claims on pro-rata budgets not yet settled by a period close, as the report is made',
   }),
   topTenants: Type.Array(Type.Object({ tenantId: Type.String(), category: Type.String(), ...FlowSchema })),
-  chips: Type.Array(ChipRowSchema, { description: 'The chip race of the month (GET /chips), best first' }),
-});
+  chips: Type.Array(ChipRowSchema, { description: 'The chip race over the period (GET /chips), best first' }),
+};
+export const PeriodReportSchema = Type.Object(ReportFields);
+/** GET /reports/monthly/{month}: the same report, with the month under the name it has always had. */
+export const MonthlyReportSchema = Type.Object({ month: Type.String(), ...ReportFields });
 
 export const ProviderPayoutsSchema = Type.Object({
   providerId: Type.String(),

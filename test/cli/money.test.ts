@@ -103,4 +103,33 @@ describe('suanli wallet, vouchers, report', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/YYYY-MM/);
   });
+
+  it('asks for a quarter’s or a year’s report, checking the period before any request', async () => {
+    fake = await fakeApi((req) =>
+      req.query.get('format') === 'html'
+        ? { text: '<!doctype html>', contentType: 'text/html' }
+        : { json: { period: 'x' } },
+    );
+    const quarter = await run(['report', 'quarterly', '2026-Q4', '--format', 'html'], { env: api(fake) });
+    expect(quarter.code, quarter.stderr).toBe(0);
+    expect(fake.requests[0]?.path).toBe('/api/v1/reports/quarterly/2026-Q4');
+    expect(fake.requests[0]?.query.get('format')).toBe('html');
+    expect(quarter.stdout).toBe('<!doctype html>');
+    const year = await run(['report', 'yearly', '2026'], { env: api(fake) });
+    expect(year.code, year.stderr).toBe(0);
+    expect(fake.requests[1]?.path).toBe('/api/v1/reports/yearly/2026');
+    expect(JSON.parse(year.stdout)).toEqual({ period: 'x' });
+
+    for (const [args, wanted] of [
+      [['report', 'quarterly', '2026-Q5'], /quarter written YYYY-Qn \(Q1 = January to March\)/],
+      [['report', 'quarterly', '2026-4'], /got "2026-4"/],
+      [['report', 'yearly', '26'], /year written YYYY/],
+      [['report', 'quarterly', '2026-Q4', '--format', 'pdf'], /pdf/],
+    ] as const) {
+      const bad = await run([...args], { env: api(fake) });
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(wanted);
+    }
+    expect(fake.requests).toHaveLength(2);
+  });
 });

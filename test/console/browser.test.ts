@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
+import { periodLabelAt } from '../../src/core/report-period.ts';
 import { ALL, createStore, type Store } from '../../src/store/index.ts';
+import { reportPeriod } from '../../src/store/ledger/index.ts';
 import { DEFAULT_CONSOLE_DIR } from '../../src/server/console.ts';
 import { chromiumInstalled, launchChromium, screenshot, seriousViolations, CHROMIUM } from '../helpers/browser.ts';
 import { startPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -399,6 +401,35 @@ suite(title, () => {
     await page.locator('#report-month').fill('2026-01');
     await page.locator('h2', { hasText: '2026-01 月度报告' }).waitFor();
     await expect.poll(() => page.getByTestId('report-spend').textContent()).toBe('0.00 万元');
+  }, 60_000);
+
+  it('operator: picks a quarter and sees its report month by month, and downloads it', async () => {
+    expect(chargedFen).toBeLessThan(0n);
+    const page = await login('office');
+    await page.locator('nav a[href="/programmes"]').click();
+    await page.getByLabel('报告期类型').selectOption('quarter');
+    const now = new Date();
+    const quarter = periodLabelAt('quarter', now);
+    await page.locator('#report-quarter').selectOption(quarter);
+    await page.locator('h2', { hasText: `${quarter} 季度报告` }).waitFor();
+    const report = await store.ledger.report(reportPeriod('quarter', quarter), now);
+    expect(report.total.spendFen).toBeGreaterThan(0n);
+    await expect.poll(() => page.getByTestId('report-spend').textContent()).toBe(wan(report.total.spendFen));
+    // One row per month of the quarter begun so far, this month's spend among them.
+    const months = page.getByTestId('report-by-month').locator('tbody th');
+    await expect.poll(() => months.allTextContents()).toEqual(report.byMonth.map((m) => m.month));
+    expect(await page.getByTestId('report-by-month').locator('tr', { hasText: thisMonth() }).textContent()).toContain(
+      wan(report.byMonth.find((m) => m.month === thisMonth())!.spendFen),
+    );
+    await page.waitForLoadState('networkidle');
+    await expectAccessible(page);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: '下载 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`report-${quarter}.csv`);
+    expect(await readFile((await download.path())!, 'utf8')).toContain(`By month,${thisMonth()},`);
   }, 60_000);
 
   it('provider-admin: sees what the platform owes it, the payouts made and its statement', async () => {

@@ -1,9 +1,9 @@
 /**
- * The programme office's money: each programme's pool per funder (budget paid in, spent, remaining) and the monthly
- * report. Every figure comes from the ledger as exact fen; the page formats, it never sums.
+ * The programme office's money: each programme's pool per funder (budget paid in, spent, remaining) and the report
+ * for a month, quarter or year. Every figure comes from the ledger as exact fen; the page formats, it never sums.
  */
 import type { ProgrammePool } from '../api.ts';
-import { MonthlyReport } from '../components/money/MonthlyReport.tsx';
+import { ProgrammeReport } from '../components/money/Report.tsx';
 import { PoolChart } from '../components/money/PoolChart.tsx';
 import { ErrorNotice, Loading } from '../components/Notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
@@ -16,7 +16,7 @@ export function Programmes() {
     <section>
       <h1>{t('programmes.heading')}</h1>
       <Pools />
-      <MonthlyReport />
+      <ProgrammeReport />
     </section>
   );
 }

@@ -1,10 +1,11 @@
 /**
  * Money on the command line: `suanli wallet`, `suanli top-up`, `suanli vouchers ls|issue`, `suanli statement` and
- * `suanli report monthly`. Amounts travel as strings of whole fen and are shown as exact yuan (core formatYuan), so
+ * `suanli report monthly|quarterly|yearly`. Amounts travel as strings of whole fen and are shown as exact yuan (core formatYuan), so
  * no amount passes through a float on its way to the screen.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatYuan, parseYuan } from '../../core/money/amount.ts';
+import { parsePeriod } from '../../core/report-period.ts';
 import type { Context } from '../context.ts';
 import { dateTime, json, table } from '../format.ts';
 import type { Recorded, VoucherView, WalletView, Whoami } from '../types.ts';
@@ -23,6 +24,17 @@ export function yuanArgument(value: string): string {
   }
   if (fen <= 0n) throw new InvalidArgumentError('must be more than zero');
   return fen.toString();
+}
+
+/** A quarter (YYYY-Qn) or year (YYYY), checked before anything is sent; the server says whether it has begun. */
+function periodArgument(kind: 'quarter' | 'year'): (value: string) => string {
+  return (value) => {
+    try {
+      return parsePeriod(kind, value).label;
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
 }
 
 export function monthArgument(value: string): string {
@@ -229,14 +241,29 @@ export function registerMoney(program: Command, ctx: Context): void {
       await printDocument(ctx, cmd, path, opts.format);
     });
 
-  program
-    .command('report')
-    .description('reports for the programme office (operator)')
+  const report = program.command('report').description('reports for the programme office (operator)');
+  report
     .command('monthly')
     .description('spend, vouchers and subsidies by city, region and tenant category; pools; top tenants')
     .requiredOption('--month <YYYY-MM>', 'the month (China Standard Time)', monthArgument)
     .addOption(formatOption())
     .action(async (opts: { month: string; format: string }, cmd: Command) => {
       await printDocument(ctx, cmd, `/reports/monthly/${opts.month}`, opts.format);
+    });
+  report
+    .command('quarterly')
+    .description("a quarter's report (季调度): the monthly report's figures over the quarter, month by month")
+    .argument('<YYYY-Qn>', 'the quarter, Q1 = January to March (China Standard Time)', periodArgument('quarter'))
+    .addOption(formatOption())
+    .action(async (quarter: string, opts: { format: string }, cmd: Command) => {
+      await printDocument(ctx, cmd, `/reports/quarterly/${quarter}`, opts.format);
+    });
+  report
+    .command('yearly')
+    .description("a year's report (年总结): the monthly report's figures over the year, month by month")
+    .argument('<YYYY>', 'the year (China Standard Time)', periodArgument('year'))
+    .addOption(formatOption())
+    .action(async (year: string, opts: { format: string }, cmd: Command) => {
+      await printDocument(ctx, cmd, `/reports/yearly/${year}`, opts.format);
     });
 }

@@ -1,15 +1,17 @@
 /**
- * Statements and the monthly report as CSV (for spreadsheets and the finance office's systems) and as printable
- * HTML. Amounts are exact: fen from the ledger formatted as yuan by string arithmetic (core formatYuan), never
+ * Statements and the programme office's reports (month, quarter, year) as CSV (for spreadsheets and the finance
+ * office's systems) and as printable HTML. Amounts are exact: fen from the ledger formatted as yuan by string arithmetic (core formatYuan), never
  * through a float.
  */
 import { formatYuan } from '../../core/money/amount.ts';
 import type { Fen } from '../../core/money/amount.ts';
 import type { ChipRaceRow } from '../../core/chip-race.ts';
-import type { Flow, MonthlyReport, Statement } from '../../store/ledger/index.ts';
+import type { Flow, LedgerReport, Statement } from '../../store/ledger/index.ts';
 
-/** The ledger's monthly report with the month's chip race (docs/chips.md), as the programme office files it. */
-export type FiledMonthlyReport = MonthlyReport & { chips: ChipRaceRow[] };
+/** The ledger's report with the period's chip race (docs/chips.md), as the programme office files it. */
+export type FiledReport = LedgerReport & { chips: ChipRaceRow[] };
+
+const REPORT_NAMES = { month: 'monthly', quarter: 'quarterly', year: 'annual' } as const;
 
 const yuan = (fen: Fen) => formatYuan(fen, { symbol: false, grouping: false });
 const money = (fen: Fen) => formatYuan(fen);
@@ -91,9 +93,18 @@ const FLOW_HEADERS = ['spend (CNY)', 'vouchers (CNY)', 'subsidy (CNY)'];
 const flowCells = (f: Flow) => [yuan(f.spendFen), yuan(f.voucherFen), yuan(f.subsidyFen)];
 
 /** The report's sections as tables: [title, headers, rows]. */
-function reportSections(report: FiledMonthlyReport): Array<[string, string[], string[][]]> {
+type Section = [title: string, headers: string[], rows: string[][]];
+
+function reportSections(report: FiledReport): Section[] {
+  // A month's one row would only repeat its total.
+  const byMonth: Section[] =
+    report.kind === 'month'
+      ? []
+      : [['By month', ['month', ...FLOW_HEADERS], report.byMonth.map((r) => [r.month, ...flowCells(r)])]];
+  const poolsAsOf = `${report.poolsAsOf.toISOString()} (${report.poolsAt === 'now' ? 'now' : 'end of period'})`;
   return [
     ['Total', ['', ...FLOW_HEADERS], [['all', ...flowCells(report.total)]]],
+    ...byMonth,
     ['By provider city', ['city', ...FLOW_HEADERS], report.byCity.map((r) => [r.city, ...flowCells(r)])],
     ['By provider region', ['region', ...FLOW_HEADERS], report.byRegion.map((r) => [r.region, ...flowCells(r)])],
     [
@@ -113,8 +124,8 @@ function reportSections(report: FiledMonthlyReport): Array<[string, string[], st
     ],
     [
       'Pools remaining',
-      ['programme', 'funder', 'remaining (CNY)'],
-      report.poolsRemaining.map((r) => [r.programmeId, r.funder, yuan(r.fen)]),
+      ['programme', 'funder', 'remaining (CNY)', 'as of'],
+      report.poolsRemaining.map((r) => [r.programmeId, r.funder, yuan(r.fen), poolsAsOf]),
     ],
     [
       'Claims awaiting period close',
@@ -165,7 +176,7 @@ const percent = (bp: number | null) =>
   bp === null ? '' : `${Math.floor(bp / 100)}.${String(bp % 100).padStart(2, '0')}`;
 
 /** One CSV: each section's rows start with its title, after a header row of its own, so the report is one file. */
-export function reportCsv(report: FiledMonthlyReport): string {
+export function reportCsv(report: FiledReport): string {
   const rows: string[][] = [];
   for (const [title, headers, body] of reportSections(report)) {
     rows.push([title, ...headers]);
@@ -174,16 +185,22 @@ export function reportCsv(report: FiledMonthlyReport): string {
   return csv(rows);
 }
 
-export function reportHtml(report: FiledMonthlyReport): string {
+export function reportHtml(report: FiledReport): string {
   const sections = reportSections(report)
     .map(([title, headers, body]) => {
       const amountsFrom = headers.findIndex((h) => h.includes('(CNY)'));
-      return `<h2>${escapeHtml(title)}</h2>\n${htmlTable(headers, body, (i) => i >= amountsFrom)}`;
+      const numeric = (i: number) => i >= amountsFrom && headers[i] !== 'as of';
+      return `<h2>${escapeHtml(title)}</h2>\n${htmlTable(headers, body, numeric)}`;
     })
     .join('\n');
+  const pools =
+    report.poolsAt === 'now'
+      ? 'Pools are as they stand now: the period has not ended.'
+      : 'Pools are as they stood at the end of the period.';
   return page(
-    `Programme office monthly report ${report.month}`,
-    `<p>${escapeHtml(report.from.toISOString())} to ${escapeHtml(report.to.toISOString())} (China Standard Time month),
-generated ${escapeHtml(report.generatedAt.toISOString())}. Spend is net of reversals.</p>\n${sections}`,
+    `Programme office ${REPORT_NAMES[report.kind]} report ${report.period}`,
+    `<p>${escapeHtml(report.from.toISOString())} to ${escapeHtml(report.to.toISOString())} (China Standard Time
+${report.kind}), generated ${escapeHtml(report.generatedAt.toISOString())}. Spend is net of reversals. ${pools}
+Claims awaiting a period close are as the report is made.</p>\n${sections}`,
   );
 }

@@ -1,6 +1,6 @@
 /**
- * Money: wallets, top-ups, programme pools, vouchers, statements, the programme office's monthly report, reversals
- * and the audit log. A tenant sees only its own wallet, vouchers and statements, a provider-admin only its own
+ * Money: wallets, top-ups, programme pools, vouchers, statements, reversals and the audit log (the programme office's
+ * reports are in reports.ts). A tenant sees only its own wallet, vouchers and statements, a provider-admin only its own
  * payouts (another's is 404, so ids do not leak), the operator everything. Amounts are strings of whole fen: JSON
  * numbers cannot hold every bigint exactly.
  */
@@ -16,12 +16,10 @@ import { chinaYear } from '../../store/ledger/index.ts';
 import { LedgerRefusal, VOUCHER_KINDS, monthRange, providerPayable, type Statement } from '../../store/ledger/index.ts';
 import { requirePermission, type Principal } from '../auth.ts';
 import type { AppContext } from '../context.ts';
-import { chipRaceFor } from '../chips.ts';
-import { reportCsv, reportHtml, statementCsv, statementHtml } from '../money/render.ts';
+import { statementCsv, statementHtml } from '../money/render.ts';
 import { ProblemError, ProblemSchema, notFound } from '../problems.ts';
 import {
   AwardedRateSchema,
-  MonthlyReportSchema,
   ProgrammePoolSchema,
   ProviderPayoutsSchema,
   RecordedSchema,
@@ -45,7 +43,7 @@ function recorded(reply: FastifyReply, result: { id: string; created: boolean })
   return { transactionId: result.id, created: result.created };
 }
 
-function toJson(value: unknown): unknown {
+export function toJson(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toJson);
@@ -101,7 +99,13 @@ function tenantOf(principal: Principal, requested: string | undefined): string {
 }
 
 /** The JSON document, or (format csv/html) the same data rendered, sent as text. */
-function send<T>(reply: FastifyReply, format: string | undefined, csv: () => string, html: () => string, json: T): T {
+export function send<T>(
+  reply: FastifyReply,
+  format: string | undefined,
+  csv: () => string,
+  html: () => string,
+  json: T,
+): T {
   if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(csv()) as never;
   if (format === 'html') return reply.type('text/html; charset=utf-8').send(html()) as never;
   return json;
@@ -535,39 +539,6 @@ export function moneyRoutes(context: AppContext): FastifyPluginAsyncTypebox {
           () => statementCsv(statement),
           () => statementHtml(statement, `provider ${providerId}`),
           statementJson(statement),
-        );
-      },
-    );
-
-    app.get(
-      '/reports/monthly/:month',
-      {
-        schema: {
-          tags: ['money'],
-          summary:
-            "The programme office's monthly report: spend, vouchers and subsidy by city, region and tenant category, " +
-            'subsidy per programme and funder, pools remaining, top tenants (operator)',
-          params: Type.Object({ month: Month }),
-          querystring: Type.Object({ format: Format, top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
-          produces: ['application/json', 'text/csv', 'text/html'],
-          response: { 200: MonthlyReportSchema, ...problems },
-        },
-      },
-      async (request, reply) => {
-        requirePermission(principalOf(request), 'money:manage');
-        monthOf(request.params.month);
-        const now = context.clock();
-        const ledger = await store.ledger.monthlyReport(request.params.month, now, request.query.top);
-        // A month that has not begun has no race yet; the current one runs to now.
-        const chips =
-          ledger.from < now ? await chipRaceFor(store, ledger.from, ledger.to < now ? ledger.to : now, now) : [];
-        const report = { ...ledger, chips };
-        return send(
-          reply,
-          request.query.format,
-          () => reportCsv(report),
-          () => reportHtml(report),
-          toJson(report) as never,
         );
       },
     );

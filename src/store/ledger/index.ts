@@ -276,14 +276,7 @@ export {
   type SaleKind,
   type StoredSale,
 } from './sales.ts';
-export {
-  monthRange,
-  type Flow,
-  type MonthlyReport,
-  type Payout,
-  type PoolStanding,
-  type Statement,
-  type StatementLine,
-} from './queries.ts';
+export { monthRange, type Payout, type PoolStanding, type Statement, type StatementLine } from './queries.ts';
+export { reportPeriod, type Flow, type LedgerReport, type MonthlyReport, type ReportPeriod } from './report.ts';
 export { PURPOSES, type LedgerEntry, type Purpose } from './entries.ts';
 export type { SubsidyProgramme } from '../../core/money/programmes/types.ts';

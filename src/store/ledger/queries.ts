@@ -1,23 +1,18 @@
 /**
- * Reading the ledger: balances, a wallet, monthly statements per tenant and provider, and the programme office's
- * monthly report. Months are calendar months in China Standard Time (UTC+8), as the policies count them. Amounts
+ * Reading the ledger: balances, a wallet, monthly statements per tenant and provider, and (report.ts) the programme
+ * office's report over a month, quarter or year. Months are calendar months in China Standard Time (UTC+8), as the policies count them. Amounts
  * are summed in PostgreSQL's numeric and come back as exact bigints.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
-import { SPEND_KINDS, type SpendKind } from '../../core/money/programmes/types.ts';
 import type { Database } from '../schema.ts';
 import { parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
-import { outstandingClaims } from './period-close.ts';
+import { periodReport, reportPeriod, type LedgerReport, type MonthlyReport, type ReportPeriod } from './report.ts';
 
 /** [from, to) of a month "YYYY-MM" in China Standard Time; throws RangeError for anything else. */
 export function monthRange(month: string): { from: Date; to: Date } {
-  const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!match) throw new RangeError(`month must be YYYY-MM, got ${JSON.stringify(month)}`);
-  const year = Number(match[1]);
-  const index = Number(match[2]) - 1;
-  const start = (y: number, m: number) => new Date(Date.UTC(y, m, 1) - 8 * 3_600_000);
-  return { from: start(year, index), to: index === 11 ? start(year + 1, 0) : start(year, index + 1) };
+  const { from, to } = reportPeriod('month', month);
+  return { from, to };
 }
 
 export interface StatementLine {
@@ -170,89 +165,13 @@ export class LedgerQueries {
     });
   }
 
+  /** The programme office's report over a month, quarter or year (report.ts). */
+  report(period: ReportPeriod, now: Date, top = 10): Promise<LedgerReport> {
+    return periodReport(this.db, period, now, top);
+  }
+
   async monthlyReport(month: string, now: Date, top = 10): Promise<MonthlyReport> {
-    const { from, to } = monthRange(month);
-    const flows = await sql<{
-      tenant_id: string;
-      category: string;
-      provider_id: string;
-      city: string;
-      regions: string[];
-      kind: 'charge' | 'voucher-apply' | 'subsidy';
-      spend_kind: SpendKind;
-      fen: string;
-    }>`select t.tenant_id, te.category, t.provider_id, pr.city, pr.regions,
-        case when t.purpose = 'reversal' then t.detail->>'reverses' else t.purpose end as kind,
-        coalesce(s.kind, 'compute') as spend_kind,
-        sum(case when t.purpose = 'reversal' then -t.amount_fen else t.amount_fen end)::text as fen
-      from ledger_transactions t join tenants te on te.id = t.tenant_id join providers pr on pr.id = t.provider_id
-        left join sales s on s.id = t.sale_id
-      where t.at >= ${from} and t.at < ${to} and (t.purpose in ('charge', 'voucher-apply', 'subsidy')
-        or (t.purpose = 'reversal' and t.detail->>'reverses' in ('charge', 'voucher-apply', 'subsidy')))
-      group by 1, 2, 3, 4, 5, 6, 7`.execute(this.db);
-    const byCity = new Map<string, Flow>();
-    const byRegion = new Map<string, Flow>();
-    const byCategory = new Map<string, Flow>();
-    // Every kind is listed, compute, model and corpus, with zeros for a kind not sold this month.
-    const byKind = new Map<string, Flow>(SPEND_KINDS.map((k) => [k, emptyFlow()]));
-    const byTenant = new Map<string, Flow & { category: string }>();
-    const total = emptyFlow();
-    for (const r of flows.rows) {
-      const fen = BigInt(r.fen);
-      const add = (flow: Flow) => {
-        if (r.kind === 'charge') flow.spendFen += fen;
-        else if (r.kind === 'voucher-apply') flow.voucherFen += fen;
-        else flow.subsidyFen += fen;
-      };
-      add(total);
-      add(getOr(byCity, r.city, emptyFlow));
-      for (const region of r.regions) add(getOr(byRegion, region, emptyFlow));
-      add(getOr(byCategory, r.category, emptyFlow));
-      add(getOr(byKind, r.spend_kind, emptyFlow));
-      add(getOr(byTenant, r.tenant_id, () => ({ ...emptyFlow(), category: r.category })));
-    }
-    const paid = await sql<{ programme_id: string; account_id: string; fen: string }>`
-      select t.programme_id, p.account_id, sum(p.fen)::text as fen
-      from ledger_transactions t join ledger_postings p on p.transaction_id = t.id
-      where t.at >= ${from} and t.at < ${to} and t.programme_id is not null
-        and (t.purpose = 'subsidy' or (t.purpose = 'reversal' and t.detail->>'reverses' = 'subsidy'))
-        and (p.account_id like 'programme-pool:%' or p.account_id like 'funder:%')
-      group by 1, 2 order by 1, 2`.execute(this.db);
-    const pools = await this.db
-      .selectFrom('ledger_accounts')
-      .select(['id', 'balance_fen'])
-      .where('kind', '=', 'programme-pool')
-      .orderBy('id')
-      .execute();
-    const claims = await outstandingClaims(this.db);
-    const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return {
-      month,
-      from,
-      to,
-      generatedAt: now,
-      total,
-      byCity: sorted(byCity).map(([city, f]) => ({ city, ...f })),
-      byRegion: sorted(byRegion).map(([region, f]) => ({ region, ...f })),
-      byTenantCategory: sorted(byCategory).map(([category, f]) => ({ category, ...f })),
-      byKind: [...byKind.entries()].map(([kind, f]) => ({ kind: kind as SpendKind, ...f })),
-      subsidyByProgrammeAndFunder: paid.rows.map((r) => ({
-        programmeId: r.programme_id,
-        funder: funderOf(r.account_id),
-        fen: BigInt(r.fen),
-      })),
-      poolsRemaining: pools.map((p) => {
-        const [programmeId = '', funder = ''] = parseAccountId(p.id).ownerId.split('/');
-        return { programmeId, funder, fen: -BigInt(p.balance_fen) };
-      }),
-      claimsAwaitingClose: claims.map((c) => ({ programmeId: c.programmeId, claims: c.claims, fen: c.claimedFen })),
-      topTenants: [...byTenant.entries()]
-        .map(([tenantId, f]) => ({ tenantId, ...f }))
-        .sort((a, b) =>
-          a.spendFen === b.spendFen ? (a.tenantId < b.tenantId ? -1 : 1) : a.spendFen > b.spendFen ? -1 : 1,
-        )
-        .slice(0, top),
-    };
+    return { month, ...(await this.report(reportPeriod('month', month), now, top)) };
   }
 }
 
@@ -271,48 +190,4 @@ export interface PoolStanding {
   budgetFen: Fen;
   spentFen: Fen;
   remainingFen: Fen;
-}
-
-export interface Flow {
-  /** Net charges (charges less their reversals). */
-  spendFen: Fen;
-  /** Paid by vouchers. */
-  voucherFen: Fen;
-  /** Subsidies paid. */
-  subsidyFen: Fen;
-}
-
-const emptyFlow = (): Flow => ({ spendFen: 0n, voucherFen: 0n, subsidyFen: 0n });
-
-function getOr<V>(map: Map<string, V>, key: string, make: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** The funder a pool or funder account belongs to. */
-function funderOf(accountId: string): string {
-  const { kind, ownerId } = parseAccountId(accountId);
-  return kind === 'programme-pool' ? ownerId.slice(ownerId.indexOf('/') + 1) : ownerId;
-}
-
-export interface MonthlyReport {
-  month: string;
-  from: Date;
-  to: Date;
-  generatedAt: Date;
-  total: Flow;
-  byCity: Array<Flow & { city: string }>;
-  byRegion: Array<Flow & { region: string }>;
-  byTenantCategory: Array<Flow & { category: string }>;
-  /** Compute (metered usage), model services and corpora (sales), in that order. */
-  byKind: Array<Flow & { kind: SpendKind }>;
-  subsidyByProgrammeAndFunder: Array<{ programmeId: string; funder: string; fen: Fen }>;
-  poolsRemaining: Array<{ programmeId: string; funder: string; fen: Fen }>;
-  /** Claims on pro-rata budgets that no period close has settled yet, as the report is made (like the pools). */
-  claimsAwaitingClose: Array<{ programmeId: string; claims: number; fen: Fen }>;
-  topTenants: Array<Flow & { tenantId: string; category: string }>;
 }

@@ -1,31 +1,38 @@
 /**
- * The programme office's monthly report: spend, voucher use and subsidy paid in the month, by programme and funder,
- * city, region, tenant category and kind of spend (compute, model services, corpora), and the top tenants; with the
- * CSV and printable HTML the office files.
+ * The programme office's report for a month, quarter or year (月报告、季调度、年总结): spend, voucher use and subsidy
+ * paid in the period, by programme and funder, city, region, tenant category and kind of spend (compute, model
+ * services, corpora), the top tenants and, for a quarter or year, month by month; with the CSV and printable HTML the
+ * office files.
  */
 import { useState, type ReactNode } from 'react';
-import type { MoneyFlow, MonthlyReport as Report } from '../../api.ts';
+import type { MoneyFlow, PeriodReport } from '../../api.ts';
 import type { MessageKey } from '../../i18n/messages.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useLoad } from '../../load.ts';
 import { useSession } from '../../session.tsx';
 import { ErrorNotice, Loading } from '../Notice.tsx';
 import { Downloads } from './Downloads.tsx';
-import { MonthPicker, chinaMonth } from './Month.tsx';
+import { PeriodPicker, currentPeriod, type Period } from './PeriodPicker.tsx';
 
-export function MonthlyReport() {
+const ROUTES = { month: 'monthly', quarter: 'quarterly', year: 'yearly' } as const;
+
+export function ProgrammeReport() {
   const { t, largeMoney } = useI18n();
   const { api } = useSession();
-  const [month, setMonth] = useState(chinaMonth);
-  const path = `/reports/monthly/${month}`;
-  const { data, error } = useLoad(() => api<Report>(path), [api, path]);
+  const [period, setPeriod] = useState<Period>(() => currentPeriod('month'));
+  const path = `/reports/${ROUTES[period.kind]}/${period.label}`;
+  const { data, error } = useLoad(() => api<PeriodReport>(path), [api, path]);
   return (
     <section aria-labelledby="report-heading">
-      <h2 id="report-heading">{t('report.heading', { month })}</h2>
+      <h2 id="report-heading">
+        {period.kind === 'month'
+          ? t('report.heading', { month: period.label })
+          : t(period.kind === 'quarter' ? 'report.headingQuarter' : 'report.headingYear', { period: period.label })}
+      </h2>
       <div className="toolbar">
-        <MonthPicker id="report-month" value={month} onChange={setMonth} />
+        <PeriodPicker value={period} onChange={setPeriod} />
       </div>
-      {!data || data.month !== month ? (
+      {!data || data.period !== period.label || data.kind !== period.kind ? (
         error ? (
           <ErrorNotice error={error} />
         ) : (
@@ -38,6 +45,14 @@ export function MonthlyReport() {
             <Figure label={t('report.voucher')} value={largeMoney(data.total.voucherFen)} />
             <Figure label={t('report.subsidy')} value={largeMoney(data.total.subsidyFen)} />
           </dl>
+          {data.kind === 'month' ? null : (
+            <FlowTable
+              caption={t('report.byMonth')}
+              head={t('report.month')}
+              rows={data.byMonth.map((r) => [r.month, r])}
+              testId="report-by-month"
+            />
+          )}
           <SubsidyTable rows={data.subsidyByProgrammeAndFunder} />
           <FlowTable caption={t('report.byCity')} head={t('report.city')} rows={data.byCity.map((r) => [r.city, r])} />
           <FlowTable
@@ -61,7 +76,7 @@ export function MonthlyReport() {
             rows={data.topTenants.map((r) => [r.tenantId, r])}
             testId="top-tenants"
           />
-          <Downloads path={path} filename={`report-${month}`} />
+          <Downloads path={path} filename={`report-${period.label}`} />
         </>
       )}
     </section>
@@ -97,7 +112,7 @@ function Table({ caption, head, children }: { caption: string; head: string[]; c
   );
 }
 
-function SubsidyTable({ rows }: { rows: Report['subsidyByProgrammeAndFunder'] }) {
+function SubsidyTable({ rows }: { rows: PeriodReport['subsidyByProgrammeAndFunder'] }) {
   const { t, largeMoney } = useI18n();
   if (rows.length === 0) return null;
   return (
