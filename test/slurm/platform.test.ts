@@ -399,5 +399,7 @@ describeLab(title, () => {
     expect(usage).toHaveLength(1);
     expect(usage[0]!.elapsedSeconds).toBe(recorded?.time?.elapsed);
     expect(usage[0]!.elapsedSeconds).toBeGreaterThanOrEqual(60);
+    // The job failed; the run, for the chip race, timed out: Slurm's TIMEOUT is kept apart from a failure.
+    expect(usage[0]!.outcome).toBe('timeout');
   });
 });
