@@ -23,7 +23,30 @@ const chinaDate = (offsetDays: number) =>
 
 const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 
-export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): void }) {
+/**
+ * A payment the office records by its bank transfer's reference: an amount in yuan and the reference, posted as
+ * `{amountFen, reference, ...extra}`. A reference recorded before is a repeat the ledger ignores, and is said so
+ * rather than taken for a second payment.
+ */
+function RecordedPaymentForm({
+  idPrefix,
+  path,
+  extra = {},
+  labels,
+  hint,
+  done: said,
+  onDone,
+}: {
+  idPrefix: string;
+  path: string;
+  extra?: Record<string, string>;
+  labels: { heading: MessageKey; reference: MessageKey; submit: MessageKey };
+  /** Shown under the heading, describing the amount (what is owed). */
+  hint?: string;
+  /** What to say of a payment recorded now, and of a repeated reference. */
+  done: { recorded(amount: string): string; repeated(reference: string): string };
+  onDone(): void;
+}) {
   const { api } = useSession();
   const { t, money } = useI18n();
   const [amount, setAmount] = useState('');
@@ -35,19 +58,14 @@ export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): vo
     setDone(null);
     const amountFen = yuanToFen(amount);
     if (amountFen === null) return setError(new Error(t('form.invalidYuan', { field: t('office.amount') })));
-    if (!reference.trim()) return setError(new Error(t('form.required', { field: t('office.reference') })));
+    if (!reference.trim()) return setError(new Error(t('form.required', { field: t(labels.reference) })));
     try {
-      const recorded = await api<Recorded>('/wallet/top-ups', {
+      const recorded = await api<Recorded>(path, {
         method: 'POST',
-        body: { tenantId, amountFen, reference: reference.trim() },
+        body: { ...extra, amountFen, reference: reference.trim() },
       });
       setError(null);
-      // A reference recorded before is a repeat the ledger ignores: say so rather than claim a second top-up.
-      setDone(
-        recorded.created
-          ? t('office.toppedUp', { amount: money(amountFen), tenant: tenantId })
-          : t('office.topUpRepeated', { reference: reference.trim() }),
-      );
+      setDone(recorded.created ? said.recorded(money(amountFen)) : said.repeated(reference.trim()));
       setAmount('');
       setReference('');
       onDone();
@@ -55,89 +73,77 @@ export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): vo
       setError(asError(e));
     }
   };
+  const hintId = `${idPrefix}-owed`;
   return (
-    <form onSubmit={(e) => void submit(e)} className="card form-grid" aria-labelledby="top-up-heading" noValidate>
-      <h2 id="top-up-heading" className="wide">
-        {t('office.topUp')}
+    <form
+      onSubmit={(e) => void submit(e)}
+      className="card form-grid"
+      aria-labelledby={`${idPrefix}-heading`}
+      noValidate
+    >
+      <h2 id={`${idPrefix}-heading`} className="wide">
+        {t(labels.heading)}
       </h2>
+      {hint !== undefined && (
+        <p className="wide hint" id={hintId} data-testid={hintId}>
+          {hint}
+        </p>
+      )}
       <div>
-        <label htmlFor="top-up-amount">{t('office.amount')}</label>
-        <input id="top-up-amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
-      </div>
-      <div>
-        <label htmlFor="top-up-reference">{t('office.reference')}</label>
-        <input id="top-up-reference" value={reference} onChange={(e) => setReference(e.target.value)} />
-      </div>
-      <div className="wide">
-        <ErrorNotice error={error} />
-        {done && <Success>{done}</Success>}
-        <button type="submit">{t('office.topUpSubmit')}</button>
-      </div>
-    </form>
-  );
-}
-
-/** `owedFen`: what the platform owes the provider as last read (whole fen, a string), shown beside the amount. */
-export function PayOutForm({ providerId, owedFen, onDone }: { providerId: string; owedFen: string; onDone(): void }) {
-  const { api } = useSession();
-  const { t, money } = useI18n();
-  const [amount, setAmount] = useState('');
-  const [reference, setReference] = useState('');
-  const [error, setError] = useState<Error | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setDone(null);
-    const amountFen = yuanToFen(amount);
-    if (amountFen === null) return setError(new Error(t('form.invalidYuan', { field: t('office.amount') })));
-    if (!reference.trim()) return setError(new Error(t('form.required', { field: t('office.payoutReference') })));
-    try {
-      const recorded = await api<Recorded>(`/providers/${encodeURIComponent(providerId)}/payouts`, {
-        method: 'POST',
-        body: { amountFen, reference: reference.trim() },
-      });
-      setError(null);
-      // A reference recorded before is a repeat the ledger ignores: say so rather than claim a second payment.
-      setDone(
-        recorded.created
-          ? t('office.paidOut', { amount: money(amountFen), provider: providerId })
-          : t('office.payOutRepeated', { reference: reference.trim() }),
-      );
-      setAmount('');
-      setReference('');
-      onDone();
-    } catch (e) {
-      setError(asError(e));
-    }
-  };
-  return (
-    <form onSubmit={(e) => void submit(e)} className="card form-grid" aria-labelledby="pay-out-heading" noValidate>
-      <h2 id="pay-out-heading" className="wide">
-        {t('office.payOut')}
-      </h2>
-      <p className="wide hint" id="pay-out-owed" data-testid="pay-out-owed">
-        {t('office.owed', { amount: money(owedFen) })}
-      </p>
-      <div>
-        <label htmlFor="pay-out-amount">{t('office.amount')}</label>
+        <label htmlFor={`${idPrefix}-amount`}>{t('office.amount')}</label>
         <input
-          id="pay-out-amount"
+          id={`${idPrefix}-amount`}
           inputMode="decimal"
-          aria-describedby="pay-out-owed"
+          {...(hint !== undefined ? { 'aria-describedby': hintId } : {})}
           value={amount}
           onChange={(e) => setAmount(e.target.value)}
         />
       </div>
       <div>
-        <label htmlFor="pay-out-reference">{t('office.payoutReference')}</label>
-        <input id="pay-out-reference" value={reference} onChange={(e) => setReference(e.target.value)} />
+        <label htmlFor={`${idPrefix}-reference`}>{t(labels.reference)}</label>
+        <input id={`${idPrefix}-reference`} value={reference} onChange={(e) => setReference(e.target.value)} />
       </div>
       <div className="wide">
         <ErrorNotice error={error} />
         {done && <Success>{done}</Success>}
-        <button type="submit">{t('office.payOutSubmit')}</button>
+        <button type="submit">{t(labels.submit)}</button>
       </div>
     </form>
+  );
+}
+
+export function TopUpForm({ tenantId, onDone }: { tenantId: string; onDone(): void }) {
+  const { t } = useI18n();
+  return (
+    <RecordedPaymentForm
+      idPrefix="top-up"
+      path="/wallet/top-ups"
+      extra={{ tenantId }}
+      labels={{ heading: 'office.topUp', reference: 'office.reference', submit: 'office.topUpSubmit' }}
+      done={{
+        recorded: (amount) => t('office.toppedUp', { amount, tenant: tenantId }),
+        repeated: (reference) => t('office.topUpRepeated', { reference }),
+      }}
+      onDone={onDone}
+    />
+  );
+}
+
+/** `owedFen`: what the platform owes the provider as last read (whole fen, a string), shown beside the amount. */
+export function PayOutForm({ providerId, owedFen, onDone }: { providerId: string; owedFen: string; onDone(): void }) {
+  const { t, money } = useI18n();
+  return (
+    <RecordedPaymentForm
+      idPrefix="pay-out"
+      path={`/providers/${encodeURIComponent(providerId)}/payouts`}
+      labels={{ heading: 'office.payOut', reference: 'office.payoutReference', submit: 'office.payOutSubmit' }}
+      hint={t('office.owed', { amount: money(owedFen) })}
+      done={{
+        recorded: (amount) => t('office.paidOut', { amount, provider: providerId }),
+        repeated: (reference) => t('office.payOutRepeated', { reference }),
+      }}
+      onDone={onDone}
+    />
   );
 }
 
