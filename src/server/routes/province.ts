@@ -22,6 +22,7 @@ import {
 } from '../province.ts';
 import { ChipRaceSchema, OverviewSchema, ProviderJobSchema } from '../schemas.ts';
 import { chipRaceFor } from '../chips.ts';
+import { periodLabelAt } from '../../core/report-period.ts';
 import { monthRange } from '../../store/ledger/index.ts';
 import { requireProvider } from './clusters.ts';
 import { principalOf } from './principal.ts';
@@ -175,7 +176,7 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       async (request) => {
         requirePermission(principalOf(request), 'province:read');
         const now = context.clock();
-        const month = request.query.month ?? monthOf(now);
+        const month = request.query.month ?? periodLabelAt('month', now);
         const range = monthRange(month);
         if (range.from >= now) throw new ProblemError(400, 'invalid-request', `month: ${month} has not begun`);
         // The current month runs to now: utilisation is over the time that has passed.
@@ -185,10 +186,4 @@ export function provinceRoutes(context: AppContext): FastifyPluginAsyncTypebox {
       },
     );
   };
-}
-
-/** "YYYY-MM" of an instant in China Standard Time. */
-function monthOf(at: Date): string {
-  const cst = new Date(at.getTime() + 8 * HOUR);
-  return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
 }
