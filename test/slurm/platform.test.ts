@@ -177,6 +177,15 @@ describeLab(title, () => {
 
     // Slurm ran it under suanli's dispatch tag, with the GPUs asked for.
     const hefei = labCluster('hefei');
+    // slurmdbd lags the controller: its record of the job may not have the end (and the comment) yet.
+    await waitFor(
+      'slurmdbd to record the end',
+      async () => {
+        const record = await databaseJob(hefei, job.engineJobId!);
+        return record?.state?.current === 'COMPLETED' && Boolean(record.comment?.job);
+      },
+      20_000,
+    );
     const recorded = await databaseJob(hefei, job.engineJobId!);
     expect(recorded?.comment?.job).toBe(`suanli-${job.id}-1`);
     expect(recorded?.state?.current).toBe('COMPLETED');
