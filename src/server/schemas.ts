@@ -6,7 +6,7 @@
  * Node types) read it; the view functions that fill these shapes from the store are in views.ts.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { JOB_STATES, PRIORITY_CLASSES, ROLES, TENANT_CATEGORIES } from '../core/domain.ts';
+import { JOB_STATES, PRIORITY_CLASSES, ROLES, RUN_OUTCOMES, TENANT_CATEGORIES } from '../core/domain.ts';
 import { JobSpecWire } from '../core/job-spec.ts';
 import { PERIOD_KINDS } from '../core/report-period.ts';
 
@@ -153,6 +153,9 @@ export const UsageViewSchema = Type.Object({
   acceleratorSeconds: Type.Integer(),
   gflop: Type.String({ description: 'accelerator-seconds × dense FP16 GFLOPS: exact integer, as a string' }),
   ph: Type.String({ description: 'Normalised usage in P·h (PFLOPS-hours), rounded to 6 decimals for display' }),
+  outcome: Nullable(StringEnum(RUN_OUTCOMES), {
+    description: 'How the run ended (a time-out apart from a failure); null for runs metered before outcomes were kept',
+  }),
 });
 
 export const UsageTotalSchema = Type.Object({

@@ -129,6 +129,7 @@ export function usageView(r: UsageRecord): Static<typeof UsageViewSchema> {
     acceleratorSeconds: r.acceleratorSeconds,
     gflop: r.gflop.toString(),
     ph: formatPh(r.gflop),
+    outcome: r.outcome,
   };
 }
 

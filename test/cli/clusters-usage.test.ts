@@ -110,6 +110,7 @@ describe('suanli usage', () => {
         acceleratorSeconds: 43_200,
         gflop: '42724800000',
         ph: '11.868',
+        outcome: 'timeout',
       },
     ],
     totals: [
@@ -146,8 +147,8 @@ describe('suanli usage', () => {
       jobId: 'job-1',
     });
     const lines = r.stdout.trimEnd().split('\n');
-    expect(cells(lines[0])).toEqual(['JOB', 'CLUSTER', 'MODEL', 'ACCEL', 'ELAPSED', 'ACCEL-SECONDS', 'P·H']);
-    expect(cells(lines[1])).toEqual(['job-1', 'cl-hefei-1', 'H100-SXM', '8', '1h30m', '43200', '11.868']);
+    expect(cells(lines[0])).toEqual(['JOB', 'CLUSTER', 'MODEL', 'ACCEL', 'ELAPSED', 'ACCEL-SECONDS', 'P·H', 'ENDED']);
+    expect(cells(lines[1])).toEqual(['job-1', 'cl-hefei-1', 'H100-SXM', '8', '1h30m', '43200', '11.868', 'timeout']);
     expect(lines[3]).toBe('Totals:');
     expect(cells(lines[4])).toEqual(['TENANT', 'MODEL', 'JOBS', 'ACCEL-SECONDS', 'P·H']);
     expect(cells(lines[5])).toEqual(['tenant-hf', 'H100-SXM', '1', '43200', '11.868']);

@@ -235,6 +235,8 @@ suite(title, () => {
 
     await page.locator('nav a[href="/usage"]').click();
     await page.locator('tr', { hasText: 'Ascend-910B' }).first().waitFor({ timeout: 15_000 });
+    // The run's record says how it ended.
+    expect(await page.locator('tr', { hasText: succeededJobId }).textContent()).toContain('成功');
     expect(await page.locator('.figures dd').textContent()).toMatch(/P·h$/);
     await expectAccessible(page);
   }, 60_000);

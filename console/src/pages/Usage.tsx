@@ -60,6 +60,7 @@ export function Usage() {
                   <th scope="col">{t('usage.acceleratorHours')}</th>
                   <th scope="col">{t('usage.ph')}</th>
                   <th scope="col">{t('usage.ended')}</th>
+                  <th scope="col">{t('usage.outcome')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -73,6 +74,7 @@ export function Usage() {
                     <td className="num">{hours(r.acceleratorSeconds)}</td>
                     <td className="num">{ph(r.ph)}</td>
                     <td>{dateTime(r.endedAt)}</td>
+                    <td>{r.outcome ? t(`outcome.${r.outcome}`) : '—'}</td>
                   </tr>
                 ))}
               </tbody>

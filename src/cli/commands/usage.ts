@@ -23,6 +23,8 @@ export function usageReport(report: UsageReport): string {
             { header: 'ELAPSED', align: 'right' },
             { header: 'ACCEL-SECONDS', align: 'right' },
             { header: 'P·H', align: 'right' },
+            // How the run ended: a run that timed out or was preempted is charged for the time it held accelerators.
+            { header: 'ENDED' },
           ],
           report.items.map((u) => [
             u.jobId,
@@ -32,6 +34,7 @@ export function usageReport(report: UsageReport): string {
             duration(u.elapsedSeconds),
             String(u.acceleratorSeconds),
             u.ph,
+            u.outcome ?? '-',
           ]),
         );
   if (report.totals.length === 0) return out;
