@@ -12,7 +12,11 @@ import type { ClusterRecord } from '../store/federation.ts';
 export class EngineRegistry {
   private readonly engines = new Map<string, Engine>();
 
-  constructor(private readonly dataDir: string) {}
+  /** `warn`: where engines' warnings go (the server's log), for what they do beside the calls they answer. */
+  constructor(
+    private readonly dataDir: string,
+    private readonly options: { warn?: (message: string) => void } = {},
+  ) {}
 
   /** The engine for a cluster; throws with a clear reason when the cluster's engine cannot be built here. */
   for(cluster: ClusterRecord): Engine {
@@ -47,7 +51,10 @@ export class EngineRegistry {
       case 'kubernetes': {
         // apiUrl, namespace, tokenFile, caFile, pools, ... as stored (docs/kubernetes.md).
         const config = cluster.config as unknown as KubernetesEngineConfig;
-        return createKubernetesEngine({ ...config, name: config.name ?? cluster.name });
+        return createKubernetesEngine(
+          { ...config, name: config.name ?? cluster.name },
+          this.options.warn ? { warn: this.options.warn } : {},
+        );
       }
       default:
         throw new Error(`cluster ${cluster.name}: the ${cluster.engine} engine is not part of this build yet`);

@@ -57,7 +57,9 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     dataDir: config.databaseUrl ? undefined : join(dataDir, 'pglite'),
   });
   const clock = () => new Date();
-  const engines = new EngineRegistry(dataDir);
+  // Engines are built when a cluster is first used, after the app and its log exist; until then a process warning.
+  let warnInLog: (message: string) => void = (message) => process.emitWarning(message);
+  const engines = new EngineRegistry(dataDir, { warn: (message) => warnInLog(message) });
   let demoTokens;
   if (config.demo) {
     demoTokens = await seedDemo(store, { now: clock(), workDir: (id) => join(dataDir, 'engines', id) });
@@ -86,6 +88,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<ServerH
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? config.logLevel },
     consoleDir: DEFAULT_CONSOLE_DIR,
   });
+  warnInLog = (message) => app.log.warn(message);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -626,6 +626,19 @@ describe('kubernetes engine against the test API server', () => {
         /DELETE \/apis\/batch\/v1\/namespaces\/suanli\/jobs\/.* failed: HTTP 403 Forbidden/,
       );
       expect(exists(old)).toBe(true);
+      // Without a handler of its own the engine says it through `warn` (the server's log).
+      const warnings: string[] = [];
+      const logged = createKubernetesEngine(config({ finishedJobTtlSeconds: TTL, token: undefined, tokenFile }), {
+        now: () => fake.cluster.now(),
+        cleanupEveryMs: 0,
+        warn: (message) => warnings.push(message),
+      });
+      await logged.inventory();
+      await logged.close();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /: removing suspended Jobs past their retention failed \(retried next round\): .*403/,
+      );
       writeFileSync(tokenFile, 'engine-token'); // the provider grants the right
       await sweeper.inventory();
       expect(exists(old)).toBe(false);

@@ -49,8 +49,10 @@ export interface KubernetesEngineOptions {
   now?: () => number;
   /** How often `inventory` also removes suspended Jobs past their retention (cleanup.ts); hourly by default. */
   cleanupEveryMs?: number;
-  /** A failed call of that cleanup, retried on its next round; a process warning by default (engines have no log). */
+  /** A failed call of that cleanup, retried on its next round; said through `warn` by default. */
   onCleanupError?: (error: unknown) => void;
+  /** Where the engine's warnings go: the server's log; a process warning without one. */
+  warn?: (message: string) => void;
 }
 
 /** Job names per label selector: keeps a list call's URL a few kilobytes long. */
@@ -109,7 +111,7 @@ export class KubernetesEngine implements Engine {
       onError:
         options.onCleanupError ??
         ((error) =>
-          process.emitWarning(
+          (options.warn ?? ((message: string) => process.emitWarning(message)))(
             `kubernetes cluster ${this.label}: removing suspended Jobs past their retention failed (retried next round): ${error instanceof Error ? error.message : String(error)}`,
           )),
     });
