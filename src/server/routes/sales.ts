@@ -54,8 +54,8 @@ function visibleTo(principal: Principal): Pick<SaleFilter, 'tenantId' | 'provide
 function monthOf(month: string): { from: Date; to: Date } {
   try {
     return monthRange(month);
-  } catch {
-    const message = `must be a month written YYYY-MM (China Standard Time), e.g. 2026-11; got ${JSON.stringify(month)}`;
+  } catch (error) {
+    const message = (error as Error).message;
     throw new ProblemError(400, 'invalid-request', `month: ${message}`, [{ field: 'month', message }]);
   }
 }

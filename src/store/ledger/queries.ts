@@ -9,7 +9,7 @@ import type { Database } from '../schema.ts';
 import { parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
 import { periodReport, reportPeriod, type LedgerReport, type MonthlyReport, type ReportPeriod } from './report.ts';
 
-/** [from, to) of a month "YYYY-MM" in China Standard Time; throws RangeError for anything else. */
+/** [from, to) of a month "YYYY-MM" in China Standard Time; throws RangeError saying what is wanted otherwise. */
 export function monthRange(month: string): { from: Date; to: Date } {
   const { from, to } = reportPeriod('month', month);
   return { from, to };
