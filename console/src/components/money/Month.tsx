@@ -1,9 +1,10 @@
 /** A month picker: ledger months are calendar months in China Standard Time, as statements and reports count them. */
+import { periodLabelAt } from '../../../../src/core/report-period.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 
 /** "YYYY-MM" of an instant in China Standard Time (UTC+8, no daylight saving). */
 export function chinaMonth(at: Date = new Date()): string {
-  return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 7);
+  return periodLabelAt('month', at);
 }
 
 export function MonthPicker({ id, value, onChange }: { id: string; value: string; onChange(month: string): void }) {
