@@ -150,6 +150,9 @@ export interface UsageRecordsTable {
   recorded_at: Generated<Timestamp>;
   /** How the run ended (migration 013); null for runs metered before it. */
   outcome: Generated<RunOutcome | null>;
+  /** Its place in the ledger's stream (migration 016): the inserting transaction (xid8, as text) and order in it. */
+  ledger_xid: Generated<string>;
+  ledger_seq: GeneratedInt8;
 }
 
 export interface LeasesTable {
@@ -260,6 +263,25 @@ export interface VouchersTable {
   issued_at: Timestamp;
 }
 
+/** The lines of a charge transaction that charges many usage records (migration 016); arrays in line order. */
+export interface LedgerChargeLinesTable {
+  transaction_id: string;
+  stream_xid: string;
+  stream_seq: Int8;
+  usage_seqs: string[];
+  fen: string[];
+  fee_fen: string[];
+  price_versions: string[];
+}
+
+/** How far the ledger's posters have read the usage records (one row). */
+export interface LedgerStreamPositionTable {
+  id: Generated<boolean>;
+  xid: string;
+  seq: Int8;
+  moved_at: Generated<Timestamp>;
+}
+
 export interface PostingQueueTable {
   usage_record_id: string;
   enqueued_at: Generated<Timestamp>;
@@ -318,6 +340,8 @@ export interface Database {
   vouchers: VouchersTable;
   sales: SalesTable;
   posting_queue: PostingQueueTable;
+  ledger_charge_lines: LedgerChargeLinesTable;
+  ledger_stream_position: LedgerStreamPositionTable;
   audit_log: AuditLogTable;
   programme_awarded_rates: ProgrammeAwardedRatesTable;
   schema_migrations: SchemaMigrationsTable;

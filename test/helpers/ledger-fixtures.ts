@@ -184,3 +184,22 @@ export function benchUsageRecords(n: number): UsageInput[] {
     };
   });
 }
+
+/**
+ * How many standing (not reversed) charges each usage record has: its own charge transactions (records a voucher or
+ * programme drew on) and its lines in charge transactions of many records (migration 016). A record charged twice
+ * shows 2.
+ */
+export async function standingCharges(db: Kysely<Database>): Promise<Map<string, number>> {
+  const rows = await sql<{ id: string; n: string }>`select id, count(*)::text as n from (
+      select t.usage_record_id as id from ledger_transactions t
+      where t.purpose = 'charge' and t.usage_record_id is not null
+        and not exists (select 1 from ledger_transactions v where v.reverses = t.id)
+      union all
+      select r.id from ledger_charge_lines l cross join lateral unnest(l.usage_seqs) as s(seq)
+        join usage_records r on r.ledger_seq = s.seq
+      where not exists (select 1 from ledger_transactions v where v.reverses = l.transaction_id
+        and v.usage_record_id = r.id)
+    ) c group by id`.execute(db);
+  return new Map(rows.rows.map((r) => [r.id, Number(r.n)]));
+}

@@ -17,6 +17,7 @@ import {
   UNPRICED_POOL,
   insertUsage,
   seedLedgerFederation,
+  standingCharges,
   testSubsidies,
   type UsageInput,
 } from '../helpers/ledger-fixtures.ts';
@@ -100,7 +101,9 @@ describeEachDatabase('ledger properties', (database) => {
         fc.integer({ min: 0, max: TENANTS.length - 1 }),
         fc.bigInt({ min: 1n, max: 20_000n }),
         fc.array(saleArb, { maxLength: 4 }),
-        async (stream, voucherTenant, funding, sales) => {
+        // Without programmes loaded, records no voucher pays are charged as lines of per-batch charges.
+        fc.boolean(),
+        async (stream, voucherTenant, funding, sales, withProgrammes) => {
           run++;
           const at = new Date(MONTH_START);
           // Small pools, so that awards and vouchers run them dry and the cut to what is left is exercised.
@@ -161,12 +164,17 @@ describeEachDatabase('ledger properties', (database) => {
             );
           const saleIds = [];
           for (const [i, sale] of sales.entries()) saleIds.push((await recordSale(sale, i)).sale.id);
-          await store.ledger.postPending({ now: NOW, subsidies });
+          await store.ledger.postPending({ now: NOW, ...(withProgrammes ? { subsidies } : {}) });
           await expectInvariants(store);
+          // No record charged twice, as a line or on its own (an unpriced one waits, a zero charge posts nothing).
+          const charged = await standingCharges(store.db);
+          for (const r of records) expect(charged.get(r.id) ?? 0).toBeLessThanOrEqual(1);
+          const priced = records.filter((r) => r.poolId !== UNPRICED_POOL.id && r.acceleratorSeconds >= 3600n);
+          for (const r of priced) expect([r.id, charged.get(r.id)]).toEqual([r.id, 1]);
           const posted = await snapshot(store);
 
           await store.ledger.requeue(records.map((r) => r.id));
-          const replay = await store.ledger.postPending({ now: NOW, subsidies });
+          const replay = await store.ledger.postPending({ now: NOW, ...(withProgrammes ? { subsidies } : {}) });
           expect(replay.transactions).toBe(0);
           for (const [i, sale] of sales.entries()) expect((await recordSale(sale, i)).created).toBe(false);
           expect(await snapshot(store)).toEqual(posted);
@@ -179,6 +187,8 @@ describeEachDatabase('ledger properties', (database) => {
           }
           await expectInvariants(store);
           expect(await snapshot(store)).toEqual(before);
+          const left = await standingCharges(store.db);
+          for (const r of records) expect(left.get(r.id) ?? 0).toBe(0);
         },
       ),
       { numRuns: database.kind === 'postgres' ? 12 : 8 },
@@ -248,9 +258,9 @@ describeEachDatabase('ledger properties', (database) => {
         expect(balances.get(programmePool('test-compute', 'province'))).toBe(0n);
         expect(balances.get(programmePool('test-compute', 'hefei'))).toBe(0n);
         expect(balances.get(voucherLiability('small'))).toBe(0n);
-        const charges = await sql<{ n: string }>`select count(*) as n from ledger_transactions
-          where purpose = 'charge'`.execute(writer.db);
-        expect(charges.rows[0]?.n).toBe('240');
+        // Every record charged exactly once, by its own charge or as a line of a charge of many.
+        const charges = await standingCharges(writer.db as Kysely<Database>);
+        expect([charges.size, Math.max(...charges.values())]).toEqual([240, 1]);
       } finally {
         await writer.close();
       }

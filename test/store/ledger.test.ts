@@ -71,13 +71,26 @@ describeEachDatabase('ledger', (database) => {
     await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
     await store.ledger.payOut({ actor: 'office', at: NOW, providerId: 'hefei-aicc', fen: 6840n, reference: 'pay-1' });
     expect((await balances()).get(providerPayable('hefei-aicc'))).toBe(0n);
+    // The charge is a line of its batch's charge transaction for acme at hefei-aicc in November (migration 016).
     const charge = await store.db
       .selectFrom('ledger_transactions')
       .selectAll()
       .where('purpose', '=', 'charge')
       .executeTakeFirstOrThrow();
-    expect(charge).toMatchObject({ purpose: 'charge', usage_record_id: 'u1', tenant_id: 'acme', amount_fen: '7200' });
-    expect(charge.detail).toMatchObject({ priceVersion: expect.stringMatching(/^p\d+$/), unitPriceFen: '1800' });
+    expect(charge).toMatchObject({ purpose: 'charge', usage_record_id: null, tenant_id: 'acme', amount_fen: '7200' });
+    const lines = await store.db.selectFrom('ledger_charge_lines').selectAll().execute();
+    expect(lines).toEqual([
+      expect.objectContaining({
+        transaction_id: charge.id,
+        usage_seqs: [(await store.db.selectFrom('usage_records').select('ledger_seq').executeTakeFirstOrThrow()).ledger_seq],
+        fen: ['7200'],
+        fee_fen: ['360'],
+        price_versions: [expect.stringMatching(/^p\d+$/)],
+      }),
+    ]);
+    const [line] = (await store.ledger.tenantStatement('acme', '2026-11')).lines;
+    expect(line).toMatchObject({ transactionId: charge.id, usageRecordId: 'u1', purpose: 'charge', fen: -7200n });
+    expect(line?.detail).toMatchObject({ priceVersion: lines[0]?.price_versions[0], acceleratorSeconds: '14400' });
   });
 
   it('splits a run across a price change and rounds once', async () => {
@@ -359,7 +372,7 @@ describeEachDatabase('ledger', (database) => {
       usage('u1', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
       usage('u2', 'acme', h100, '2026-11-02T08:00:00+08:00', 1),
     ]);
-    expect(await post()).toMatchObject({ posted: 2, transactions: 2 });
+    expect(await post()).toMatchObject({ posted: 2, transactions: 1 });
     await expect(
       sql`with t as (insert into ledger_transactions (id, at, purpose, reason, idempotency_key, amount_fen,
           posting_count, usage_record_id, recorded_by)
@@ -367,11 +380,17 @@ describeEachDatabase('ledger', (database) => {
         insert into ledger_postings values ('ghost', 0, 2, ${tenantWallet('acme')}, 5),
           ('ghost', 1, 2, ${PLATFORM_FEE_ACCOUNT}, -5)`.execute(store.db),
     ).rejects.toThrow(/foreign key/);
-    // The foreign key, which a trigger's check could not replace: it also locks out a concurrent delete.
-    await expect(sql`delete from usage_records where id = 'u1'`.execute(store.db)).rejects.toThrow(/foreign key/);
-    await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
-      /foreign key/,
+    // Charged as lines, the records are kept by the stream position (migration 016), which a poster holds locked.
+    await expect(sql`delete from usage_records where id = 'u1'`.execute(store.db)).rejects.toThrow(
+      /usage record u1 has been taken for charging: DELETE refused/,
     );
+    await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
+      /taken for charging: UPDATE refused/,
+    );
+    await expect(sql`update usage_records set accelerator_seconds = 1 where id = 'u2'`.execute(store.db)).rejects.toThrow(
+      /taken for charging/,
+    );
+    await expect(sql`update ledger_stream_position set seq = seq - 1`.execute(store.db)).rejects.toThrow(/cannot move back/);
   });
   if (database.kind === 'postgres') {
     it('writes new keys plainly: a key a concurrent writer stored meanwhile is refused, and the batch run again skips it', async () => {

@@ -72,6 +72,30 @@ function wholeSeconds(value: number | bigint): bigint {
 export function rate(usage: RatableUsage, book: PriceBook): Charge {
   const seconds = wholeSeconds(usage.acceleratorSeconds);
   const segments = priceSegments(book, usage.poolId, usage.acceleratorModel, usage.startedAt, usage.endedAt);
+  const only = segments.length === 1 ? segments[0] : undefined;
+  if (only !== undefined) {
+    // One price for the whole run (most runs): the general formula below with one weight, which cancels exactly, so
+    // the rounded fen is the same; this only skips building the weights and apportioning over one part.
+    const fen = divRound(seconds * only.price.fenPerAcceleratorHour, SECONDS_PER_HOUR, book.rounding);
+    const part: ChargePart = {
+      priceVersion: only.price.version,
+      unitPriceFen: only.price.fenPerAcceleratorHour,
+      from: only.from,
+      to: only.to,
+      acceleratorSeconds: seconds,
+      fen,
+    };
+    return {
+      usageRecordId: usage.id ?? null,
+      priceBookId: book.id,
+      fen,
+      unitPriceFen: part.unitPriceFen,
+      acceleratorSeconds: seconds,
+      rounding: book.rounding,
+      priceVersion: part.priceVersion,
+      parts: [part],
+    };
+  }
   // Wall-clock milliseconds of each segment; a zero-length run is one segment carrying all the seconds.
   const durations = segments.map((s) => BigInt(s.to.getTime() - s.from.getTime()));
   const total = durations.reduce((a, b) => a + b, 0n);
@@ -81,12 +105,9 @@ export function rate(usage: RatableUsage, book: PriceBook): Charge {
   const priced = segments.map((s, i) => (weights[i] ?? 0n) * s.price.fenPerAcceleratorHour);
   const numerator = seconds * priced.reduce((a, b) => a + b, 0n);
   const fen = divRound(numerator, SECONDS_PER_HOUR * weightSum, book.rounding);
-  // One part (most runs) takes all the seconds and the whole charge, which is what apportioning over one weight
-  // gives; the shortcut only skips that work. Otherwise share the rounded total by exact share (if every exact share
-  // is zero, so is the total, and every part gets 0).
-  const single = segments.length === 1;
-  const partSeconds = single ? [seconds] : apportion(seconds, weights);
-  const partFen = single ? [fen] : apportion(fen, priced);
+  // Share the rounded total by exact share (if every exact share is zero, so is the total, and every part gets 0).
+  const partSeconds = apportion(seconds, weights);
+  const partFen = apportion(fen, priced);
   const parts: ChargePart[] = segments.map((s, i) => ({
     priceVersion: s.price.version,
     unitPriceFen: s.price.fenPerAcceleratorHour,
@@ -95,15 +116,14 @@ export function rate(usage: RatableUsage, book: PriceBook): Charge {
     acceleratorSeconds: partSeconds[i] ?? 0n,
     fen: partFen[i] ?? 0n,
   }));
-  const only = single ? parts[0] : undefined;
   return {
     usageRecordId: usage.id ?? null,
     priceBookId: book.id,
     fen,
-    unitPriceFen: only?.unitPriceFen ?? null,
+    unitPriceFen: null,
     acceleratorSeconds: seconds,
     rounding: book.rounding,
-    priceVersion: only ? only.priceVersion : parts.map((p) => p.priceVersion).join('+'),
+    priceVersion: parts.map((p) => p.priceVersion).join('+'),
     parts,
   };
 }

@@ -9,6 +9,7 @@ import type { Fen } from '../../core/money/amount.ts';
 import { validateTransaction, type Transaction } from '../../core/money/ledger.ts';
 import type { Database } from '../schema.ts';
 import { parseAccountId } from './accounts.ts';
+import type { ChargeLineSet } from './charge-lines.ts';
 
 export const PURPOSES = [
   'charge',
@@ -45,6 +46,9 @@ export type Db = Kysely<Database> | DbTransaction<Database>;
  * node CPU time of posting a batch; ids, keys and numbers need no escaping, so most elements are copied as they are.
  */
 export function arrayLiteral(values: ReadonlyArray<string | number | bigint | null>): string {
+  // Numbers need no quoting: joined at once (a batch's fen travel this way).
+  if (values.length > 0 && typeof values[0] === 'bigint' && values.every((v) => typeof v === 'bigint'))
+    return `{${values.join(',')}}`;
   // Elements are collected and joined once: joining writes one flat string, where appending piece by piece builds a
   // rope of thousands of small objects that stay alive (and are copied by every young-generation collection) until
   // the driver flattens it to send it.
@@ -78,6 +82,8 @@ export interface WriteOptions {
    * `inTransaction` runs the batch again, which then finds the key posted and leaves the entry out.
    */
   newKeysOnly?: boolean;
+  /** Lines of charge transactions among the entries (charge-lines.ts), written in the same statement. */
+  chargeLines?: readonly ChargeLineSet[];
 }
 
 /**
@@ -196,9 +202,24 @@ export async function writeEntries(
         ${arrayLiteral(postings.c)}::integer[], ${arrayLiteral(postings.a)}::text[],
         ${arrayLiteral(postings.f)}::bigint[]) as x(t, s, c, a, f)
       where x.t in (select id from inserted)
-    )
+    )${chargeLinesInsert(options.chargeLines ?? [])}
     select id from inserted`.execute(tx);
   return new Set(written.rows.map((r) => r.id));
+}
+
+/** The CTE writing charge lines, of the transactions the statement inserted; nothing without lines. */
+function chargeLinesInsert(sets: readonly ChargeLineSet[]) {
+  if (sets.length === 0) return sql``;
+  const rows = sets.map(
+    (l) => sql`(${l.transactionId}, ${l.stream.xid}::xid8, ${l.stream.seq}::bigint,
+      ${arrayLiteral(l.usageSeqs)}::bigint[], ${arrayLiteral(l.fen)}::bigint[], ${arrayLiteral(l.feeFen)}::bigint[],
+      ${arrayLiteral(l.priceVersions)}::text[])`,
+  );
+  return sql`, new_lines as (
+      insert into ledger_charge_lines (transaction_id, stream_xid, stream_seq, usage_seqs, fen, fee_fen,
+        price_versions)
+      select * from (values ${sql.join(rows)}) as v(t, x, s, u, f, c, p) where v.t in (select id from inserted)
+    )`;
 }
 
 /** PostgreSQL errors after which the whole database transaction may simply be tried again. */

@@ -27,6 +27,7 @@ import {
   type PeriodCloseRecord,
 } from './period-close.ts';
 import { postPendingBatch, type PostingOptions, type PostingReport } from './posting.ts';
+import { postStreamBatch, streamBacklog } from './stream.ts';
 import { LedgerQueries } from './queries.ts';
 import { listSales, recordSale, reverseSale, type NewSale, type SaleChargeOptions, type SaleFilter } from './sales.ts';
 
@@ -53,23 +54,26 @@ export class LedgerRepo extends LedgerQueries {
   }
 
   /**
-   * Posts queued usage records, batch after batch (one database transaction each), until the queue has nothing
-   * postable left or `maxBatches` ran. Safe to run from several processes at once.
+   * Posts new usage records (the stream past its position, stream.ts), then queued ones (unpriced before, or reversed
+   * and queued again), batch after batch (one database transaction each), until nothing postable is left or
+   * `maxBatches` ran. Safe to run from several processes at once.
    */
   async postPending(options: PostingOptions & { maxBatches?: number }): Promise<PostingReport> {
     const total: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
     for (let batch = 0; batch < (options.maxBatches ?? 100); batch++) {
-      const report = await inTransaction(this.database, async (tx) => {
+      const { report, more } = await inTransaction(this.database, async (tx) => {
         // Claims on pro-rata budgets are noted as the batch evaluates and stored with its entries (claims.ts).
         const claims = await noteClaims(tx, options.subsidies);
-        const posted = await postPendingBatch(tx, { ...options, subsidies: claims.source });
+        const batchOptions = { ...options, subsidies: claims.source, notedClaims: claims.noted };
+        const stream = await postStreamBatch(tx, batchOptions);
+        const posted = stream.taken > 0 ? stream : await postPendingBatch(tx, batchOptions);
         await recordClaims(tx, claims.noted, options.now);
-        return posted;
+        return { report: posted, more: stream.taken > 0 || posted.posted > 0 };
       });
       total.posted += report.posted;
       total.transactions += report.transactions;
       total.unpriced.push(...report.unpriced);
-      if (report.posted === 0) break;
+      if (!more) break;
     }
     return total;
   }
@@ -99,12 +103,13 @@ export class LedgerRepo extends LedgerQueries {
     }));
   }
 
+  /** Usage records waiting to be charged: new ones past the stream position, and queued ones. */
   async queued(): Promise<number> {
     const row = await this.database
       .selectFrom('posting_queue')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return Number(row.n) + (await streamBacklog(this.database));
   }
 
   topUp(input: Actor & { tenantId: string; fen: Fen; reference: string }) {

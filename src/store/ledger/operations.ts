@@ -8,6 +8,7 @@ import { reverse, type Transaction } from '../../core/money/ledger.ts';
 import type { Fen } from '../../core/money/amount.ts';
 import { recordAudit } from '../audit.ts';
 import { uuidv7 } from '../ids.ts';
+import { lineReversal } from './charge-lines.ts';
 import type { Database } from '../schema.ts';
 import {
   BANK_ACCOUNT,
@@ -359,6 +360,9 @@ export async function reverseUsageRecord(
     if (!(await tx.selectFrom('usage_records').select('id').where('id', '=', input.usageRecordId).executeTakeFirst()))
       throw new LedgerRefusal('not-found', `no usage record ${input.usageRecordId}`);
     const entries = await reversalEntries(tx, { usageRecordId: input.usageRecordId }, input);
+    // A record charged as a line of a charge transaction (charge-lines.ts) has that line reversed.
+    const line = await lineReversal(tx, input.usageRecordId, input);
+    if (line) entries.push(line);
     // A claim a period close has already paid is not undone by the reversals above (the close paid many claims in one
     // transaction): its payment is clawed back from the payee.
     entries.push(...(await claimClawbacks(tx, { ...input, usageRecordId: input.usageRecordId })));

@@ -45,6 +45,8 @@ export interface PendingUsage extends ChargeSubject {
   startedAt: Date;
   endedAt: Date;
   acceleratorSeconds: bigint;
+  /** Its ledger_seq (migration 016), by which a charge line names it. */
+  ledgerSeq: string;
 }
 
 interface PendingRow {
@@ -55,12 +57,15 @@ interface PendingRow {
   tenant_id: string;
   project_id: string;
   pool_id: string | null;
-  provider_id: string;
+  /** Its provider is read once per batch (withParties). */
+  cluster_id: string;
   accelerator_model: string;
   /** Milliseconds since the epoch (whole: a Date holds no finer), cheaper for the driver than parsing a timestamp. */
   started_ms: number;
   ended_ms: number;
   accelerator_seconds: string;
+  /** Its ledger_seq (migration 016), by which a charge line names it. */
+  seq: string;
 }
 
 /** A queue row taken off the queue, to be put back as it was (plus the attempt) if its record cannot be priced. */
@@ -86,7 +91,7 @@ export async function takePending(
   tx: Db,
   limit: number,
   retryUnpricedBefore: Date,
-): Promise<{ pending: PendingUsage[]; queue: Map<string, QueueRow> }> {
+): Promise<{ pending: PendingUsage[]; queue: Map<string, QueueRow> } & BatchFacts> {
   const rows = await sql<PendingRow>`
     with taken as (
       delete from posting_queue where ctid = any(array(
@@ -98,19 +103,43 @@ export async function takePending(
       returning usage_record_id, generation, enqueued_at, attempts
     )
     select q.usage_record_id as id, q.generation, q.enqueued_at::text as enqueued_at, q.attempts, u.tenant_id, u.project_id, u.pool_id,
-      c.provider_id, u.accelerator_model, u.accelerator_seconds,
+      u.cluster_id, u.accelerator_model, u.accelerator_seconds, u.ledger_seq::text as seq,
       trunc(extract(epoch from u.started_at) * 1000)::float8 as started_ms,
       trunc(extract(epoch from u.ended_at) * 1000)::float8 as ended_ms
     from taken q
       join usage_records u on u.id = q.usage_record_id
-      join clusters c on c.id = u.cluster_id
     order by q.enqueued_at, q.usage_record_id`.execute(tx);
   const queue = new Map<string, QueueRow>();
-  if (rows.rows.length === 0) return { pending: [], queue };
-  // A batch has thousands of records but a handful of tenants, providers and projects: read those once.
-  const distinct = (f: (r: PendingRow) => string) => [...new Set(rows.rows.map(f))];
+  for (const r of rows.rows)
+    queue.set(r.id, { usageRecordId: r.id, generation: r.generation, enqueuedAt: r.enqueued_at, attempts: r.attempts });
+  return { ...(await withParties(tx, rows.rows)), queue };
+}
+
+/** A usage record as read for posting: what the queue or the stream adds to it is optional. */
+export type UsageRow = Omit<PendingRow, 'enqueued_at' | 'attempts' | 'generation'> & { generation?: number };
+
+/** What a batch's records draw on, read with their parties: their pools' price versions, who holds vouchers. */
+export interface BatchFacts {
+  /** Every price version of the records' pools, under the pool's accelerator model; the version label is "p<row id>". */
+  prices: Map<string, PriceVersion[]>;
+  /** Tenants of the batch holding a compute voucher with value left (only their records need lockVouchers). */
+  voucherHolders: Set<string>;
+}
+
+/**
+ * The records with their tenant, provider and project, in the order given, and the batch's facts: all read in one
+ * statement, once per batch.
+ */
+export async function withParties(
+  tx: Db,
+  rows: readonly UsageRow[],
+): Promise<{ pending: PendingUsage[] } & BatchFacts> {
+  if (rows.length === 0) return { pending: [], prices: new Map(), voucherHolders: new Set() };
+  // A batch has thousands of records but a handful of tenants, providers, projects and pools: read those once.
+  const distinct = (f: (r: UsageRow) => string) => [...new Set(rows.map(f))];
   const parties = await sql<{
     providers: Array<{
+      cluster_id: string;
       id: string;
       city: string;
       regions: string[];
@@ -126,25 +155,48 @@ export async function takePending(
       organisation: string;
     }> | null;
     projects: Array<{ id: string; regions: string[] }> | null;
+    prices: Array<{
+      id: string;
+      pool_id: string;
+      accelerator_model: string;
+      fen: string;
+      valid_from: string;
+      valid_to: string | null;
+    }> | null;
+    voucher_holders: string[] | null;
   }>`select
-      (select json_agg(json_build_object('id', id, 'city', city, 'regions', regions,
-        'owner_organisation', owner_organisation, 'price_rounding', price_rounding, 'platform_fee_bp', platform_fee_bp))
-        from providers where id = any(${distinct((r) => r.provider_id)}::text[])) as providers,
+      (select json_agg(json_build_object('cluster_id', c.id, 'id', p.id, 'city', p.city, 'regions', p.regions,
+        'owner_organisation', p.owner_organisation, 'price_rounding', p.price_rounding,
+        'platform_fee_bp', p.platform_fee_bp))
+        from clusters c join providers p on p.id = c.provider_id
+        where c.id = any(${distinct((r) => r.cluster_id)}::text[])) as providers,
       (select json_agg(json_build_object('id', id, 'category', category, 'regions', regions, 'verified', verified,
         'organisation', organisation))
         from tenants where id = any(${distinct((r) => r.tenant_id)}::text[])) as tenants,
       (select json_agg(json_build_object('id', id, 'regions', regions))
-        from projects where id = any(${distinct((r) => r.project_id)}::text[])) as projects`.execute(tx);
+        from projects where id = any(${distinct((r) => r.project_id)}::text[])) as projects,
+      (select json_agg(json_build_object('id', pp.id::text, 'pool_id', pp.pool_id,
+        'accelerator_model', p.accelerator_model, 'fen', pp.fen_per_accelerator_hour::text,
+        'valid_from', pp.valid_from, 'valid_to', pp.valid_to))
+        from pool_prices pp join pools p on p.id = pp.pool_id
+        where pp.pool_id = any(${distinct((r) => r.pool_id ?? '')}::text[])) as prices,
+      (select array_agg(distinct v.tenant_id) from vouchers v join ledger_accounts a on a.id = 'voucher-liability:' || v.id
+        where v.tenant_id = any(${distinct((r) => r.tenant_id)}::text[]) and v.kind = 'compute'
+          and a.balance_fen < 0) as voucher_holders`.execute(tx);
   const row = parties.rows[0]!;
+  // By cluster: a record names the cluster it ran on, and the cluster its provider.
   const providers = new Map(
     (row.providers ?? []).map((p) => [
-      p.id,
+      p.cluster_id,
       {
-        city: p.city,
-        regions: p.regions,
-        ownerOrganisation: p.owner_organisation,
-        rounding: p.price_rounding,
-        feeBp: p.platform_fee_bp,
+        id: p.id,
+        provider: {
+          city: p.city,
+          regions: p.regions,
+          ownerOrganisation: p.owner_organisation,
+          rounding: p.price_rounding,
+          feeBp: p.platform_fee_bp,
+        },
       },
     ]),
   );
@@ -155,31 +207,44 @@ export async function takePending(
     ]),
   );
   const projects = new Map((row.projects ?? []).map((p) => [p.id, p.regions]));
-  const pending = rows.rows.map((r) => {
-    queue.set(r.id, { usageRecordId: r.id, generation: r.generation, enqueuedAt: r.enqueued_at, attempts: r.attempts });
+  const prices = new Map<string, PriceVersion[]>();
+  for (const r of row.prices ?? []) {
+    const list = prices.get(r.pool_id) ?? [];
+    list.push({
+      version: `p${r.id}`,
+      poolId: r.pool_id,
+      acceleratorModel: r.accelerator_model,
+      fenPerAcceleratorHour: BigInt(r.fen),
+      validFrom: new Date(r.valid_from),
+      validTo: r.valid_to === null ? null : new Date(r.valid_to),
+    });
+    prices.set(r.pool_id, list);
+  }
+  const pending = rows.map((r) => {
     const endedAt = new Date(r.ended_ms);
     return {
       id: r.id,
-      key: `usage:${r.id}#${r.generation}`,
+      key: `usage:${r.id}#${r.generation ?? 0}`,
       kind: 'compute' as const,
       product: r.accelerator_model,
       at: endedAt,
       links: { usageRecordId: r.id },
-      generation: r.generation,
+      generation: r.generation ?? 0,
       tenantId: r.tenant_id,
       projectId: r.project_id,
       poolId: r.pool_id,
-      providerId: r.provider_id,
+      providerId: providers.get(r.cluster_id)!.id,
       acceleratorModel: r.accelerator_model,
       startedAt: new Date(r.started_ms),
       endedAt,
       acceleratorSeconds: BigInt(r.accelerator_seconds),
-      provider: providers.get(r.provider_id)!,
+      ledgerSeq: r.seq,
+      provider: providers.get(r.cluster_id)!.provider,
       tenant: tenants.get(r.tenant_id)!,
       projectRegions: projects.get(r.project_id)!,
     };
   });
-  return { pending, queue };
+  return { pending, prices, voucherHolders: new Set(row.voucher_holders ?? []) };
 }
 
 /** Puts records that could not be priced back on the queue, as they were, with the reason and one more attempt. */
@@ -196,34 +261,6 @@ export async function requeueUnpriced(
       ${unpriced.map((u) => u.row.enqueuedAt)}::timestamptz[],
       ${unpriced.map((u) => u.row.generation)}::integer[], ${unpriced.map((u) => u.row.attempts + 1)}::integer[],
       ${unpriced.map((u) => u.reason)}::text[]) as u(id, enqueued_at, generation, attempts, reason)`.execute(tx);
-}
-
-/** Every price version of the given pools, under the pool's accelerator model; the version label is "p<row id>". */
-export async function pricesOfPools(tx: Db, poolIds: string[]): Promise<Map<string, PriceVersion[]>> {
-  const byPool = new Map<string, PriceVersion[]>();
-  if (poolIds.length === 0) return byPool;
-  const rows = await sql<{
-    id: string;
-    pool_id: string;
-    accelerator_model: string;
-    fen_per_accelerator_hour: string;
-    valid_from: Date;
-    valid_to: Date | null;
-  }>`select pp.id, pp.pool_id, p.accelerator_model, pp.fen_per_accelerator_hour, pp.valid_from, pp.valid_to
-     from pool_prices pp join pools p on p.id = pp.pool_id where pp.pool_id = any(${poolIds}::text[])`.execute(tx);
-  for (const r of rows.rows) {
-    const list = byPool.get(r.pool_id) ?? [];
-    list.push({
-      version: `p${r.id}`,
-      poolId: r.pool_id,
-      acceleratorModel: r.accelerator_model,
-      fenPerAcceleratorHour: BigInt(r.fen_per_accelerator_hour),
-      validFrom: r.valid_from,
-      validTo: r.valid_to,
-    });
-    byPool.set(r.pool_id, list);
-  }
-  return byPool;
 }
 
 /** The idempotency keys already posted for these usage records. */

@@ -16,7 +16,7 @@
  * (sales.ts) is charged by the same functions, with vouchers of its kind and the programmes whose base includes it.
  */
 import { findAccelerator } from '../../core/accelerators.ts';
-import { NoPriceError, PriceBookError, type PriceBook } from '../../core/money/price-book.ts';
+import { NoPriceError, PriceBookError, type PriceBook, type PriceVersion } from '../../core/money/price-book.ts';
 import { rate, type Charge } from '../../core/money/rating.ts';
 import { chargeTransaction, type Posting } from '../../core/money/ledger.ts';
 import { mulBasisPoints } from '../../core/money/amount.ts';
@@ -40,13 +40,13 @@ import {
   tenantWallet,
   voucherLiability,
 } from './accounts.ts';
+import { linedRecords } from './charge-lines.ts';
 import { writeEntries, type Db, type LedgerEntry } from './entries.ts';
 import {
   awardedSoFar,
   lockPools,
   lockVouchers,
   postedKeys,
-  pricesOfPools,
   requeueUnpriced,
   takePending,
   tenantYearKey,
@@ -72,6 +72,11 @@ export interface PostingOptions {
   /** An unpriced record is tried again once its last attempt is this old (default 60 s). */
   retryUnpricedAfterMs?: number;
   actor?: string;
+  /**
+   * The claims the batch's evaluator notes (claims.ts), to see which records a claim was made on: those are posted
+   * with a charge of their own, which the claim names.
+   */
+  notedClaims?: readonly unknown[];
 }
 
 export interface Unpriced {
@@ -93,10 +98,10 @@ export const chinaYear = (at: Date): number => new Date(at.getTime() + 8 * 3_600
 /** Posts one batch of queued usage records; call inside a database transaction. */
 export async function postPendingBatch(tx: Db, options: PostingOptions): Promise<PostingReport> {
   const retryBefore = new Date(options.now.getTime() - (options.retryUnpricedAfterMs ?? 60_000));
-  const { pending, queue } = await takePending(tx, options.limit ?? 1000, retryBefore);
+  const { pending, queue, prices } = await takePending(tx, options.limit ?? 1000, retryBefore);
   const report: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
   if (pending.length === 0) return report;
-  const books = await priceBooks(tx, pending);
+  const books = priceBooks(pending, prices);
   const done = await postedKeys(
     tx,
     pending.map((u) => u.id),
@@ -111,28 +116,20 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
   const subsidies = options.subsidies ? await subsidyState(tx, options.subsidies, pending) : null;
   const entries: LedgerEntry[] = [];
   const posted: string[] = [];
+  // A replay of a record the stream charged as a line (stream.ts) finds no key of its own: it is left as it is.
+  const lined = await linedRecords(
+    tx,
+    pending.filter((u) => u.generation === 0).map((u) => u.id),
+  );
   for (const usage of pending) {
-    let charge: Charge;
-    try {
-      const ratable = {
-        id: usage.id,
-        poolId: usage.poolId ?? '',
-        acceleratorModel: usage.acceleratorModel,
-        startedAt: usage.startedAt,
-        endedAt: usage.endedAt,
-        acceleratorSeconds: usage.acceleratorSeconds,
-      };
-      charge = rate(ratable, books.get(usage.poolId ?? '') ?? emptyBook(usage));
-    } catch (error) {
-      if (!(error instanceof NoPriceError || error instanceof PriceBookError)) throw error;
-      report.unpriced.push({ usageRecordId: usage.id, reason: error.message });
+    const charge = rateUsage(usage, books);
+    if (typeof charge === 'string') {
+      report.unpriced.push({ usageRecordId: usage.id, reason: charge });
       continue;
     }
     posted.push(usage.id);
-    const context = { subject: usage, fen: charge.fen, done, actor: options.actor ?? 'ledger' };
-    const reason = `usage charge (${charge.priceBookId} ${charge.priceVersion})`;
-    const charged = chargeEntry(context, options.now, reason, () => chargeDetail(usage, charge));
-    entries.push(...spendEntries(context, charged, options.now, vouchers, options.voucherProgrammes ?? [], subsidies));
+    if (usage.generation === 0 && lined.has(usage.id)) continue;
+    entries.push(...usageEntries(usage, charge, { ...options, done, vouchers, subsidyState: subsidies }));
   }
   // Every entry's key was looked up above (`done`) and entries with a posted key were left out.
   const written = await writeEntries(tx, entries, { newKeysOnly: true });
@@ -146,9 +143,42 @@ export async function postPendingBatch(tx: Db, options: PostingOptions): Promise
   return report;
 }
 
-async function priceBooks(tx: Db, pending: PendingUsage[]): Promise<Map<string, PriceBook>> {
-  const poolIds = [...new Set(pending.flatMap((u) => (u.poolId ? [u.poolId] : [])))];
-  const prices = await pricesOfPools(tx, poolIds);
+/** A usage record's charge at its pool's prices, or why it cannot be priced yet. */
+export function rateUsage(usage: PendingUsage, books: Map<string, PriceBook>): Charge | string {
+  try {
+    const ratable = {
+      id: usage.id,
+      poolId: usage.poolId ?? '',
+      acceleratorModel: usage.acceleratorModel,
+      startedAt: usage.startedAt,
+      endedAt: usage.endedAt,
+      acceleratorSeconds: usage.acceleratorSeconds,
+    };
+    return rate(ratable, books.get(usage.poolId ?? '') ?? emptyBook(usage));
+  } catch (error) {
+    if (!(error instanceof NoPriceError || error instanceof PriceBookError)) throw error;
+    return error.message;
+  }
+}
+
+/** The entries charging one rated usage record with transactions of its own: charge, vouchers, subsidies. */
+export function usageEntries(
+  usage: PendingUsage,
+  charge: Charge,
+  state: Pick<PostingOptions, 'now' | 'actor' | 'voucherProgrammes'> & {
+    done: Set<string>;
+    vouchers: UsableVoucher[];
+    subsidyState: SubsidyState | null;
+  },
+): LedgerEntry[] {
+  const context = { subject: usage, fen: charge.fen, done: state.done, actor: state.actor ?? 'ledger' };
+  const reason = `usage charge (${charge.priceBookId} ${charge.priceVersion})`;
+  const charged = chargeEntry(context, state.now, reason, () => chargeDetail(usage, charge));
+  return spendEntries(context, charged, state.now, state.vouchers, state.voucherProgrammes ?? [], state.subsidyState);
+}
+
+/** Each pool's price book: its versions, rounded by its provider's rule. */
+export function priceBooks(pending: PendingUsage[], prices: Map<string, PriceVersion[]>): Map<string, PriceBook> {
   const books = new Map<string, PriceBook>();
   for (const usage of pending) {
     if (!usage.poolId || books.has(usage.poolId)) continue;

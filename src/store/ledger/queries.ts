@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Fen } from '../../core/money/amount.ts';
 import type { Database } from '../schema.ts';
-import { parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
+import { PLATFORM_FEE_ACCOUNT, parseAccountId, providerPayable, tenantWallet } from './accounts.ts';
 import { periodReport, reportPeriod, type LedgerReport, type MonthlyReport, type ReportPeriod } from './report.ts';
 
 /** [from, to) of a month "YYYY-MM" in China Standard Time; throws RangeError saying what is wanted otherwise. */
@@ -64,31 +64,50 @@ export class LedgerQueries {
     return row ? BigInt(row.balance_fen) : 0n;
   }
 
-  /** Lines of one account between two instants, oldest first, signed from the owner's side (credit = +). */
+  /**
+   * Lines of one account between two instants, oldest first, signed from the owner's side (credit = +). A charge
+   * transaction with lines (charge-lines.ts) shows as one line per usage record, as a charge of its own would. With a
+   * limit: the newest transactions' lines, newest first.
+   */
   async lines(accountId: string, from: Date, to: Date, limit?: number): Promise<StatementLine[]> {
-    let query = this.db
-      .selectFrom('ledger_postings as p')
-      .innerJoin('ledger_transactions as t', 't.id', 'p.transaction_id')
-      .select([
-        't.id',
-        't.at',
-        't.purpose',
-        't.reason',
-        't.usage_record_id',
-        't.sale_id',
-        't.voucher_id',
-        't.programme_id',
-        't.detail',
-        'p.fen',
-      ])
-      .where('p.account_id', '=', accountId)
-      .where('t.at', '>=', from)
-      .where('t.at', '<', to);
-    query = limit
-      ? query.orderBy('t.at', 'desc').orderBy('t.seq', 'desc').limit(limit)
-      : query.orderBy('t.at').orderBy('t.seq');
-    const rows = await query.execute();
-    return rows.map((r) => ({
+    const newest = limit ? sql`order by t.at desc, t.seq desc limit ${limit}` : sql``;
+    const order = limit ? sql`order by tx_at desc, seq desc, at desc, n desc` : sql`order by at, seq, n`;
+    const rows = await sql<{
+      id: string;
+      at: Date;
+      purpose: string;
+      reason: string;
+      usage_record_id: string | null;
+      sale_id: string | null;
+      voucher_id: string | null;
+      programme_id: string | null;
+      detail: Record<string, unknown>;
+      fen: string;
+    }>`with txs as (
+        select t.id, t.at, t.seq, t.purpose, t.reason, t.usage_record_id, t.sale_id, t.voucher_id, t.programme_id,
+          t.detail, p.fen, p.account_id
+        from ledger_postings p join ledger_transactions t on t.id = p.transaction_id
+        where p.account_id = ${accountId} and t.at >= ${from} and t.at < ${to}
+        ${newest}
+      )
+      select * from (
+        select x.id, x.at as tx_at, x.seq, x.at, 0::bigint as n, x.purpose, x.reason, x.usage_record_id, x.sale_id,
+          x.voucher_id, x.programme_id, x.detail, x.fen::text as fen
+        from txs x where not exists (select 1 from ledger_charge_lines l where l.transaction_id = x.id)
+        union all
+        select x.id, x.at, x.seq, r.ended_at, u.n, x.purpose,
+          'usage charge (pool ' || coalesce(r.pool_id, '(none)') || ' ' || u.version || ')', r.id, null, null, null,
+          jsonb_build_object('poolId', r.pool_id, 'acceleratorModel', r.accelerator_model,
+            'acceleratorSeconds', r.accelerator_seconds::text, 'startedAt', r.started_at, 'endedAt', r.ended_at,
+            'priceVersion', u.version, 'feeBasisPoints', x.detail->'feeBasisPoints', 'line', u.n),
+          (case when x.account_id like 'tenant-wallet:%' then u.fen
+            when x.account_id = ${PLATFORM_FEE_ACCOUNT} then -u.fee else u.fee - u.fen end)::text
+        from txs x join ledger_charge_lines l on l.transaction_id = x.id
+          cross join lateral unnest(l.usage_seqs, l.fen, l.fee_fen, l.price_versions)
+            with ordinality as u(seq, fen, fee, version, n)
+          join usage_records r on r.ledger_seq = u.seq
+      ) lines ${order}`.execute(this.db);
+    return rows.rows.map((r) => ({
       transactionId: r.id,
       at: r.at,
       purpose: r.purpose,
