@@ -70,7 +70,7 @@ export interface UsageInput {
   acceleratorSeconds: bigint;
 }
 
-/** Writes usage records in one statement (the trigger queues them for posting in the same statement). */
+/** Writes usage records in one statement (in that order in the ledger's stream, which posters read them from). */
 export async function insertUsage(db: Kysely<Database>, records: readonly UsageInput[]): Promise<void> {
   if (records.length === 0) return;
   const col = <T>(f: (r: UsageInput) => T) => records.map(f);

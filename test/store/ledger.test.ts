@@ -82,7 +82,9 @@ describeEachDatabase('ledger', (database) => {
     expect(lines).toEqual([
       expect.objectContaining({
         transaction_id: charge.id,
-        usage_seqs: [(await store.db.selectFrom('usage_records').select('ledger_seq').executeTakeFirstOrThrow()).ledger_seq],
+        usage_seqs: [
+          (await store.db.selectFrom('usage_records').select('ledger_seq').executeTakeFirstOrThrow()).ledger_seq,
+        ],
         fen: ['7200'],
         fee_fen: ['360'],
         price_versions: [expect.stringMatching(/^p\d+$/)],
@@ -387,10 +389,12 @@ describeEachDatabase('ledger', (database) => {
     await expect(sql`update usage_records set id = 'u1-renamed' where id = 'u1'`.execute(store.db)).rejects.toThrow(
       /taken for charging: UPDATE refused/,
     );
-    await expect(sql`update usage_records set accelerator_seconds = 1 where id = 'u2'`.execute(store.db)).rejects.toThrow(
-      /taken for charging/,
+    await expect(
+      sql`update usage_records set accelerator_seconds = 1 where id = 'u2'`.execute(store.db),
+    ).rejects.toThrow(/taken for charging/);
+    await expect(sql`update ledger_stream_position set seq = seq - 1`.execute(store.db)).rejects.toThrow(
+      /cannot move back/,
     );
-    await expect(sql`update ledger_stream_position set seq = seq - 1`.execute(store.db)).rejects.toThrow(/cannot move back/);
   });
   if (database.kind === 'postgres') {
     it('writes new keys plainly: a key a concurrent writer stored meanwhile is refused, and the batch run again skips it', async () => {

@@ -188,7 +188,8 @@ export async function lineReversal(
   const line = await standingLine(tx, usageRecordId);
   if (line === undefined) return null;
   const postings = [{ accountId: tenantWallet(line.tenantId), fen: -line.fen }];
-  if (line.fen > line.feeFen) postings.push({ accountId: providerPayable(line.providerId), fen: line.fen - line.feeFen });
+  if (line.fen > line.feeFen)
+    postings.push({ accountId: providerPayable(line.providerId), fen: line.fen - line.feeFen });
   if (line.feeFen > 0n) postings.push({ accountId: PLATFORM_FEE_ACCOUNT, fen: line.feeFen });
   return {
     id: uuidv7(input.at.getTime()),

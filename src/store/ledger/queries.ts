@@ -106,7 +106,7 @@ export class LedgerQueries {
           cross join lateral unnest(l.usage_seqs, l.fen, l.fee_fen, l.price_versions)
             with ordinality as u(seq, fen, fee, version, n)
           join usage_records r on r.ledger_seq = u.seq
-      ) lines ${order}`.execute(this.db);
+      ) lines ${order} ${limit ? sql`limit ${limit}` : sql``}`.execute(this.db);
     return rows.rows.map((r) => ({
       transactionId: r.id,
       at: r.at,

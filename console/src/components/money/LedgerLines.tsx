@@ -19,7 +19,8 @@ export function LedgerLines({ caption, lines }: { caption: string; lines: Ledger
         </thead>
         <tbody>
           {lines.map((line) => (
-            <tr key={line.transactionId} data-purpose={line.purpose}>
+            // A charge of many usage records shows one line per record, all of one transaction.
+            <tr key={`${line.transactionId}:${line.usageRecordId ?? ''}`} data-purpose={line.purpose}>
               <td>{dateTime(line.at)}</td>
               <th scope="row">{t(`purpose.${line.purpose}` as MessageKey)}</th>
               <td>{line.reason}</td>
