@@ -9,7 +9,7 @@ import type { Fen } from '../../core/money/amount.ts';
 import { validateTransaction, type Transaction } from '../../core/money/ledger.ts';
 import type { Database } from '../schema.ts';
 import { parseAccountId } from './accounts.ts';
-import type { ChargeLineSet } from './charge-lines.ts';
+import type { ChargeLineSet, StreamPosition } from './charge-lines.ts';
 
 export const PURPOSES = [
   'charge',
@@ -84,6 +84,8 @@ export interface WriteOptions {
   newKeysOnly?: boolean;
   /** Lines of charge transactions among the entries (charge-lines.ts), written in the same statement. */
   chargeLines?: readonly ChargeLineSet[];
+  /** Moves the ledger's stream position here in the same statement (stream.ts). */
+  moveStreamTo?: StreamPosition & { at: Date };
 }
 
 /**
@@ -202,10 +204,14 @@ export async function writeEntries(
         ${arrayLiteral(postings.c)}::integer[], ${arrayLiteral(postings.a)}::text[],
         ${arrayLiteral(postings.f)}::bigint[]) as x(t, s, c, a, f)
       where x.t in (select id from inserted)
-    )${chargeLinesInsert(options.chargeLines ?? [])}
+    )${chargeLinesInsert(options.chargeLines ?? [])}${options.moveStreamTo ? sql`, moved as (${moveStream(options.moveStreamTo)})` : sql``}
     select id from inserted`.execute(tx);
   return new Set(written.rows.map((r) => r.id));
 }
+
+/** The statement moving the ledger's stream position past a batch (forward only: a trigger refuses moving back). */
+export const moveStream = (to: StreamPosition & { at: Date }) =>
+  sql`update ledger_stream_position set xid = ${to.xid}::xid8, seq = ${to.seq}::bigint, moved_at = ${to.at}`;
 
 /** The CTE writing charge lines, of the transactions the statement inserted; nothing without lines. */
 function chargeLinesInsert(sets: readonly ChargeLineSet[]) {

@@ -4,7 +4,7 @@
  * versions of their pools, the keys already posted for them, and the vouchers and programme pools they may draw on,
  * locked in id order so that concurrent posters queue on them instead of both spending the same remaining value.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { TenantCategory } from '../../core/domain.ts';
 import type { RoundingMode } from '../../core/money/amount.ts';
 import type { TransactionLinks } from '../../core/money/ledger.ts';
@@ -126,64 +126,85 @@ export interface BatchFacts {
   voucherHolders: Set<string>;
 }
 
+/** The parties and facts of a batch, as one row of JSON read beside it (partiesSelect). */
+export interface PartiesRow {
+  providers: Array<{
+    cluster_id: string;
+    id: string;
+    city: string;
+    regions: string[];
+    owner_organisation: string;
+    price_rounding: RoundingMode;
+    platform_fee_bp: number;
+  }> | null;
+  tenants: Array<{
+    id: string;
+    category: TenantCategory;
+    regions: string[];
+    verified: boolean;
+    organisation: string;
+  }> | null;
+  projects: Array<{ id: string; regions: string[] }> | null;
+  prices: Array<{
+    id: string;
+    pool_id: string;
+    accelerator_model: string;
+    fen: string;
+    valid_from: string;
+    valid_to: string | null;
+  }> | null;
+  voucher_holders: string[] | null;
+}
+
+/** SQL expressions, each a text[] of the ids a batch names. */
+export interface BatchIds {
+  clusters: RawBuilder<unknown>;
+  tenants: RawBuilder<unknown>;
+  projects: RawBuilder<unknown>;
+  pools: RawBuilder<unknown>;
+}
+
 /**
- * The records with their tenant, provider and project, in the order given, and the batch's facts: all read in one
- * statement, once per batch.
+ * The select list reading a batch's parties (each cluster's provider, tenants, projects) and facts (its pools' price
+ * versions, its tenants holding a compute voucher with value left) as the columns of PartiesRow: a batch has thousands
+ * of records but a handful of these, read once.
  */
+export const partiesSelect = (ids: BatchIds) => sql`
+      (select json_agg(json_build_object('cluster_id', c.id, 'id', p.id, 'city', p.city, 'regions', p.regions,
+        'owner_organisation', p.owner_organisation, 'price_rounding', p.price_rounding,
+        'platform_fee_bp', p.platform_fee_bp))
+        from clusters c join providers p on p.id = c.provider_id where c.id = any(${ids.clusters})) as providers,
+      (select json_agg(json_build_object('id', id, 'category', category, 'regions', regions, 'verified', verified,
+        'organisation', organisation))
+        from tenants where id = any(${ids.tenants})) as tenants,
+      (select json_agg(json_build_object('id', id, 'regions', regions))
+        from projects where id = any(${ids.projects})) as projects,
+      (select json_agg(json_build_object('id', pp.id::text, 'pool_id', pp.pool_id,
+        'accelerator_model', p.accelerator_model, 'fen', pp.fen_per_accelerator_hour::text,
+        'valid_from', pp.valid_from, 'valid_to', pp.valid_to))
+        from pool_prices pp join pools p on p.id = pp.pool_id where pp.pool_id = any(${ids.pools})) as prices,
+      (select array_agg(distinct v.tenant_id) from vouchers v join ledger_accounts a on a.id = 'voucher-liability:' || v.id
+        where v.tenant_id = any(${ids.tenants}) and v.kind = 'compute' and a.balance_fen < 0) as voucher_holders`;
+
+/** The records with their tenant, provider and project, in the order given, and the batch's facts. */
 export async function withParties(
   tx: Db,
   rows: readonly UsageRow[],
 ): Promise<{ pending: PendingUsage[] } & BatchFacts> {
-  if (rows.length === 0) return { pending: [], prices: new Map(), voucherHolders: new Set() };
-  // A batch has thousands of records but a handful of tenants, providers, projects and pools: read those once.
-  const distinct = (f: (r: UsageRow) => string) => [...new Set(rows.map(f))];
-  const parties = await sql<{
-    providers: Array<{
-      cluster_id: string;
-      id: string;
-      city: string;
-      regions: string[];
-      owner_organisation: string;
-      price_rounding: RoundingMode;
-      platform_fee_bp: number;
-    }> | null;
-    tenants: Array<{
-      id: string;
-      category: TenantCategory;
-      regions: string[];
-      verified: boolean;
-      organisation: string;
-    }> | null;
-    projects: Array<{ id: string; regions: string[] }> | null;
-    prices: Array<{
-      id: string;
-      pool_id: string;
-      accelerator_model: string;
-      fen: string;
-      valid_from: string;
-      valid_to: string | null;
-    }> | null;
-    voucher_holders: string[] | null;
-  }>`select
-      (select json_agg(json_build_object('cluster_id', c.id, 'id', p.id, 'city', p.city, 'regions', p.regions,
-        'owner_organisation', p.owner_organisation, 'price_rounding', p.price_rounding,
-        'platform_fee_bp', p.platform_fee_bp))
-        from clusters c join providers p on p.id = c.provider_id
-        where c.id = any(${distinct((r) => r.cluster_id)}::text[])) as providers,
-      (select json_agg(json_build_object('id', id, 'category', category, 'regions', regions, 'verified', verified,
-        'organisation', organisation))
-        from tenants where id = any(${distinct((r) => r.tenant_id)}::text[])) as tenants,
-      (select json_agg(json_build_object('id', id, 'regions', regions))
-        from projects where id = any(${distinct((r) => r.project_id)}::text[])) as projects,
-      (select json_agg(json_build_object('id', pp.id::text, 'pool_id', pp.pool_id,
-        'accelerator_model', p.accelerator_model, 'fen', pp.fen_per_accelerator_hour::text,
-        'valid_from', pp.valid_from, 'valid_to', pp.valid_to))
-        from pool_prices pp join pools p on p.id = pp.pool_id
-        where pp.pool_id = any(${distinct((r) => r.pool_id ?? '')}::text[])) as prices,
-      (select array_agg(distinct v.tenant_id) from vouchers v join ledger_accounts a on a.id = 'voucher-liability:' || v.id
-        where v.tenant_id = any(${distinct((r) => r.tenant_id)}::text[]) and v.kind = 'compute'
-          and a.balance_fen < 0) as voucher_holders`.execute(tx);
-  const row = parties.rows[0]!;
+  if (rows.length === 0) return toPending(rows, null);
+  const distinct = (f: (r: UsageRow) => string) => sql`${[...new Set(rows.map(f))]}::text[]`;
+  const parties = await sql<PartiesRow>`select ${partiesSelect({
+    clusters: distinct((r) => r.cluster_id),
+    tenants: distinct((r) => r.tenant_id),
+    projects: distinct((r) => r.project_id),
+    pools: distinct((r) => r.pool_id ?? ''),
+  })}`.execute(tx);
+  return toPending(rows, parties.rows[0]!);
+}
+
+/** The records as posting reads them, with their parties, and the batch's facts. */
+export function toPending(rows: readonly UsageRow[], row: PartiesRow | null): { pending: PendingUsage[] } & BatchFacts {
+  if (row === null) return { pending: [], prices: new Map(), voucherHolders: new Set() };
   // By cluster: a record names the cluster it ran on, and the cluster its provider.
   const providers = new Map(
     (row.providers ?? []).map((p) => [

@@ -10,12 +10,14 @@
  */
 import { sql } from 'kysely';
 import { ChargeLineGroups, type StreamPosition } from './charge-lines.ts';
-import { writeEntries, type Db, type LedgerEntry } from './entries.ts';
+import { moveStream, writeEntries, type Db, type LedgerEntry } from './entries.ts';
 import {
   lockVouchers,
+  partiesSelect,
   requeueUnpriced,
-  withParties,
+  toPending,
   type BatchFacts,
+  type PartiesRow,
   type PendingUsage,
   type UsageRow,
 } from './pending.ts';
@@ -30,35 +32,50 @@ import {
 } from './posting.ts';
 
 /**
- * Locks the stream position and reads up to `limit` records past it, oldest first. Only records whose inserting
- * transaction is older than every transaction still running (pg_snapshot_xmin) are read: a transaction that began
- * earlier but commits later cannot then add a record behind the position.
+ * Locks the stream position and reads up to `limit` records past it, oldest first, with their parties (one statement
+ * each). Only records whose inserting transaction is older than every transaction still running (pg_snapshot_xmin)
+ * are read: a transaction that began earlier but commits later cannot then add a record behind the position.
  */
 export async function takeStream(
   tx: Db,
   limit: number,
 ): Promise<({ pending: PendingUsage[]; from: StreamPosition; to: StreamPosition } & BatchFacts) | null> {
+  // The batch travels as one JSON document of columns (parsed natively by JSON.parse) rather than as thousands of
+  // rows, each field of which the driver would slice and convert on its own: that was most of the poster's CPU time.
+  // Numbers travel as JSON numbers, exact below 2^53 (accelerator-seconds, sequence numbers and epoch milliseconds
+  // all are); times are cut to the millisecond a Date holds, as the queue's reader does.
+  // Cast, so that `= any(…)` reads an array value, not a subquery's rows.
+  const ids = (column: string) => sql`(select array_agg(distinct ${sql.ref(column)}) from batch)::text[]`;
   const mark = await sql<StreamPosition>`select xid::text as xid, seq::text as seq from ledger_stream_position
     for update`.execute(tx);
   const position = mark.rows[0];
   if (position === undefined) throw new Error('ledger_stream_position has no row (migration 016 writes it)');
-  // The batch travels as one JSON document of columns (parsed natively by JSON.parse) rather than as thousands of
-  // rows, each field of which the driver would slice and convert on its own: that was most of the poster's CPU time.
-  const batch = await sql<{ columns: StreamColumns | null }>`
-    select json_build_object('id', array_agg(u.id), 'tenant', array_agg(u.tenant_id),
-        'project', array_agg(u.project_id), 'pool', array_agg(u.pool_id), 'cluster', array_agg(u.cluster_id),
-        'model', array_agg(u.accelerator_model), 'seconds', array_agg(u.accelerator_seconds::text),
-        'started', array_agg(trunc(extract(epoch from u.started_at) * 1000)::float8),
-        'ended', array_agg(trunc(extract(epoch from u.ended_at) * 1000)::float8),
-        'seq', array_agg(u.ledger_seq::text), 'xid', array_agg(u.ledger_xid::text)) as columns
-    from (select * from usage_records u
+  const read = await sql<{ columns: StreamColumns } & PartiesRow>`
+    with batch as materialized (
+      select u.id, u.tenant_id, u.project_id, u.pool_id, u.cluster_id, u.accelerator_model, u.accelerator_seconds,
+        u.started_at, u.ended_at, u.ledger_seq, u.ledger_xid
+      from usage_records u
       where (u.ledger_xid, u.ledger_seq) > (${position.xid}::xid8, ${position.seq}::bigint)
         and u.ledger_xid < pg_snapshot_xmin(pg_current_snapshot())
       order by u.ledger_xid, u.ledger_seq
-      limit ${limit}) u
+      limit ${limit})
+    select json_build_object('id', array_agg(u.id), 'tenant', array_agg(u.tenant_id),
+        'project', array_agg(u.project_id), 'pool', array_agg(u.pool_id), 'cluster', array_agg(u.cluster_id),
+        'model', array_agg(u.accelerator_model), 'seconds', array_agg(u.accelerator_seconds),
+        'started', array_agg((extract(epoch from date_trunc('milliseconds', u.started_at)) * 1000)::bigint),
+        'ended', array_agg((extract(epoch from date_trunc('milliseconds', u.ended_at)) * 1000)::bigint),
+        'seq', array_agg(u.ledger_seq), 'xid', array_agg(u.ledger_xid::text)) as columns,
+      ${partiesSelect({
+        clusters: ids('cluster_id'),
+        tenants: ids('tenant_id'),
+        projects: ids('project_id'),
+        pools: ids('pool_id'),
+      })}
+    from batch u
     having count(*) > 0`.execute(tx);
-  const c = batch.rows[0]?.columns;
-  if (c === undefined || c === null || c.id.length === 0) return null;
+  const row = read.rows[0];
+  if (row === undefined) return null;
+  const c = row.columns;
   const rows: UsageRow[] = c.id.map((id, i) => ({
     id,
     tenant_id: c.tenant[i]!,
@@ -66,16 +83,16 @@ export async function takeStream(
     pool_id: c.pool[i] ?? null,
     cluster_id: c.cluster[i]!,
     accelerator_model: c.model[i]!,
-    accelerator_seconds: c.seconds[i]!,
+    accelerator_seconds: String(c.seconds[i]!),
     started_ms: c.started[i]!,
     ended_ms: c.ended[i]!,
-    seq: c.seq[i]!,
+    seq: String(c.seq[i]!),
   }));
   const last = c.id.length - 1;
   return {
-    ...(await withParties(tx, rows)),
-    from: { xid: c.xid[0]!, seq: c.seq[0]! },
-    to: { xid: c.xid[last]!, seq: c.seq[last]! },
+    ...toPending(rows, row),
+    from: { xid: c.xid[0]!, seq: String(c.seq[0]!) },
+    to: { xid: c.xid[last]!, seq: String(c.seq[last]!) },
   };
 }
 
@@ -87,10 +104,10 @@ interface StreamColumns {
   pool: Array<string | null>;
   cluster: string[];
   model: string[];
-  seconds: string[];
+  seconds: number[];
   started: number[];
   ended: number[];
-  seq: string[];
+  seq: number[];
   xid: string[];
 }
 
@@ -146,10 +163,11 @@ export async function postStreamBatch(tx: Db, options: PostingOptions): Promise<
     else entries.push(...own);
   }
   const grouped = lines.transactions(options.now, options.actor ?? 'ledger');
-  const written = await writeEntries(tx, [...entries, ...grouped.entries], {
-    newKeysOnly: true,
-    chargeLines: grouped.lines,
-  });
+  const all = [...entries, ...grouped.entries];
+  // The position moves past the batch in the statement that writes it (or alone, if nothing was to be written).
+  const moveStreamTo = { ...to, at: options.now };
+  const written = await writeEntries(tx, all, { newKeysOnly: true, chargeLines: grouped.lines, moveStreamTo });
+  if (all.length === 0) await moveStream(moveStreamTo).execute(tx);
   report.transactions = written.size;
   await requeueUnpriced(
     tx,
@@ -160,8 +178,6 @@ export async function postStreamBatch(tx: Db, options: PostingOptions): Promise<
     options.now,
   );
   report.unpriced = parked;
-  await sql`update ledger_stream_position set xid = ${to.xid}::xid8, seq = ${to.seq}::bigint,
-    moved_at = ${options.now}`.execute(tx);
   // Parked records were taken too: the caller goes on while a batch takes anything.
   report.taken = pending.length;
   return report;
