@@ -6,7 +6,7 @@
  * the same N rows into a bare table with no index or trigger. Reports records/s for both and their ratio, and writes
  * bench/results/ledger-<YYYY-MM-DD>[-workersN].md.
  *
- *   npx tsx bench/ledger.ts [--records 20000] [--batch 2000] [--workers 1] [--runs 5] [--warmup 1]
+ *   npx tsx bench/ledger.ts [--records 20000] [--batch 5000] [--workers 1] [--runs 5] [--warmup 1]
  *     [--database-url URL] [--no-write]
  *   (or: npm run bench:ledger -- --records 20000)
  *
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
+import { LEDGER_BATCH } from '../src/store/ledger/index.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
@@ -28,7 +29,8 @@ import { arg } from './args.ts';
 import { createBareUsageTable, timeCopy } from './copy-yardstick.ts';
 
 const RECORDS = Number(arg('records') ?? 20_000);
-const BATCH = Number(arg('batch') ?? 2_000);
+/** Records per batch; by default the control loop's (LEDGER_BATCH). */
+const BATCH = Number(arg('batch') ?? LEDGER_BATCH);
 /** Posters running at once, each on its own connection (each batch locks the stream position while it posts). */
 const WORKERS = Number(arg('workers') ?? 1);
 /** Measurements, each on a fresh database; the median (by posting rate) is the result. */

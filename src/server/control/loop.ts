@@ -26,7 +26,7 @@ import { buildSnapshot } from './snapshot.ts';
 import { Confirmations, dispatchJobs, recoverInDoubt } from './dispatch.ts';
 import { followCluster } from './follow.ts';
 import { meterCluster } from './meter.ts';
-import type { SubsidySource } from '../../store/ledger/index.ts';
+import { LEDGER_BATCH, type SubsidySource } from '../../store/ledger/index.ts';
 import type { VoucherProgramme } from '../../core/money/programmes/types.ts';
 import { settleWithdrawals, withdrawFromUnhealthy } from './withdraw.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
@@ -439,7 +439,7 @@ export class ControlLoop {
       };
       const posting = await context.store.ledger.postPending({
         now: context.now,
-        limit: 1000,
+        limit: LEDGER_BATCH,
         maxBatches: 10,
         subsidies,
         voucherProgrammes: this.options.voucherProgrammes,

@@ -273,6 +273,7 @@ export * from './accounts.ts';
 export { LedgerRefusal, VOUCHER_KINDS, type VoucherKind, type NewVoucher } from './operations.ts';
 export type { ClosedPayment, CloseRequest, PeriodCloseRecord } from './period-close.ts';
 export { chinaYear, type PostingReport, type SubsidySource } from './posting.ts';
+export { LEDGER_BATCH } from './stream.ts';
 export {
   SALE_KINDS,
   type NewSale,

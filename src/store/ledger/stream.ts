@@ -32,6 +32,14 @@ import {
 } from './posting.ts';
 
 /**
+ * Records a poster takes per batch (one database transaction), as the control loop posts: per-batch costs (the
+ * position's lock, one write statement, the commit, round trips) are about a tenth of the posting time at 2,000
+ * records and half that at 5,000 (docs/money.md, _Benchmark_); a batch of 5,000 holds the position's lock for some
+ * 40 ms.
+ */
+export const LEDGER_BATCH = 5000;
+
+/**
  * Locks the stream position and reads up to `limit` records past it, oldest first, with their parties (one statement
  * each). Only records whose inserting transaction is older than every transaction still running (pg_snapshot_xmin)
  * are read: a transaction that began earlier but commits later cannot then add a record behind the position.
@@ -45,12 +53,14 @@ export async function takeStream(
   // Numbers travel as JSON numbers, exact below 2^53 (accelerator-seconds, sequence numbers and epoch milliseconds
   // all are); times are cut to the millisecond a Date holds, as the queue's reader does.
   // Cast, so that `= any(…)` reads an array value, not a subquery's rows.
-  const ids = (column: string) => sql`(select array_agg(distinct ${sql.ref(column)}) from batch)::text[]`;
+  // (A hashed DISTINCT in a subquery: array_agg(DISTINCT …) sorts every batch's thousands of ids.)
+  const ids = (column: string) =>
+    sql`(select array_agg(d.id) from (select distinct ${sql.ref(column)} as id from batch) d)::text[]`;
   const mark = await sql<StreamPosition>`select xid::text as xid, seq::text as seq from ledger_stream_position
     for update`.execute(tx);
   const position = mark.rows[0];
   if (position === undefined) throw new Error('ledger_stream_position has no row (migration 016 writes it)');
-  const read = await sql<{ columns: StreamColumns } & PartiesRow>`
+  const read = await sql<{ columns: StreamColumns; first_xid: string; last_xid: string } & PartiesRow>`
     with batch as materialized (
       select u.id, u.tenant_id, u.project_id, u.pool_id, u.cluster_id, u.accelerator_model, u.accelerator_seconds,
         u.started_at, u.ended_at, u.ledger_seq, u.ledger_xid
@@ -64,7 +74,9 @@ export async function takeStream(
         'model', array_agg(u.accelerator_model), 'seconds', array_agg(u.accelerator_seconds),
         'started', array_agg((extract(epoch from date_trunc('milliseconds', u.started_at)) * 1000)::bigint),
         'ended', array_agg((extract(epoch from date_trunc('milliseconds', u.ended_at)) * 1000)::bigint),
-        'seq', array_agg(u.ledger_seq), 'xid', array_agg(u.ledger_xid::text)) as columns,
+        'seq', array_agg(u.ledger_seq)) as columns,
+      (select ledger_xid::text from batch order by ledger_xid, ledger_seq limit 1) as first_xid,
+      (select ledger_xid::text from batch order by ledger_xid desc, ledger_seq desc limit 1) as last_xid,
       ${partiesSelect({
         clusters: ids('cluster_id'),
         tenants: ids('tenant_id'),
@@ -91,8 +103,8 @@ export async function takeStream(
   const last = c.id.length - 1;
   return {
     ...toPending(rows, row),
-    from: { xid: c.xid[0]!, seq: String(c.seq[0]!) },
-    to: { xid: c.xid[last]!, seq: String(c.seq[last]!) },
+    from: { xid: row.first_xid, seq: String(c.seq[0]!) },
+    to: { xid: row.last_xid, seq: String(c.seq[last]!) },
   };
 }
 
@@ -108,7 +120,6 @@ interface StreamColumns {
   started: number[];
   ended: number[];
   seq: number[];
-  xid: string[];
 }
 
 /** Usage records past the stream position, not taken by any poster yet. */
