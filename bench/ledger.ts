@@ -191,10 +191,10 @@ What separates the two: COPY appends ${RECORDS} rows to one table with no index,
 the records past the stream position (one statement per batch, under the position's row lock), rates each in node,
 and writes — one statement per batch — a charge transaction per tenant, provider and month with its 2–3 postings
 and its lines (the records' numbers, fen, fees and price versions as arrays in one row), checked by the database's
-triggers, then moves the position: a handful of rows per batch, not per record (migration 016,
+triggers, and moves the position in the same statement: a handful of rows per batch, not per record (migration 016,
 docs/decisions/0009-charge-lines.md).
 `;
-    const suffix = WORKERS === 1 ? '' : `-workers${WORKERS}`;
+    const suffix = (WORKERS === 1 ? '' : `-workers${WORKERS}`) + (BATCH === LEDGER_BATCH ? '' : `-batch${BATCH}`);
     const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}${suffix}.md`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);

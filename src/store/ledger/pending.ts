@@ -1,8 +1,9 @@
 /**
- * What posting a batch of usage records reads, all under the batch's database transaction: the queued records with
- * their tenant, provider and project (taken off the queue, skipping rows another poster holds), the price
- * versions of their pools, the keys already posted for them, and the vouchers and programme pools they may draw on,
- * locked in id order so that concurrent posters queue on them instead of both spending the same remaining value.
+ * What posting a batch of usage records reads, all under the batch's database transaction: the queued records (taken
+ * off the queue, skipping rows another poster holds; the stream's are read by stream.ts), their tenants, providers and
+ * projects and the price versions of their pools (partiesSelect, for both), the keys already posted for them, and the
+ * vouchers and programme pools they may draw on, locked in id order so that concurrent posters queue on them instead
+ * of both spending the same remaining value.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { TenantCategory } from '../../core/domain.ts';

@@ -1,7 +1,9 @@
 /**
- * Posting metered usage to the ledger, a batch at a time, in one database transaction per batch:
+ * Posting metered usage to the ledger with transactions of its own per record: for the records stream.ts finds a
+ * voucher or programme draws on, and for the posting queue (records that had no price yet, records reversed and
+ * charged again, replays), a batch at a time, in one database transaction per batch:
  *
- *   1. rate each queued usage record with its pool's versioned prices (core `rate`, rounded once by the provider's
+ *   1. rate each usage record with its pool's versioned prices (core `rate`, rounded once by the provider's
  *      rule) and post the charge: the tenant's wallet debited, the provider's payable and the platform fee credited;
  *   2. spend the tenant's usable compute vouchers on it, soonest-expiring first, up to each voucher's remaining value
  *      and its largest share of a charge: the voucher's liability pays that part of the charge for the tenant;
@@ -9,8 +11,9 @@
  *      pool per funder (or from the funder, for a programme without a budget pool) to the tenant or the provider.
  *
  * Every entry has an idempotency key per usage record, generation and purpose, so posting a record again writes
- * nothing; the queue row goes in the same transaction as the entries, so a crash loses or doubles nothing. A record
- * with no price in force is not charged: it stays queued with the reason (and is tried again later).
+ * nothing; a queue row goes in the same transaction as the entries, so a crash loses or doubles nothing. A record
+ * with no price in force is not charged: it stays queued with the reason (and is tried again later). A record the
+ * stream charged as a line (charge-lines.ts) has no key of its own: a replay of it from the queue is left as it is.
  *
  * Steps 1-3 work on a `ChargeSubject`, not on usage as such: a provider's sale of a model service or corpus
  * (sales.ts) is charged by the same functions, with vouchers of its kind and the programmes whose base includes it.
