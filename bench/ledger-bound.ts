@@ -127,6 +127,9 @@ try {
     const store = await createStore({ databaseUrl: url.toString(), maxConnections: 2 });
     await seedLedgerFederation(store.db);
     for (let i = 0; i < records.length; i += 5_000) await insertUsage(store.db, records.slice(i, i + 5_000));
+    // Since migration 016 new usage records are read from the stream, not queued: queue them as they once were.
+    if (DESIGN === 'lines')
+      await sql`insert into posting_queue (usage_record_id) select id from usage_records`.execute(store.db);
     await sql`create table bound_lines (usage_record_id text primary key references usage_records(id),
       batch_id bigint not null, fen bigint not null)`.execute(store.db);
     if (DESIGN === 'arrays') {

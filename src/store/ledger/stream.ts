@@ -48,18 +48,18 @@ export async function takeStream(
   tx: Db,
   limit: number,
 ): Promise<({ pending: PendingUsage[]; from: StreamPosition; to: StreamPosition } & BatchFacts) | null> {
-  // The batch travels as one JSON document of columns (parsed natively by JSON.parse) rather than as thousands of
-  // rows, each field of which the driver would slice and convert on its own: that was most of the poster's CPU time.
-  // Numbers travel as JSON numbers, exact below 2^53 (accelerator-seconds, sequence numbers and epoch milliseconds
-  // all are); times are cut to the millisecond a Date holds, as the queue's reader does.
-  // Cast, so that `= any(…)` reads an array value, not a subquery's rows.
-  // (A hashed DISTINCT in a subquery: array_agg(DISTINCT …) sorts every batch's thousands of ids.)
-  const ids = (column: string) =>
-    sql`(select array_agg(d.id) from (select distinct ${sql.ref(column)} as id from batch) d)::text[]`;
   const mark = await sql<StreamPosition>`select xid::text as xid, seq::text as seq from ledger_stream_position
     for update`.execute(tx);
   const position = mark.rows[0];
   if (position === undefined) throw new Error('ledger_stream_position has no row (migration 016 writes it)');
+  // The ids a batch names, for its parties: cast, so that `= any(…)` reads an array value, not a subquery's rows; a
+  // hashed DISTINCT in a subquery, as array_agg(DISTINCT …) would sort the batch's thousands of ids.
+  const ids = (column: string) =>
+    sql`(select array_agg(d.id) from (select distinct ${sql.ref(column)} as id from batch) d)::text[]`;
+  // The batch travels as one JSON document of columns (parsed natively by JSON.parse) rather than as thousands of
+  // rows, each field of which the driver would slice and convert on its own: that was most of the poster's CPU time.
+  // Numbers travel as JSON numbers, exact below 2^53 (accelerator-seconds, sequence numbers and epoch milliseconds
+  // all are); times are cut to the millisecond a Date holds, as the queue's reader does.
   const read = await sql<{ columns: StreamColumns; first_xid: string; last_xid: string } & PartiesRow>`
     with batch as materialized (
       select u.id, u.tenant_id, u.project_id, u.pool_id, u.cluster_id, u.accelerator_model, u.accelerator_seconds,
@@ -129,7 +129,7 @@ export async function streamBacklog(tx: Db): Promise<number> {
   return Number(rows.rows[0]?.n ?? 0);
 }
 
-/** Posts one batch of the stream; call inside a database transaction. `posted` 0: nothing was past the position. */
+/** Posts one batch of the stream; call inside a database transaction. `taken` 0: nothing was past the position. */
 export async function postStreamBatch(tx: Db, options: PostingOptions): Promise<PostingReport & { taken: number }> {
   const report = { posted: 0, transactions: 0, unpriced: [] as Unpriced[], taken: 0 };
   const taken = await takeStream(tx, options.limit ?? 1000);
