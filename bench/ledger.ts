@@ -6,7 +6,7 @@
  * the same N rows into a bare table with no index or trigger. Reports records/s for both and their ratio, and writes
  * bench/results/ledger-<YYYY-MM-DD>[-workersN].md.
  *
- *   npx tsx bench/ledger.ts [--records 20000] [--batch 5000] [--workers 1] [--runs 5] [--warmup 1]
+ *   npx tsx bench/ledger.ts [--records 20000] [--batch 5000] [--workers 1] [--runs 5] [--warmup 1] [--programmes]
  *     [--database-url URL] [--no-write]
  *   (or: npm run bench:ledger -- --records 20000)
  *
@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { createStore } from '../src/store/index.ts';
-import { LEDGER_BATCH } from '../src/store/ledger/index.ts';
+import { LEDGER_BATCH, type SubsidyProgramme, type SubsidySource } from '../src/store/ledger/index.ts';
+import { evaluateSubsidies } from '../src/core/money/programmes/evaluate.ts';
+import { loadShippedProgrammes } from '../src/money/programme-files.ts';
 import { serverCpuSeconds } from './process-cpu.ts';
 import { binDir, startPostgres } from './throwaway-postgres.ts';
 import { benchUsageRecords, insertUsage, seedLedgerFederation } from '../test/helpers/ledger-fixtures.ts';
@@ -41,6 +43,12 @@ const RUNS = Number(arg('runs') ?? 5);
  */
 const WARMUP = Number(arg('warmup') ?? 1);
 const WRITE = !process.argv.includes('--no-write');
+/**
+ * With --programmes the shipped programmes are loaded, as the server posts with them, and the office has awarded one
+ * tenant of three Anhui 2.0's 20%: every record is evaluated, and that tenant's are posted with charges and awards of
+ * their own, the others as lines.
+ */
+const PROGRAMMES = process.argv.includes('--programmes');
 if (!Number.isInteger(RECORDS) || RECORDS < 1) throw new Error('--records must be a positive integer');
 if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error('--batch must be a positive integer');
 if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error('--workers must be a positive integer');
@@ -66,6 +74,8 @@ interface Measurement {
   copyServerCpuS: number;
   transactions: string;
   postings: string;
+  /** Records charged as lines of charges of many (the rest have charges of their own). */
+  lines: string;
 }
 
 const bin = arg('database-url') ? null : binDir();
@@ -84,13 +94,37 @@ async function measure(run: number): Promise<Measurement> {
   // Statistics for the freshly loaded tables, as autovacuum gathers them in a running system after a bulk load:
   // without them the planner guesses the queue is tiny and scans and sorts all of it for every batch.
   await sql`analyze`.execute(store.db);
+  let subsidies: SubsidySource | undefined;
+  if (PROGRAMMES) {
+    const at = new Date('2026-11-01T00:00:00Z');
+    await store.ledger.setAwardedRate({
+      actor: 'bench',
+      at,
+      programmeId: 'anhui-2025-compute',
+      tenantId: 'acme',
+      basisPoints: 2000,
+    });
+    const programmes = (await loadShippedProgrammes()).filter(
+      (p): p is SubsidyProgramme => p.kind === 'SubsidyProgramme',
+    );
+    subsidies = {
+      programmes,
+      evaluate: evaluateSubsidies,
+      options: { awardedRates: await store.ledger.awardedRates() },
+    };
+  }
 
   const cpuBefore = process.cpuUsage();
   const serverBefore = serverCpu();
   const started = performance.now();
   const reports = await Promise.all(
     Array.from({ length: WORKERS }, () =>
-      store.ledger.postPending({ now: new Date(), limit: BATCH, maxBatches: Number.MAX_SAFE_INTEGER }),
+      store.ledger.postPending({
+        now: new Date(),
+        limit: BATCH,
+        maxBatches: Number.MAX_SAFE_INTEGER,
+        ...(subsidies ? { subsidies } : {}),
+      }),
     ),
   );
   const postingMs = performance.now() - started;
@@ -101,9 +135,10 @@ async function measure(run: number): Promise<Measurement> {
   if (posted !== RECORDS || unpriced > 0 || (await store.ledger.queued()) !== 0) {
     throw new Error(`posted ${posted} of ${RECORDS} (${unpriced} unpriced)`);
   }
-  const check = await sql<{ transactions: string; postings: string; total: string | null }>`select
+  const check = await sql<{ transactions: string; postings: string; total: string | null; lines: string }>`select
       (select count(*) from ledger_transactions) as transactions, (select count(*) from ledger_postings) as postings,
-      (select sum(fen)::text from ledger_postings) as total`.execute(store.db);
+      (select sum(fen)::text from ledger_postings) as total,
+      (select coalesce(sum(cardinality(usage_seqs)), 0) from ledger_charge_lines) as lines`.execute(store.db);
   const counts = check.rows[0]!;
   if (counts.total !== '0') throw new Error(`postings add up to ${counts.total}, not 0`);
 
@@ -121,6 +156,7 @@ async function measure(run: number): Promise<Measurement> {
     copyServerCpuS,
     transactions: counts.transactions,
     postings: counts.postings,
+    lines: counts.lines,
   };
 }
 
@@ -162,11 +198,15 @@ try {
     const text = `# Ledger posting benchmark, ${date}
 
 - Machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}
-- Command: \`npm run bench:ledger -- --records ${RECORDS} --batch ${BATCH} --workers ${WORKERS} --runs ${RUNS} --warmup ${WARMUP}\` (bench/ledger.ts)
+- Command: \`npm run bench:ledger -- --records ${RECORDS} --batch ${BATCH} --workers ${WORKERS} --runs ${RUNS} --warmup ${WARMUP}${PROGRAMMES ? ' --programmes' : ''}\` (bench/ledger.ts)
 - Database: ${arg('database-url') ? 'the server given by --database-url' : `a throwaway PostgreSQL (${version}) with fsync, synchronous_commit and full_page_writes off`}, same server for both measurements, a fresh database per run, its statistics gathered (ANALYZE) after loading the usage records, before timing.
 - Posting: ${RECORDS} usage records (3 tenants, 3 priced pools, one price change mid-month) read from the ledger's stream past its
-  position, rated with the core's \`rate\` and posted, ${BATCH} records per database transaction, ${WORKERS} poster(s) at once, no
-  vouchers or programmes loaded: each record is a line of its batch's charge transaction for its tenant, provider and month
+  position, rated with the core's \`rate\` and posted, ${BATCH} records per database transaction, ${WORKERS} poster(s) at once, ${
+    PROGRAMMES
+      ? `the shipped programmes loaded and Anhui 2.0's 20% awarded to one tenant of three: every record evaluated, ${median.lines} charged as
+  lines of its batch's charge transaction for its tenant, provider and month, the others with a charge and an award of their own`
+      : `no vouchers or programmes loaded: each record is a line of its batch's charge transaction for its tenant, provider and month`
+  }
   (tenant wallet debited, provider payable and platform fee credited), through the checks of migrations 007-016 (each statement's
   transactions balance, accounts, tenants and providers exist, the lines add up to their charge, cached balances kept, pools and
   vouchers not overdrawn, append-only) and the stream position moved. ${median.transactions} transactions and ${median.postings} postings per run;
@@ -194,7 +234,10 @@ and its lines (the records' numbers, fen, fees and price versions as arrays in o
 triggers, and moves the position in the same statement: a handful of rows per batch, not per record (migration 016,
 docs/decisions/0009-charge-lines.md).
 `;
-    const suffix = (WORKERS === 1 ? '' : `-workers${WORKERS}`) + (BATCH === LEDGER_BATCH ? '' : `-batch${BATCH}`);
+    const suffix =
+      (WORKERS === 1 ? '' : `-workers${WORKERS}`) +
+      (BATCH === LEDGER_BATCH ? '' : `-batch${BATCH}`) +
+      (PROGRAMMES ? '-programmes' : '');
     const file = join(dirname(fileURLToPath(import.meta.url)), 'results', `ledger-${date}${suffix}.md`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);

@@ -71,7 +71,10 @@ export class LedgerQueries {
    */
   async lines(accountId: string, from: Date, to: Date, limit?: number): Promise<StatementLine[]> {
     const newest = limit ? sql`order by t.at desc, t.seq desc limit ${limit}` : sql``;
-    const order = limit ? sql`order by tx_at desc, seq desc, at desc, n desc` : sql`order by at, seq, n`;
+    // Newest first: by transaction, and a charge's lines latest-taken first, so that no more than `limit` lines of a
+    // charge of thousands of records are read (and joined to their records) for a wallet's few recent lines.
+    const order = limit ? sql`order by tx_at desc, seq desc, n desc` : sql`order by at, seq, n`;
+    const newestLines = limit ? sql`order by n desc limit ${limit}` : sql``;
     const rows = await sql<{
       id: string;
       at: Date;
@@ -103,8 +106,8 @@ export class LedgerQueries {
           (case when x.account_id like 'tenant-wallet:%' then u.fen
             when x.account_id = ${PLATFORM_FEE_ACCOUNT} then -u.fee else u.fee - u.fen end)::text
         from txs x join ledger_charge_lines l on l.transaction_id = x.id
-          cross join lateral unnest(l.usage_seqs, l.fen, l.fee_fen, l.price_versions)
-            with ordinality as u(seq, fen, fee, version, n)
+          cross join lateral (select * from unnest(l.usage_seqs, l.fen, l.fee_fen, l.price_versions)
+            with ordinality as u(seq, fen, fee, version, n) ${newestLines}) u
           join usage_records r on r.ledger_seq = u.seq
       ) lines ${order} ${limit ? sql`limit ${limit}` : sql``}`.execute(this.db);
     return rows.rows.map((r) => ({
