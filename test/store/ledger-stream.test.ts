@@ -186,6 +186,26 @@ describeEachDatabase('ledger stream', (database) => {
     expect(charged.get(tenantWallet('acme'))).toBe(9000n);
   });
 
+  it('posts queued records first, however many new ones keep arriving', async () => {
+    await insertUsage(store.db, [run('u1', 'acme', H100, '2026-11-02T08:00:00+08:00', 1, 1)]);
+    await post();
+    await store.ledger.reverseUsageRecord({
+      actor: 'office',
+      at: NOW,
+      usageRecordId: 'u1',
+      reason: 'x',
+      requeue: true,
+    });
+    await insertUsage(
+      store.db,
+      Array.from({ length: 5 }, (_, i) => run(`n${i}`, 'rival', H100, '2026-11-03T08:00:00+08:00', 1, 1)),
+    );
+    // One batch of one: the stream alone would fill it; the queued record goes first.
+    expect(await store.ledger.postPending({ now: NOW, limit: 1, maxBatches: 1 })).toMatchObject({ posted: 2 });
+    expect((await standingCharges(store.db)).get('u1')).toBe(1);
+    expect(await store.ledger.queued()).toBe(4);
+  });
+
   it('refuses, in the database, lines that do not make up their charge, a charge of many records without lines, and edits', async () => {
     await insertUsage(store.db, [run('u1', 'acme', H100, '2026-11-02T08:00:00+08:00', 1, 1)]);
     const seq = (await store.db.selectFrom('usage_records').select('ledger_seq').executeTakeFirstOrThrow()).ledger_seq;

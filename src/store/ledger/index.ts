@@ -54,25 +54,33 @@ export class LedgerRepo extends LedgerQueries {
   }
 
   /**
-   * Posts new usage records (the stream past its position, stream.ts), then queued ones (unpriced before, or reversed
+   * Posts new usage records (the stream past its position, stream.ts) and queued ones (unpriced before, or reversed
    * and queued again), batch after batch (one database transaction each), until nothing postable is left or
    * `maxBatches` ran. Safe to run from several processes at once.
    */
   async postPending(options: PostingOptions & { maxBatches?: number }): Promise<PostingReport> {
     const total: PostingReport = { posted: 0, transactions: 0, unpriced: [] };
     for (let batch = 0; batch < (options.maxBatches ?? 100); batch++) {
-      const { report, more } = await inTransaction(this.database, async (tx) => {
+      const { reports, more } = await inTransaction(this.database, async (tx) => {
         // Claims on pro-rata budgets are noted as the batch evaluates and stored with its entries (claims.ts).
         const claims = await noteClaims(tx, options.subsidies);
         const batchOptions = { ...options, subsidies: claims.source, notedClaims: claims.noted };
+        // The queue's due records first, once per call: they have waited longest (no price before, or charged
+        // again), and a stream that never runs dry within a call would otherwise keep them waiting.
+        const first = batch === 0 ? await postPendingBatch(tx, batchOptions) : null;
         const stream = await postStreamBatch(tx, batchOptions);
-        const posted = stream.taken > 0 ? stream : await postPendingBatch(tx, batchOptions);
+        const queued = stream.taken > 0 || first ? null : await postPendingBatch(tx, batchOptions);
         await recordClaims(tx, claims.noted, options.now);
-        return { report: posted, more: stream.taken > 0 || posted.posted > 0 };
+        return {
+          reports: [first, stream, queued].filter((r) => r !== null),
+          more: stream.taken > 0 || (first?.posted ?? 0) > 0 || (queued?.posted ?? 0) > 0,
+        };
       });
-      total.posted += report.posted;
-      total.transactions += report.transactions;
-      total.unpriced.push(...report.unpriced);
+      for (const report of reports) {
+        total.posted += report.posted;
+        total.transactions += report.transactions;
+        total.unpriced.push(...report.unpriced);
+      }
       if (!more) break;
     }
     return total;

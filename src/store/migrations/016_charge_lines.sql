@@ -69,9 +69,10 @@ create trigger usage_records_kept before update or delete on usage_records
   for each row execute function suanli_usage_record_kept();
 
 -- The lines of one charge transaction: the usage records it charges, by their ledger_seq (each charged at its end,
--- read from the record), their fen, the platform fee's share of each, and the price version(s) each was rated at. `stream_xid`/`stream_seq`
--- is the position of the first record of the batch that wrote it, so a record's line is found from its own position.
--- The arrays are stored uncompressed: compressing tens of kilobytes per batch cost PostgreSQL more than writing them.
+-- read from the record), their fen, the platform fee's share of each, and the price version(s) each was rated at.
+-- `stream_xid`/`stream_seq` is the position of the first record of the batch that wrote it, so a record's line is
+-- found from its own position. The arrays are stored uncompressed: compressing tens of kilobytes per batch cost
+-- PostgreSQL more than writing them.
 create table ledger_charge_lines (
   transaction_id text primary key references ledger_transactions(id),
   stream_xid xid8 not null,
