@@ -69,7 +69,7 @@ describe('suanli sales', () => {
     // A month that is not YYYY-MM is refused before anything is sent, naming the option.
     const bad = await run(['sales', 'ls', '--month', '2026-13'], { env: api(fake) });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--month.*must be a month, YYYY-MM/);
+    expect(bad.stderr).toMatch(/--month.*must be a month written YYYY-MM/);
     expect(fake.requests).toHaveLength(1);
     const reversed = await run(['sales', 'reverse', 's1', '--reason', 'refund'], { env: api(fake) });
     expect(reversed.code, reversed.stderr).toBe(0);

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatYuan, parseYuan } from '../../core/money/amount.ts';
-import { parsePeriod } from '../../core/report-period.ts';
+import { parsePeriod, type PeriodKind } from '../../core/report-period.ts';
 import type { Context } from '../context.ts';
 import { dateTime, json, table } from '../format.ts';
 import type { Recorded, VoucherView, WalletView, Whoami } from '../types.ts';
@@ -27,7 +27,7 @@ export function yuanArgument(value: string): string {
 }
 
 /** A quarter (YYYY-Qn) or year (YYYY), checked before anything is sent; the server says whether it has begun. */
-function periodArgument(kind: 'quarter' | 'year'): (value: string) => string {
+function periodArgument(kind: PeriodKind): (value: string) => string {
   return (value) => {
     try {
       return parsePeriod(kind, value).label;
@@ -37,10 +37,8 @@ function periodArgument(kind: 'quarter' | 'year'): (value: string) => string {
   };
 }
 
-export function monthArgument(value: string): string {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('must be a month, YYYY-MM');
-  return value;
-}
+/** A month "YYYY-MM", as the core's report periods read it. */
+export const monthArgument = periodArgument('month');
 
 /** A share of a charge as a percentage with at most two decimals ("50", "12.5") → basis points. */
 function percentArgument(value: string): number {

@@ -1,6 +1,7 @@
 /** Builds the scheduler's immutable snapshot from the store: what is free where, and who waits. */
 import { ACTIVE_STATES } from '../../core/job-lifecycle.ts';
 import type { SchedulingSnapshot, SnapshotPool } from '../../core/scheduler/index.ts';
+import { parsePeriod, periodLabelAt } from '../../core/report-period.ts';
 import type { Store, StoredJob } from '../../store/index.ts';
 
 export interface SnapshotSource {
@@ -19,8 +20,7 @@ export const USAGE_HALF_LIFE_HOURS = 7 * 24;
 
 /** The first instant of the calendar month containing `now` in China Standard Time, where quotas and reports count. */
 export function monthStartCst(now: Date): Date {
-  const cst = new Date(now.getTime() + 8 * 3600_000);
-  return new Date(Date.UTC(cst.getUTCFullYear(), cst.getUTCMonth(), 1) - 8 * 3600_000);
+  return new Date(parsePeriod('month', periodLabelAt('month', now)).fromMs);
 }
 
 /**

@@ -52,10 +52,6 @@ export class ChargeLineGroups {
 
   constructor(private readonly stream: StreamPosition) {}
 
-  get size(): number {
-    return this.groups.length;
-  }
-
   /** The month (China Standard Time) an instant falls in, e.g. "2026-11". */
   private monthOf(ms: number): string {
     if (ms >= this.month.from && ms < this.month.to) return this.month.label;
@@ -153,7 +149,7 @@ export async function linedRecords(tx: Db, usageRecordIds: string[]): Promise<Se
 }
 
 /** A record's line not reversed yet, with its charge transaction. */
-export async function standingLine(
+async function standingLine(
   tx: Db,
   usageRecordId: string,
 ): Promise<{ transactionId: string; tenantId: string; providerId: string; fen: bigint; feeFen: bigint } | undefined> {
